@@ -1,0 +1,124 @@
+//! Command-line arguments and their translation into a validated `ScanConfig`.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand};
+
+use breachscope::config::{FingerprintKey, KeySource, Limits, ScanConfig};
+use breachscope::rules::Severity;
+
+/// Environment variable that may hold the fingerprint key.
+pub const KEY_ENV: &str = "BREACHSCOPE_FINGERPRINT_KEY";
+const MIN_KEY_BYTES: usize = 16;
+
+#[derive(Debug, Parser)]
+#[command(name = "breachscope", version, about = "Find what a breached file share exposed, and what it means")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan files and folders and write a report.
+    Scan(ScanArgs),
+    /// Inspect the detection rules.
+    #[command(subcommand)]
+    Rules(RulesCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// List every rule with its data class and description.
+    List(PatternsArg),
+    /// Lint every rule and run its examples; exit 2 on any problem.
+    Check(PatternsArg),
+}
+
+#[derive(Debug, Args)]
+pub struct PatternsArg {
+    /// Folder of extra or overriding rule files (*.toml).
+    #[arg(long, value_name = "DIR")]
+    pub patterns: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Files or folders to scan.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Report folder. An earlier breachscope report there is replaced; anything else is refused.
+    #[arg(long, value_name = "DIR", default_value = "breachscope-report")]
+    pub out: PathBuf,
+    /// Write into a non-empty --out folder that is not an earlier report.
+    #[arg(long)]
+    pub force: bool,
+    /// Worker threads (default: the number of CPUs).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Folder of extra or overriding rule files (*.toml).
+    #[arg(long, value_name = "DIR")]
+    pub patterns: Option<PathBuf>,
+    /// File holding the fingerprint key (else $BREACHSCOPE_FINGERPRINT_KEY, else a random key).
+    #[arg(long, value_name = "FILE")]
+    pub fingerprint_key_file: Option<PathBuf>,
+    /// Exit with code 1 when a data class of this severity or worse is found
+    /// (info, low, medium, high, critical).
+    #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
+    pub fail_on: Option<Severity>,
+    /// Skip paths matching this glob (repeatable); skipped items are still listed.
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+    /// Follow symbolic links (off: links are listed as skipped).
+    #[arg(long)]
+    pub follow_links: bool,
+    /// No progress display and no closing count on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+fn parse_severity(text: &str) -> Result<Severity, String> {
+    Severity::parse(text).ok_or_else(|| format!("`{text}` is not one of info, low, medium, high, critical"))
+}
+
+fn key_from(bytes: Vec<u8>, source: KeySource, what: &str) -> anyhow::Result<FingerprintKey> {
+    let trimmed = bytes.trim_ascii_end().to_vec();
+    if trimmed.len() < MIN_KEY_BYTES {
+        bail!("{what} holds {} bytes; a fingerprint key needs at least {MIN_KEY_BYTES}", trimmed.len());
+    }
+    Ok(FingerprintKey { bytes: trimmed, source })
+}
+
+impl ScanArgs {
+    /// Validates the arguments into a scan configuration.
+    pub fn into_config(self) -> anyhow::Result<ScanConfig> {
+        let key = if let Some(file) = &self.fingerprint_key_file {
+            let bytes = std::fs::read(file).with_context(|| format!("cannot read --fingerprint-key-file {}", file.display()))?;
+            key_from(bytes, KeySource::File, &format!("--fingerprint-key-file {}", file.display()))?
+        } else if let Some(value) = std::env::var_os(KEY_ENV) {
+            key_from(value.into_encoded_bytes(), KeySource::Env, KEY_ENV)?
+        } else {
+            FingerprintKey::random()?
+        };
+        let threads = match self.threads {
+            Some(0) => bail!("--threads must be at least 1"),
+            Some(n) => n,
+            None => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        };
+        Ok(ScanConfig {
+            roots: self.paths,
+            out_dir: self.out,
+            force: self.force,
+            threads,
+            patterns_dir: self.patterns,
+            key,
+            fail_on: self.fail_on,
+            excludes: self.exclude,
+            follow_links: self.follow_links,
+            progress: !self.quiet && std::io::stderr().is_terminal(),
+            limits: Limits::default(),
+        })
+    }
+}

@@ -1,0 +1,683 @@
+//! Hand-written matchers for numbers and addresses whose validity a regex cannot judge:
+//! payment cards, SSNs, phone numbers, IBANs, e-mail addresses and dates of birth.
+
+use regex::bytes::Regex;
+
+use super::validators::{card_brand, iban_length, iban_valid, is_filler_digits, luhn, plausible_birth_date, ssa_valid};
+
+/// A value a built-in matcher found and validated, before context is weighed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candidate {
+    pub start: usize,
+    pub end: usize,
+    pub normalized: Vec<u8>,
+    pub label: Option<&'static str>,
+    /// This form of the value is only reported with a context keyword or column header.
+    pub needs_context: bool,
+    /// A vendor-documented test value: reported, but with low confidence.
+    pub test_value: bool,
+}
+
+/// The built-in matchers a rule can name with `matcher = "..."`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Builtin {
+    PaymentCard,
+    UsSsn,
+    Phone,
+    Iban,
+    Email,
+    DateOfBirth,
+}
+
+impl Builtin {
+    pub const NAMES: &[&str] = &["payment_card", "us_ssn", "phone", "iban", "email", "date_of_birth"];
+
+    pub fn from_name(name: &str) -> Option<Builtin> {
+        Some(match name {
+            "payment_card" => Builtin::PaymentCard,
+            "us_ssn" => Builtin::UsSsn,
+            "phone" => Builtin::Phone,
+            "iban" => Builtin::Iban,
+            "email" => Builtin::Email,
+            "date_of_birth" => Builtin::DateOfBirth,
+            _ => return None,
+        })
+    }
+}
+
+/// Compiled helpers the built-in matchers share.
+#[derive(Debug, Clone)]
+pub struct BuiltinMatchers {
+    phone: Regex,
+    iban_start: Regex,
+    date: Regex,
+}
+
+impl Default for BuiltinMatchers {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+// The patterns are fixed strings tested below; failing to compile them is a build defect.
+#[allow(clippy::expect_used)]
+fn fixed_regex(pattern: &str) -> Regex {
+    regex::bytes::RegexBuilder::new(pattern).unicode(false).build().expect("built-in pattern compiles")
+}
+
+impl BuiltinMatchers {
+    pub fn new() -> Self {
+        BuiltinMatchers {
+            // International (+CC ...) first so that `+44 207 946 0958` is not read as a NANP number.
+            phone: fixed_regex(concat!(
+                r"(?P<intl>\+[2-9][0-9]{0,2}[ .-]?(?:\([0-9]{1,4}\)[ .-]?)?[0-9]{1,5}(?:[ .-]?[0-9]{1,5}){1,5})",
+                r"|(?P<nanp>(?:\+?1[ .-]?)?(?:\([0-9]{3}\)[ ]?[0-9]{3}[ .-]?[0-9]{4}|[0-9]{3}[ .-][0-9]{3}[ .-][0-9]{4}))",
+            )),
+            iban_start: fixed_regex(r"[A-Z]{2}[0-9]{2}"),
+            date: fixed_regex(concat!(
+                r"(?i)(?P<iy>(?:19|20)[0-9]{2})(?P<is>[-/.])(?P<im>[0-9]{1,2})(?P<is2>[-/.])(?P<id>[0-9]{1,2})",
+                r"|(?P<na>[0-9]{1,2})(?P<ns>[-/.])(?P<nb>[0-9]{1,2})(?P<ns2>[-/.])(?P<ny>(?:19|20)[0-9]{2}|[0-9]{2})",
+                r"|(?P<wm>jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?[ ]+(?P<wd>[0-9]{1,2})(?:st|nd|rd|th)?,?[ ]+(?P<wy>(?:19|20)[0-9]{2})",
+                r"|(?P<vd>[0-9]{1,2})(?:st|nd|rd|th)?[ ]+(?:of[ ]+)?(?P<vm>jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?,?[ ]+(?P<vy>(?:19|20)[0-9]{2})",
+                r"|(?P<cy>(?:19|20)[0-9]{2})(?P<cm>[0-9]{2})(?P<cd>[0-9]{2})",
+            )),
+        }
+    }
+
+    /// Appends every candidate of `which` inside `text[start..end]` (offsets are into `text`, so
+    /// boundaries can look one byte outside the region).
+    pub fn find(&self, which: Builtin, text: &[u8], start: usize, end: usize, out: &mut Vec<Candidate>) {
+        match which {
+            Builtin::PaymentCard => digit_runs(text, start, end, |run| cards_in_run(text, run, out)),
+            Builtin::UsSsn => digit_runs(text, start, end, |run| ssns_in_run(text, run, out)),
+            Builtin::Phone => self.phones(text, start, end, out),
+            Builtin::Iban => self.ibans(text, start, end, out),
+            Builtin::Email => emails(text, start, end, out),
+            Builtin::DateOfBirth => self.dates(text, start, end, out),
+        }
+    }
+
+    fn phones(&self, text: &[u8], start: usize, end: usize, out: &mut Vec<Candidate>) {
+        let haystack = &text[..end];
+        let mut at = start;
+        while let Some(caps) = self.phone.captures_at(haystack, at) {
+            let Some(whole) = caps.get(0) else { break };
+            at = whole.end().max(whole.start() + 1);
+            if !free_standing_number(text, whole.start(), whole.end()) {
+                continue;
+            }
+            let span = &text[whole.start()..whole.end()];
+            let digits: Vec<u8> = span.iter().copied().filter(u8::is_ascii_digit).collect();
+            if caps.name("intl").is_some() {
+                if let Some(normalized) = international_phone(&digits) {
+                    out.push(Candidate { start: whole.start(), end: whole.end(), normalized, label: None, needs_context: false, test_value: false });
+                }
+            } else if let Some(normalized) = nanp_phone(span, &digits) {
+                out.push(Candidate { start: whole.start(), end: whole.end(), normalized, label: None, needs_context: false, test_value: false });
+            }
+        }
+        // Ten contiguous digits are only a phone number when a keyword or column says so.
+        digit_runs(text, start, end, |run| {
+            if let [group] = run.groups.as_slice() {
+                let digits = &text[group.0..group.1];
+                let ten = match digits.len() {
+                    10 => Some(digits),
+                    11 if digits[0] == b'1' => Some(&digits[1..]),
+                    _ => None,
+                };
+                if let Some(ten) = ten
+                    && ten[0] >= b'2'
+                    && ten[3] >= b'2'
+                    && !is_filler_digits(ten)
+                {
+                    let mut normalized = b"+1".to_vec();
+                    normalized.extend_from_slice(ten);
+                    out.push(Candidate { start: group.0, end: group.1, normalized, label: None, needs_context: true, test_value: false });
+                }
+            }
+        });
+    }
+
+    fn ibans(&self, text: &[u8], start: usize, end: usize, out: &mut Vec<Candidate>) {
+        let mut at = start;
+        while let Some(m) = self.iban_start.find_at(&text[..end], at) {
+            at = m.start() + 1;
+            if m.start() > 0 && is_word_byte(text[m.start() - 1]) {
+                continue;
+            }
+            let Some(expected) = iban_length(&text[m.start()..m.start() + 2]) else { continue };
+            if let Some((value_end, compact)) = read_iban(text, m.start(), end, expected)
+                && iban_valid(&compact)
+            {
+                at = value_end;
+                out.push(Candidate { start: m.start(), end: value_end, normalized: compact, label: None, needs_context: false, test_value: false });
+            }
+        }
+    }
+
+    fn dates(&self, text: &[u8], start: usize, end: usize, out: &mut Vec<Candidate>) {
+        let haystack = &text[..end];
+        let mut at = start;
+        while let Some(caps) = self.date.captures_at(haystack, at) {
+            let Some(whole) = caps.get(0) else { break };
+            at = whole.end().max(whole.start() + 1);
+            if !free_standing_number(text, whole.start(), whole.end()) {
+                continue;
+            }
+            let num = |name: &str| -> Option<u32> {
+                let m = caps.name(name)?;
+                std::str::from_utf8(m.as_bytes()).ok()?.parse().ok()
+            };
+            let sep_consistent = |a: &str, b: &str| caps.name(a).map(|m| m.as_bytes()) == caps.name(b).map(|m| m.as_bytes());
+            let ymd = if caps.name("iy").is_some() {
+                if !sep_consistent("is", "is2") {
+                    continue;
+                }
+                num("iy").zip(num("im")).zip(num("id")).map(|((y, m), d)| (y, m, d))
+            } else if caps.name("na").is_some() {
+                if !sep_consistent("ns", "ns2") {
+                    continue;
+                }
+                let (a, b, y) = match (num("na"), num("nb"), num("ny")) {
+                    (Some(a), Some(b), Some(y)) => (a, b, y),
+                    _ => continue,
+                };
+                let year = match caps.name("ny").map(|m| m.len()) {
+                    Some(2) if y > 26 => 1900 + y,
+                    Some(2) => 2000 + y,
+                    _ => y,
+                };
+                // Month first (US) unless the first number cannot be a month.
+                if a > 12 { Some((year, b, a)) } else { Some((year, a, b)) }
+            } else if caps.name("wm").is_some() {
+                month_number(caps.name("wm").map(|m| m.as_bytes())).zip(num("wd")).zip(num("wy")).map(|((m, d), y)| (y, m, d))
+            } else if caps.name("vm").is_some() {
+                month_number(caps.name("vm").map(|m| m.as_bytes())).zip(num("vd")).zip(num("vy")).map(|((m, d), y)| (y, m, d))
+            } else {
+                num("cy").zip(num("cm")).zip(num("cd")).map(|((y, m), d)| (y, m, d))
+            };
+            let Some((year, month, day)) = ymd else { continue };
+            if plausible_birth_date(year, month, day) {
+                let normalized = format!("{year:04}-{month:02}-{day:02}").into_bytes();
+                out.push(Candidate { start: whole.start(), end: whole.end(), normalized, label: None, needs_context: true, test_value: false });
+            }
+        }
+    }
+}
+
+fn month_number(name: Option<&[u8]>) -> Option<u32> {
+    let name = name?.to_ascii_lowercase();
+    const MONTHS: [&[u8]; 12] = [b"jan", b"feb", b"mar", b"apr", b"may", b"jun", b"jul", b"aug", b"sep", b"oct", b"nov", b"dec"];
+    MONTHS.iter().position(|m| name.starts_with(m)).map(|i| i as u32 + 1)
+}
+
+fn is_word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+/// A number that is not a slice of a longer token: no letter, digit or underscore touching it,
+/// and no `.`/`-`/`:`/`/` joining it to a further digit (decimals, versions, IPs, times).
+fn free_standing_number(text: &[u8], start: usize, end: usize) -> bool {
+    if start > 0 {
+        let before = text[start - 1];
+        if is_word_byte(before) {
+            return false;
+        }
+        if matches!(before, b'.' | b'-' | b':' | b'/') && start >= 2 && text[start - 2].is_ascii_digit() {
+            return false;
+        }
+    }
+    if let Some(&after) = text.get(end) {
+        if is_word_byte(after) {
+            return false;
+        }
+        if matches!(after, b'.' | b'-' | b':' | b'/') && text.get(end + 1).is_some_and(u8::is_ascii_digit) {
+            return false;
+        }
+    }
+    true
+}
+
+/// A maximal run of digit groups joined by single spaces or dashes.
+#[derive(Debug, Default)]
+pub struct DigitRun {
+    /// (start, end) of each digit group.
+    pub groups: Vec<(usize, usize)>,
+}
+
+impl DigitRun {
+    /// The separator between group `i` and `i + 1`.
+    fn separator(&self, text: &[u8], i: usize) -> u8 {
+        text[self.groups[i].1]
+    }
+}
+
+/// Calls `each` for every digit run that starts inside `text[start..end]`.
+fn digit_runs(text: &[u8], start: usize, end: usize, mut each: impl FnMut(&DigitRun)) {
+    let mut run = DigitRun::default();
+    let mut i = start;
+    // Do not begin inside a run that started before the region.
+    while i < end && i > 0 && text[i - 1].is_ascii_digit() && text[i].is_ascii_digit() {
+        i += 1;
+    }
+    while i < end {
+        if !text[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        run.groups.clear();
+        let mut group_start = i;
+        loop {
+            while i < end && text[i].is_ascii_digit() {
+                i += 1;
+            }
+            run.groups.push((group_start, i));
+            if i + 1 < end && matches!(text[i], b' ' | b'-') && text[i + 1].is_ascii_digit() {
+                i += 1;
+                group_start = i;
+            } else {
+                break;
+            }
+        }
+        each(&run);
+    }
+}
+
+/// Group lengths that card numbers are printed in (besides contiguous 13-19 digits).
+const CARD_GROUPINGS: &[&[usize]] = &[
+    &[4, 4, 4, 4],
+    &[4, 6, 5],
+    &[4, 6, 4],
+    &[4, 4, 5],
+    &[4, 4, 4, 3],
+    &[4, 4, 4, 2],
+    &[4, 4, 4, 4, 3],
+    &[4, 4, 4, 4, 2],
+    &[4, 4, 4, 4, 1],
+    &[6, 13],
+];
+
+fn group_len(g: (usize, usize)) -> usize {
+    g.1 - g.0
+}
+
+fn cards_in_run(text: &[u8], run: &DigitRun, out: &mut Vec<Candidate>) {
+    let groups = &run.groups;
+    let mut a = 0;
+    while a < groups.len() {
+        let mut matched = None;
+        // A single group of 13-19 digits.
+        if (13..=19).contains(&group_len(groups[a])) {
+            matched = Some(a);
+        } else {
+            for grouping in CARD_GROUPINGS {
+                let b = a + grouping.len() - 1;
+                if b >= groups.len() {
+                    continue;
+                }
+                let lengths_fit = grouping.iter().enumerate().all(|(k, &len)| group_len(groups[a + k]) == len);
+                if !lengths_fit {
+                    continue;
+                }
+                let sep = run.separator(text, a);
+                let consistent = (a..b).all(|k| run.separator(text, k) == sep);
+                // A 4-digit group joined on either side with the same separator means the
+                // number is longer than this grouping: a slice, not a card.
+                let extends_before = a > 0 && run.separator(text, a - 1) == sep && group_len(groups[a - 1]) == 4;
+                let extends_after = b + 1 < groups.len() && run.separator(text, b) == sep && group_len(groups[b + 1]) == 4;
+                if consistent && !extends_before && !extends_after {
+                    matched = Some(b);
+                    break;
+                }
+            }
+        }
+        let Some(b) = matched else {
+            a += 1;
+            continue;
+        };
+        let (start, end) = (groups[a].0, groups[b].1);
+        if free_standing_number(text, start, end) || a > 0 || b + 1 < groups.len() {
+            let digits: Vec<u8> = text[start..end].iter().copied().filter(u8::is_ascii_digit).collect();
+            let edge_ok = (a > 0 || boundary_before_ok(text, start)) && (b + 1 < groups.len() || boundary_after_ok(text, end));
+            if edge_ok
+                && luhn(&digits)
+                && !is_filler_digits(&digits)
+                && let Some(brand) = card_brand(&digits)
+            {
+                let test_value = KNOWN_TEST_PANS.contains(&digits.as_slice());
+                out.push(Candidate { start, end, normalized: digits, label: Some(if test_value { brand.test_label() } else { brand.as_str() }), needs_context: false, test_value });
+                a = b + 1;
+                continue;
+            }
+        }
+        a += 1;
+    }
+}
+
+/// Card numbers the brands and payment processors publish for testing.
+const KNOWN_TEST_PANS: &[&[u8]] = &[
+    b"4111111111111111",
+    b"4242424242424242",
+    b"4012888888881881",
+    b"4000056655665556",
+    b"5555555555554444",
+    b"5105105105105100",
+    b"2223003122003222",
+    b"378282246310005",
+    b"371449635398431",
+    b"6011111111111117",
+    b"6011000990139424",
+    b"3530111333300000",
+    b"3566002020360505",
+    b"30569309025904",
+    b"38520000023237",
+    b"6200000000000005",
+];
+
+fn boundary_before_ok(text: &[u8], start: usize) -> bool {
+    if start == 0 {
+        return true;
+    }
+    let before = text[start - 1];
+    !(is_word_byte(before)
+        || matches!(before, b'.' | b':' | b'/' | b'+') && start >= 2 && text[start - 2].is_ascii_digit())
+}
+
+fn boundary_after_ok(text: &[u8], end: usize) -> bool {
+    match text.get(end) {
+        None => true,
+        Some(&after) => {
+            !(is_word_byte(after)
+                || matches!(after, b'.' | b':' | b'/') && text.get(end + 1).is_some_and(u8::is_ascii_digit))
+        }
+    }
+}
+
+fn ssns_in_run(text: &[u8], run: &DigitRun, out: &mut Vec<Candidate>) {
+    let groups = &run.groups;
+    // Contiguous nine digits: an SSN only with a keyword or an SSN column.
+    if let [only] = groups.as_slice() {
+        if group_len(*only) == 9 && boundary_before_ok(text, only.0) && boundary_after_ok(text, only.1) {
+            let digits = &text[only.0..only.1];
+            if ssa_valid(digits) {
+                out.push(Candidate { start: only.0, end: only.1, normalized: digits.to_vec(), label: None, needs_context: true, test_value: false });
+            }
+        }
+        return;
+    }
+    // 3-2-4 with one separator, not part of a longer grouped number.
+    if groups.len() != 3 {
+        return;
+    }
+    let lengths = [group_len(groups[0]), group_len(groups[1]), group_len(groups[2])];
+    let sep = run.separator(text, 0);
+    if lengths != [3, 2, 4] || run.separator(text, 1) != sep {
+        return;
+    }
+    let (start, end) = (groups[0].0, groups[2].1);
+    if !boundary_before_ok(text, start) || !boundary_after_ok(text, end) {
+        return;
+    }
+    let digits: Vec<u8> = text[start..end].iter().copied().filter(u8::is_ascii_digit).collect();
+    if ssa_valid(&digits) {
+        // The spaced form is common in tables of unrelated numbers; it needs context.
+        out.push(Candidate { start, end, normalized: digits, label: None, needs_context: sep == b' ', test_value: false });
+    }
+}
+
+fn nanp_phone(span: &[u8], digits: &[u8]) -> Option<Vec<u8>> {
+    let ten = match digits.len() {
+        10 => digits,
+        11 if digits[0] == b'1' => &digits[1..],
+        _ => return None,
+    };
+    // Area code and exchange begin with 2-9 (NANP numbering plan).
+    if ten[0] < b'2' || ten[3] < b'2' || is_filler_digits(ten) {
+        return None;
+    }
+    // Without parentheses the two separators must agree (`555-123-4567`, not `555-123.4567`).
+    if !span.contains(&b'(') {
+        let seps: Vec<u8> = span
+            .iter()
+            .copied()
+            .skip_while(|&b| b == b'+' || b == b'1' && digits.len() == 11)
+            .filter(|b| !b.is_ascii_digit())
+            .collect();
+        let tail = if seps.len() > 2 { &seps[seps.len() - 2..] } else { &seps[..] };
+        if tail.len() == 2 && tail[0] != tail[1] {
+            return None;
+        }
+    }
+    let mut normalized = b"+1".to_vec();
+    normalized.extend_from_slice(ten);
+    Some(normalized)
+}
+
+/// ITU-T E.164 country calling codes in use (one to three digits).
+const CALLING_CODES: &[u16] = &[
+    20, 27, 30, 31, 32, 33, 34, 36, 39, 40, 41, 43, 44, 45, 46, 47, 48, 49, 51, 52, 53, 54, 55, 56, 57, 58, 60,
+    61, 62, 63, 64, 65, 66, 81, 82, 84, 86, 90, 91, 92, 93, 94, 95, 98, 211, 212, 213, 216, 218, 220, 221, 222,
+    223, 224, 225, 226, 227, 228, 229, 230, 231, 232, 233, 234, 235, 236, 237, 238, 239, 240, 241, 242, 243, 244,
+    245, 246, 248, 249, 250, 251, 252, 253, 254, 255, 256, 257, 258, 260, 261, 262, 263, 264, 265, 266, 267, 268,
+    269, 290, 291, 297, 298, 299, 350, 351, 352, 353, 354, 355, 356, 357, 358, 359, 370, 371, 372, 373, 374, 375,
+    376, 377, 378, 380, 381, 382, 383, 385, 386, 387, 389, 420, 421, 423, 500, 501, 502, 503, 504, 505, 506, 507,
+    508, 509, 590, 591, 592, 593, 594, 595, 596, 597, 598, 599, 670, 672, 673, 674, 675, 676, 677, 678, 679, 680,
+    681, 682, 683, 685, 686, 687, 688, 689, 690, 691, 692, 850, 852, 853, 855, 856, 880, 886, 960, 961, 962, 963,
+    964, 965, 966, 967, 968, 970, 971, 972, 973, 974, 975, 976, 977, 992, 993, 994, 995, 996, 998,
+];
+
+fn international_phone(digits: &[u8]) -> Option<Vec<u8>> {
+    // E.164: at most 15 digits; fewer than 8 is no subscriber number anywhere.
+    if !(8..=15).contains(&digits.len()) || is_filler_digits(digits) {
+        return None;
+    }
+    let code_known = (1..=3).any(|len| {
+        let code = digits[..len].iter().fold(0u16, |acc, &b| acc * 10 + u16::from(b - b'0'));
+        CALLING_CODES.contains(&code)
+    });
+    code_known.then(|| {
+        let mut normalized = b"+".to_vec();
+        normalized.extend_from_slice(digits);
+        normalized
+    })
+}
+
+/// Reads an IBAN of `expected` characters from `start`, compact or in groups of four separated by
+/// single spaces; returns its end and the compact form.
+fn read_iban(text: &[u8], start: usize, end: usize, expected: usize) -> Option<(usize, Vec<u8>)> {
+    let mut compact = Vec::with_capacity(expected);
+    let mut i = start;
+    let mut grouped: Option<bool> = None;
+    while compact.len() < expected && i < end {
+        let b = text[i];
+        if b.is_ascii_uppercase() || b.is_ascii_digit() {
+            compact.push(b);
+            i += 1;
+        } else if b == b' ' && compact.len() % 4 == 0 && grouped != Some(false) {
+            grouped = Some(true);
+            i += 1;
+        } else {
+            return None;
+        }
+        if compact.len() == 4 && grouped.is_none() {
+            grouped = Some(text.get(i) == Some(&b' '));
+        }
+    }
+    if compact.len() != expected || text.get(i).is_some_and(|&b| is_word_byte(b)) {
+        return None;
+    }
+    Some((i, compact))
+}
+
+/// Top-level domains seen in real addresses: every country code plus the common generic ones.
+/// File extensions such as `png` or `js` are not in it, which keeps `icon@2x.png` out.
+const GENERIC_TLDS: &[&str] = &[
+    "com", "org", "net", "edu", "gov", "mil", "int", "info", "biz", "name", "pro", "aero", "coop", "museum", "mobi",
+    "asia", "tel", "travel", "jobs", "cat", "xxx", "post", "app", "dev", "io", "ai", "co", "me", "tv", "cloud",
+    "online", "site", "store", "tech", "shop", "blog", "email", "xyz", "top", "club", "live", "digital", "agency",
+    "company", "solutions", "services", "group", "health", "law", "legal", "bank", "insurance", "finance", "media",
+    "news", "network", "systems", "works", "world", "global", "capital", "consulting", "design", "studio", "team",
+    "today", "tools", "page", "mail", "one", "plus", "law", "care", "clinic", "dental", "hospital", "church",
+    "school", "university", "academy", "college", "foundation", "fund", "partners", "ventures", "holdings", "inc",
+    "llc", "ltd", "gmbh", "art", "family", "life", "love", "page", "link", "space", "website", "zone", "center",
+];
+
+fn tld_known(tld: &[u8]) -> bool {
+    if tld.len() == 2 {
+        return tld.iter().all(u8::is_ascii_alphabetic) && country_tld(tld);
+    }
+    GENERIC_TLDS.iter().any(|t| t.as_bytes().eq_ignore_ascii_case(tld))
+}
+
+fn country_tld(tld: &[u8]) -> bool {
+    const CC: &str = "ac ad ae af ag ai al am ao aq ar as at au aw ax az ba bb bd be bf bg bh bi bj bm bn bo br bs bt bw by bz ca cc cd cf cg ch ci ck cl cm cn co cr cu cv cw cx cy cz de dj dk dm do dz ec ee eg er es et eu fi fj fk fm fo fr ga gd ge gf gg gh gi gl gm gn gp gq gr gs gt gu gw gy hk hm hn hr ht hu id ie il im in io iq ir is it je jm jo jp ke kg kh ki km kn kp kr kw ky kz la lb lc li lk lr ls lt lu lv ly ma mc md me mg mh mk ml mm mn mo mp mq mr ms mt mu mv mw mx my mz na nc ne nf ng ni nl no np nr nu nz om pa pe pf pg ph pk pl pm pn pr ps pt pw py qa re ro rs ru rw sa sb sc sd se sg sh si sk sl sm sn so sr ss st su sv sx sy sz tc td tf tg th tj tk tl tm tn to tr tt tv tw tz ua ug uk us uy uz va vc ve vg vi vn vu wf ws ye yt za zm zw";
+    let lower = [tld[0].to_ascii_lowercase(), tld[1].to_ascii_lowercase()];
+    CC.as_bytes().chunks(3).any(|c| c[..2] == lower)
+}
+
+fn is_local_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'%' | b'+' | b'-' | b'\'')
+}
+
+fn is_domain_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'.' || b == b'-'
+}
+
+/// Addresses that name a service, not a person's mailbox (`git@github.com` in clone URLs).
+const SERVICE_ADDRESSES: &[&str] = &["git@github.com", "git@gitlab.com", "git@bitbucket.org", "git@ssh.dev.azure.com"];
+
+fn emails(text: &[u8], start: usize, end: usize, out: &mut Vec<Candidate>) {
+    for at in memchr::memchr_iter(b'@', &text[start..end]).map(|p| p + start) {
+        let mut local_start = at;
+        while local_start > 0 && at - local_start < 64 && is_local_byte(text[local_start - 1]) {
+            local_start -= 1;
+        }
+        // Trim punctuation that cannot begin a local part.
+        while local_start < at && matches!(text[local_start], b'.' | b'\'' | b'-' | b'+') {
+            local_start += 1;
+        }
+        let mut domain_end = at + 1;
+        while domain_end < text.len() && domain_end - at <= 253 && is_domain_byte(text[domain_end]) {
+            domain_end += 1;
+        }
+        while domain_end > at + 1 && matches!(text[domain_end - 1], b'.' | b'-') {
+            domain_end -= 1;
+        }
+        if local_start == at || domain_end <= at + 1 {
+            continue;
+        }
+        let local = &text[local_start..at];
+        let domain = &text[at + 1..domain_end];
+        if local.windows(2).any(|w| w == b"..") || local.ends_with(b".") {
+            continue;
+        }
+        let labels: Vec<&[u8]> = domain.split(|&b| b == b'.').collect();
+        if labels.len() < 2 || labels.iter().any(|l| l.is_empty() || l.len() > 63 || l.starts_with(b"-")) {
+            continue;
+        }
+        let Some(tld) = labels.last() else { continue };
+        if !tld_known(tld) {
+            continue;
+        }
+        // Retina asset names (`icon@2x.png`, `logo@3x.webp`) even when the extension is a TLD.
+        if labels[0].len() <= 3 && labels[0].ends_with(b"x") && labels[0][..labels[0].len() - 1].iter().all(u8::is_ascii_digit) {
+            continue;
+        }
+        let mut normalized = Vec::with_capacity(local.len() + 1 + domain.len());
+        normalized.extend(local.iter().map(u8::to_ascii_lowercase));
+        normalized.push(b'@');
+        normalized.extend(domain.iter().map(u8::to_ascii_lowercase));
+        if SERVICE_ADDRESSES.iter().any(|s| s.as_bytes() == normalized.as_slice()) {
+            continue;
+        }
+        out.push(Candidate { start: local_start, end: domain_end, normalized, label: None, needs_context: false, test_value: false });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(which: Builtin, text: &str) -> Vec<(String, bool)> {
+        let matchers = BuiltinMatchers::new();
+        let mut out = Vec::new();
+        matchers.find(which, text.as_bytes(), 0, text.len(), &mut out);
+        out.into_iter().map(|c| (String::from_utf8_lossy(&c.normalized).into_owned(), c.needs_context)).collect()
+    }
+
+    fn values(which: Builtin, text: &str) -> Vec<String> {
+        found(which, text).into_iter().map(|(v, _)| v).collect()
+    }
+
+    #[test]
+    fn cards_in_every_grouping() {
+        assert_eq!(values(Builtin::PaymentCard, "card 4539578763621486."), ["4539578763621486"]);
+        assert_eq!(values(Builtin::PaymentCard, "4539 5787 6362 1486"), ["4539578763621486"]);
+        assert_eq!(values(Builtin::PaymentCard, "4539-5787-6362-1486"), ["4539578763621486"]);
+        assert_eq!(values(Builtin::PaymentCard, "amex 3782 822463 10005"), ["378282246310005"]);
+        assert_eq!(values(Builtin::PaymentCard, "4539 5787 6362 1486 exp 12/27"), ["4539578763621486"]);
+    }
+
+    #[test]
+    fn cards_never_slices() {
+        assert!(values(Builtin::PaymentCard, "45395787636214861").is_empty());
+        assert!(values(Builtin::PaymentCard, "x4539578763621486").is_empty());
+        assert!(values(Builtin::PaymentCard, "1234 4539 5787 6362 1486").is_empty());
+        assert!(values(Builtin::PaymentCard, "4539-5787 6362-1486").is_empty());
+        assert!(values(Builtin::PaymentCard, "3.4539578763621486").is_empty());
+        assert!(values(Builtin::PaymentCard, "4539578763621487").is_empty(), "Luhn fails");
+        assert!(values(Builtin::PaymentCard, "1234567812345670").is_empty(), "no issuer");
+    }
+
+    #[test]
+    fn ssn_forms() {
+        assert_eq!(found(Builtin::UsSsn, "ssn 536-22-5487"), [("536225487".to_string(), false)]);
+        assert_eq!(found(Builtin::UsSsn, "536 22 5487"), [("536225487".to_string(), true)]);
+        assert_eq!(found(Builtin::UsSsn, "536225487"), [("536225487".to_string(), true)]);
+        assert!(found(Builtin::UsSsn, "666-22-5487").is_empty());
+        assert!(found(Builtin::UsSsn, "536-22-5487-1").is_empty());
+        assert!(found(Builtin::UsSsn, "5362254871").is_empty());
+    }
+
+    #[test]
+    fn phones() {
+        assert_eq!(values(Builtin::Phone, "call (415) 555-2671 now"), ["+14155552671"]);
+        assert_eq!(values(Builtin::Phone, "415-555-2671"), ["+14155552671"]);
+        assert_eq!(values(Builtin::Phone, "+1 415 555 2671"), ["+14155552671"]);
+        assert_eq!(values(Builtin::Phone, "+44 20 7946 0958"), ["+442079460958"]);
+        assert!(values(Builtin::Phone, "415-555.2671").is_empty());
+        assert!(values(Builtin::Phone, "2023-01-05").is_empty());
+        assert!(values(Builtin::Phone, "192.168.100.200").is_empty());
+        assert!(values(Builtin::Phone, "v1.415.555.2671.3").is_empty());
+        assert_eq!(found(Builtin::Phone, "4155552671"), [("+14155552671".to_string(), true)]);
+    }
+
+    #[test]
+    fn ibans() {
+        assert_eq!(values(Builtin::Iban, "IBAN DE89 3704 0044 0532 0130 00 paid"), ["DE89370400440532013000"]);
+        assert_eq!(values(Builtin::Iban, "iban=GB82WEST12345698765432"), ["GB82WEST12345698765432"]);
+        assert!(values(Builtin::Iban, "DE89370400440532013001").is_empty());
+        assert!(values(Builtin::Iban, "XDE89370400440532013000").is_empty());
+    }
+
+    #[test]
+    fn emails_need_real_domains() {
+        assert_eq!(values(Builtin::Email, "mail Jane.Doe@Example.COM."), ["jane.doe@example.com"]);
+        assert_eq!(values(Builtin::Email, "user=bob@acme-corp.co.uk;"), ["bob@acme-corp.co.uk"]);
+        assert!(values(Builtin::Email, "icon@2x.png").is_empty());
+        assert!(values(Builtin::Email, "admin@localhost").is_empty());
+        assert!(values(Builtin::Email, "git@github.com:acme/repo.git").is_empty());
+        assert!(values(Builtin::Email, "lodash@4.17.21").is_empty());
+    }
+
+    #[test]
+    fn dates_normalise_to_iso() {
+        assert_eq!(values(Builtin::DateOfBirth, "1985-03-14"), ["1985-03-14"]);
+        assert_eq!(values(Builtin::DateOfBirth, "03/14/1985"), ["1985-03-14"]);
+        assert_eq!(values(Builtin::DateOfBirth, "14.03.1985"), ["1985-03-14"]);
+        assert_eq!(values(Builtin::DateOfBirth, "March 14, 1985"), ["1985-03-14"]);
+        assert_eq!(values(Builtin::DateOfBirth, "14 Mar 1985"), ["1985-03-14"]);
+        assert!(values(Builtin::DateOfBirth, "1985-02-30").is_empty());
+        assert!(values(Builtin::DateOfBirth, "1985-03/14").is_empty());
+    }
+}

@@ -1,0 +1,118 @@
+//! Context: keywords near a match and the column header above a delimited cell.
+
+/// Case-insensitive keyword search with word edges for short keywords, so `dob` is found in
+/// `user_dob:` but not in `adobe`, while `birth` is found in `birthdate`.
+pub fn contains_keyword(haystack: &[u8], keyword: &[u8]) -> bool {
+    if keyword.is_empty() || haystack.len() < keyword.len() {
+        return false;
+    }
+    let needs_edges = keyword.len() < 4;
+    let first = keyword[0].to_ascii_lowercase();
+    let last_start = haystack.len() - keyword.len();
+    let mut i = 0;
+    while i <= last_start {
+        if haystack[i].to_ascii_lowercase() == first
+            && haystack[i..i + keyword.len()].eq_ignore_ascii_case(keyword)
+            && (!needs_edges || at_word_edges(haystack, i, i + keyword.len()))
+        {
+            return true;
+        }
+        i += 1;
+    }
+    false
+}
+
+fn at_word_edges(haystack: &[u8], start: usize, end: usize) -> bool {
+    let before_ok = start == 0 || !haystack[start - 1].is_ascii_alphabetic();
+    let after_ok = end >= haystack.len() || !haystack[end].is_ascii_alphabetic();
+    before_ok && after_ok
+}
+
+/// The header row of a delimited file, lower-cased, with the delimiter it uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Columns {
+    pub delimiter: u8,
+    pub headers: Vec<String>,
+}
+
+impl Columns {
+    /// Reads a header row if `line` looks like one: at least two delimited cells, each a short
+    /// label (letters first, no `@`, few digits), so a data row is never mistaken for a header.
+    pub fn from_header_line(line: &[u8]) -> Option<Columns> {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let line = line.strip_prefix(b"\xef\xbb\xbf").unwrap_or(line);
+        if line.len() > 8192 {
+            return None;
+        }
+        let delimiter = [b',', b'\t', b';', b'|']
+            .into_iter()
+            .map(|d| (d, line.iter().filter(|&&b| b == d).count()))
+            .filter(|&(_, count)| count >= 1)
+            .max_by_key(|&(_, count)| count)?
+            .0;
+        let headers: Vec<String> = split_cells(line, delimiter)
+            .map(|cell| {
+                let cell = trim_cell(cell);
+                String::from_utf8_lossy(cell).to_ascii_lowercase()
+            })
+            .collect();
+        let looks_like_labels = headers.iter().all(|h| {
+            let digits = h.bytes().filter(u8::is_ascii_digit).count();
+            h.len() <= 64
+                && !h.contains('@')
+                && digits * 3 <= h.len()
+                && h.bytes().next().is_none_or(|b| b.is_ascii_alphabetic() || b == b'_' || b >= 0x80)
+        });
+        let labelled = headers.iter().filter(|h| !h.is_empty()).count() >= 2;
+        (looks_like_labels && labelled).then_some(Columns { delimiter, headers })
+    }
+
+    /// The header of the cell that contains byte `pos` of `line`.
+    pub fn header_at(&self, line: &[u8], pos: usize) -> Option<&str> {
+        let mut column = 0usize;
+        let mut quoted = false;
+        for &b in line.iter().take(pos) {
+            if b == b'"' {
+                quoted = !quoted;
+            } else if b == self.delimiter && !quoted {
+                column += 1;
+            }
+        }
+        self.headers.get(column).map(String::as_str)
+    }
+}
+
+fn split_cells(line: &[u8], delimiter: u8) -> impl Iterator<Item = &[u8]> {
+    line.split(move |&b| b == delimiter)
+}
+
+fn trim_cell(cell: &[u8]) -> &[u8] {
+    let cell = cell.trim_ascii();
+    let cell = cell.strip_prefix(b"\"").unwrap_or(cell);
+    cell.strip_suffix(b"\"").unwrap_or(cell).trim_ascii()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_keywords_need_word_edges() {
+        assert!(contains_keyword(b"user_dob: 1990", b"dob"));
+        assert!(!contains_keyword(b"adobe reader", b"dob"));
+        assert!(contains_keyword(b"BirthDate", b"birth"));
+        assert!(contains_keyword(b"SSN#123", b"ssn"));
+        assert!(!contains_keyword(b"classname", b"ssn"));
+    }
+
+    #[test]
+    fn header_rows_and_cells() {
+        let cols = Columns::from_header_line(b"id,Name,\"SSN\",dob\r").expect("header");
+        assert_eq!(cols.headers, vec!["id", "name", "ssn", "dob"]);
+        let row = b"7,\"Doe, Jane\",536-22-5487,1990-01-02";
+        let pos = row.windows(3).position(|w| w == b"536").expect("pos");
+        assert_eq!(cols.header_at(row, pos), Some("ssn"));
+        assert!(Columns::from_header_line(b"7,Jane,536225487").is_none());
+        assert!(Columns::from_header_line(b"just prose here").is_none());
+    }
+}

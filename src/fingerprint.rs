@@ -1,0 +1,105 @@
+//! Keyed fingerprints and masking of normalised values; raw values go no further than here.
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use crate::detect::MaskStyle;
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// HMAC-SHA256 over the normalised value, truncated to 128 bits, as lower-case hex.
+pub fn fingerprint(key: &[u8], normalized: &[u8]) -> String {
+    let mut mac = keyed(key);
+    mac.update(normalized);
+    hex::encode(&mac.finalize().into_bytes()[..16])
+}
+
+fn keyed(key: &[u8]) -> HmacSha256 {
+    // HMAC accepts keys of any length; an empty key is still a key (fingerprints then are plain
+    // hashes, which is why the CLI never builds one).
+    match HmacSha256::new_from_slice(key) {
+        Ok(mac) => mac,
+        Err(_) => unreachable_hmac(),
+    }
+}
+
+#[cold]
+fn unreachable_hmac() -> HmacSha256 {
+    // `new_from_slice` for HMAC never fails (any key length is valid); keep a defined fallback.
+    <HmacSha256 as hmac::digest::KeyInit>::new(&Default::default())
+}
+
+/// An identifier for the key that reveals nothing about it: the keyed hash of a fixed label.
+pub fn key_id(key: &[u8]) -> String {
+    let mut mac = keyed(key);
+    mac.update(b"breachscope fingerprint key id v1");
+    hex::encode(&mac.finalize().into_bytes()[..8])
+}
+
+/// The masked form of a normalised value for reports.
+pub fn mask(style: MaskStyle, normalized: &[u8], label: Option<&str>) -> String {
+    let text = String::from_utf8_lossy(normalized);
+    let chars: Vec<char> = text.chars().collect();
+    let tail = |n: usize| -> String { chars[chars.len().saturating_sub(n)..].iter().collect() };
+    match style {
+        MaskStyle::Card => {
+            let stars = "*".repeat(chars.len().saturating_sub(4));
+            match label {
+                Some(brand) => format!("{brand} {stars}{}", tail(4)),
+                None => format!("{stars}{}", tail(4)),
+            }
+        }
+        MaskStyle::Ssn => format!("***-**-{}", tail(4)),
+        MaskStyle::Tail => {
+            let keep = if chars.len() >= 8 { 4 } else { 0 };
+            let masked: String = chars[..chars.len() - keep]
+                .iter()
+                .map(|c| if c.is_ascii_alphanumeric() { '*' } else { *c })
+                .collect();
+            format!("{masked}{}", tail(keep))
+        }
+        MaskStyle::Email => match text.rsplit_once('@') {
+            Some((_, domain)) => format!("***@{domain}"),
+            None => "***".to_string(),
+        },
+        MaskStyle::Full => {
+            if text.len() == 10 && text.as_bytes().get(4) == Some(&b'-') {
+                "****-**-**".to_string()
+            } else {
+                "*".repeat(chars.len().min(12))
+            }
+        }
+        MaskStyle::Secret { keep_prefix } => {
+            // A prefix that is most of the value would reveal it: keep it only on long values.
+            let prefix: String = if chars.len() >= keep_prefix + 8 { chars[..keep_prefix].iter().collect() } else { String::new() };
+            let end = if chars.len() >= 16 { tail(4) } else { String::new() };
+            format!("{prefix}…{end}")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_key_same_fingerprint_other_key_other() {
+        let a = fingerprint(b"k1", b"536225487");
+        assert_eq!(a, fingerprint(b"k1", b"536225487"));
+        assert_ne!(a, fingerprint(b"k2", b"536225487"));
+        assert_eq!(a.len(), 32);
+        assert_ne!(key_id(b"k1"), key_id(b"k2"));
+    }
+
+    #[test]
+    fn masks_show_at_most_the_last_four() {
+        assert_eq!(mask(MaskStyle::Card, b"4539578763621486", Some("Visa")), "Visa ************1486");
+        assert_eq!(mask(MaskStyle::Ssn, b"536225487", None), "***-**-5487");
+        assert_eq!(mask(MaskStyle::Email, b"jane.doe@example.com", None), "***@example.com");
+        assert_eq!(mask(MaskStyle::Tail, b"+14155552671", None), "+*******2671");
+        assert_eq!(mask(MaskStyle::Tail, b"DE89370400440532013000", None), "******************3000");
+        assert_eq!(mask(MaskStyle::Full, b"1985-03-14", None), "****-**-**");
+        assert_eq!(mask(MaskStyle::Secret { keep_prefix: 4 }, b"ghp_abcdefghijklmnopqrstuvwxyz0123456789", None), "ghp_…6789");
+        assert_eq!(mask(MaskStyle::Secret { keep_prefix: 0 }, b"Summer2023!", None), "…");
+    }
+}

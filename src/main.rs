@@ -1,0 +1,106 @@
+//! The thin binary: parse arguments, call the library, map the outcome to an exit code.
+
+mod cli;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use breachscope::rules::{lint, load_with_overrides};
+use cli::{Cli, Command, RulesCommand};
+
+/// Exit codes: 0 done, 1 `--fail-on` reached, 2 usage or configuration error, 3 the report could
+/// not be written.
+const EXIT_FAIL_ON: u8 = 1;
+const EXIT_USAGE: u8 = 2;
+const EXIT_IO: u8 = 3;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Scan(args) => scan(args),
+        Command::Rules(RulesCommand::List(args)) => rules_list(args.patterns.as_deref()),
+        Command::Rules(RulesCommand::Check(args)) => rules_check(args.patterns.as_deref()),
+    }
+}
+
+fn scan(args: cli::ScanArgs) -> ExitCode {
+    let quiet = args.quiet;
+    let config = match args.into_config() {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("breachscope: {e:#}");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    match breachscope::run(&config) {
+        Ok(outcome) => {
+            let c = &outcome.summary.counts;
+            if !quiet {
+                eprintln!(
+                    "breachscope: {} items: {} scanned, {} skipped, {} error, {} encrypted, {} truncated; {} findings ({} unique values); report in {}",
+                    c.items,
+                    c.scanned,
+                    c.skipped,
+                    c.error,
+                    c.encrypted,
+                    c.truncated,
+                    c.findings,
+                    c.unique_values,
+                    outcome.out_dir.display()
+                );
+            }
+            if outcome.failed_threshold() { ExitCode::from(EXIT_FAIL_ON) } else { ExitCode::SUCCESS }
+        }
+        Err(e) => {
+            eprintln!("breachscope: {e}");
+            ExitCode::from(if e.is_configuration() { EXIT_USAGE } else { EXIT_IO })
+        }
+    }
+}
+
+fn rules_list(patterns: Option<&std::path::Path>) -> ExitCode {
+    let set = match load_with_overrides(patterns) {
+        Ok(set) => set,
+        Err(e) => {
+            eprintln!("breachscope: {e}");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    let rows = set
+        .text_rules
+        .iter()
+        .map(|r| (r.id.as_str(), r.data_class.as_str(), "content", r.description.as_str()))
+        .chain(set.file_rules.iter().map(|r| (r.id.as_str(), r.data_class.as_str(), "file", r.description.as_str())));
+    for (id, class, kind, description) in rows {
+        let first_sentence = description.split_terminator(". ").next().unwrap_or(description).trim();
+        // A closed pipe (`| head`) ends the listing quietly.
+        if writeln!(out, "{id:<40} {class:<16} {kind:<8} {first_sentence}").is_err() {
+            break;
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+fn rules_check(patterns: Option<&std::path::Path>) -> ExitCode {
+    let set = match load_with_overrides(patterns) {
+        Ok(set) => set,
+        Err(e) => {
+            eprintln!("breachscope: {e}");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    let report = lint(&set);
+    for problem in &report.problems {
+        println!("{} ({}): {}", problem.rule, problem.file, problem.message);
+    }
+    println!(
+        "{} rules checked, {} examples run, {} problems",
+        report.rules_checked,
+        report.examples_run,
+        report.problems.len()
+    );
+    if report.ok() { ExitCode::SUCCESS } else { ExitCode::from(EXIT_USAGE) }
+}

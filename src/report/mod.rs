@@ -1,0 +1,242 @@
+//! Writers for the report files: sorted CSV safe to open in a spreadsheet, the JSON summary,
+//! each written to a private temporary file and renamed into place only when complete.
+
+mod summary;
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{BufWriter, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use crate::aggregate::Results;
+use crate::classify::{ImpactRow, cite};
+use crate::error::Error;
+
+pub use summary::{Summary, SummaryCounts, summary_json};
+
+/// Column names of the output contract, version 1.
+pub const FINDINGS_COLUMNS: &[&str] =
+    &["path", "location", "line", "detector", "data_class", "confidence", "masked_value", "fingerprint"];
+pub const FILES_COLUMNS: &[&str] = &["path", "size", "modified", "format", "status", "reason", "findings", "sha256"];
+pub const IMPACT_COLUMNS: &[&str] =
+    &["data_class", "severity", "findings", "unique_values", "files", "potential_misuse", "regulations", "countermeasures"];
+
+/// Every file name a report may hold; a folder holding only these is an earlier report.
+pub const REPORT_FILES: &[&str] = &[
+    "findings.csv",
+    "files.csv",
+    "impact.csv",
+    "summary.json",
+    "records.csv",
+    "individuals.csv",
+    "countermeasures.csv",
+    "impact_by_group.csv",
+    "report.html",
+    "report.md",
+];
+
+/// Makes a cell inert in spreadsheets: a leading `=`, `+`, `-`, `@`, tab or carriage return
+/// would start a formula, so it gets a leading apostrophe.
+pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
+    match cell.as_bytes().first() {
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') => format!("'{cell}").into(),
+        _ => cell.into(),
+    }
+}
+
+/// RFC 3339 UTC with seconds, or empty when unknown.
+pub fn timestamp(time: Option<SystemTime>) -> String {
+    let Some(time) = time else { return String::new() };
+    let datetime = time::OffsetDateTime::from(time);
+    let format = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+    datetime.format(&format).unwrap_or_default()
+}
+
+/// Prepares `dir` for a report: creates it private, accepts an earlier breachscope report (whose
+/// files are then replaced), refuses anything else unless `force`.
+pub fn prepare_output_dir(dir: &Path, force: bool) -> Result<(), Error> {
+    let out_error = |message: String| Error::Output { path: dir.to_path_buf(), message };
+    match fs::read_dir(dir) {
+        Ok(entries) => {
+            let names: Vec<String> = entries
+                .filter_map(Result::ok)
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect();
+            let foreign: Vec<&String> = names
+                .iter()
+                .filter(|n| !REPORT_FILES.contains(&n.as_str()) && !is_temporary(n))
+                .collect();
+            let earlier_report = names.iter().any(|n| n == "summary.json") && is_breachscope_summary(&dir.join("summary.json"));
+            if !names.is_empty() && !force && (!foreign.is_empty() || !earlier_report) {
+                let example = foreign.first().map(|s| s.as_str()).or(names.first().map(|s| s.as_str())).unwrap_or("");
+                return Err(out_error(format!(
+                    "not empty and not an earlier breachscope report (holds `{example}`); choose another --out or pass --force"
+                )));
+            }
+            for name in names.iter().filter(|n| REPORT_FILES.contains(&n.as_str()) || is_temporary(n)) {
+                fs::remove_file(dir.join(name)).map_err(|e| out_error(format!("cannot replace {name}: {e}")))?;
+            }
+            fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(|e| out_error(format!("cannot restrict: {e}")))?;
+            Ok(())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|e| out_error(format!("cannot create: {e}"))),
+        Err(e) => Err(out_error(format!("cannot read: {e}"))),
+    }
+}
+
+fn is_temporary(name: &str) -> bool {
+    name.starts_with('.') && name.ends_with(".partial")
+}
+
+fn is_breachscope_summary(path: &Path) -> bool {
+    fs::read(path)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+        .is_some_and(|v| v.get("tool").and_then(|t| t.as_str()) == Some("breachscope"))
+}
+
+/// A report file being written: private, under a temporary name until `commit`.
+pub struct AtomicFile {
+    temp: PathBuf,
+    target: PathBuf,
+    writer: BufWriter<File>,
+}
+
+impl AtomicFile {
+    pub fn create(dir: &Path, name: &str) -> Result<AtomicFile, Error> {
+        let temp = dir.join(format!(".{name}.partial"));
+        let target = dir.join(name);
+        let file = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&temp)
+            .map_err(|e| Error::io(format!("cannot create {}", temp.display()), e))?;
+        Ok(AtomicFile { temp, target, writer: BufWriter::new(file) })
+    }
+
+    pub fn writer(&mut self) -> &mut BufWriter<File> {
+        &mut self.writer
+    }
+
+    pub fn commit(self) -> Result<(), Error> {
+        let AtomicFile { temp, target, writer } = self;
+        let file = writer.into_inner().map_err(|e| Error::io(format!("cannot write {}", temp.display()), e.into_error()))?;
+        file.sync_all().map_err(|e| Error::io(format!("cannot sync {}", temp.display()), e))?;
+        fs::rename(&temp, &target).map_err(|e| Error::io(format!("cannot rename to {}", target.display()), e))
+    }
+}
+
+/// Writes one CSV file from rows of cells, neutralising every cell.
+pub fn write_csv<I, R>(dir: &Path, name: &str, columns: &[&str], rows: I) -> Result<(), Error>
+where
+    I: IntoIterator<Item = R>,
+    R: IntoIterator<Item = String>,
+{
+    let mut file = AtomicFile::create(dir, name)?;
+    {
+        let mut csv = csv::WriterBuilder::new().from_writer(file.writer());
+        let write_error = |e: csv::Error| Error::io(format!("cannot write {name}"), std::io::Error::other(e.to_string()));
+        csv.write_record(columns).map_err(write_error)?;
+        for row in rows {
+            let cells: Vec<String> = row.into_iter().map(|c| neutralise(&c).into_owned()).collect();
+            csv.write_record(&cells).map_err(write_error)?;
+        }
+        csv.flush().map_err(|e| Error::io(format!("cannot write {name}"), e))?;
+    }
+    file.commit()
+}
+
+/// findings.csv, files.csv and impact.csv.
+pub fn write_tables(dir: &Path, results: &Results, impact: &[ImpactRow]) -> Result<(), Error> {
+    write_csv(
+        dir,
+        "findings.csv",
+        FINDINGS_COLUMNS,
+        results.findings.iter().map(|f| {
+            [
+                f.path.to_string(),
+                f.location.clone(),
+                f.line.map(|l| l.to_string()).unwrap_or_default(),
+                f.detector.to_string(),
+                f.data_class.to_string(),
+                f.confidence.as_str().to_string(),
+                f.masked.clone(),
+                f.fingerprint.clone(),
+            ]
+        }),
+    )?;
+    write_csv(
+        dir,
+        "files.csv",
+        FILES_COLUMNS,
+        results.files.iter().map(|f| {
+            [
+                f.path.to_string(),
+                f.size.to_string(),
+                timestamp(f.modified),
+                f.format.clone(),
+                f.status.as_str().to_string(),
+                f.reason.clone(),
+                f.findings.to_string(),
+                f.sha256.clone().unwrap_or_default(),
+            ]
+        }),
+    )?;
+    write_csv(
+        dir,
+        "impact.csv",
+        IMPACT_COLUMNS,
+        impact.iter().map(|row| {
+            [
+                row.data_class.clone(),
+                row.severity.as_str().to_string(),
+                row.findings.to_string(),
+                row.unique_values.to_string(),
+                row.files.to_string(),
+                row.potential_misuse.join(" | "),
+                cite(&row.regulations),
+                cite(&row.countermeasures),
+            ]
+        }),
+    )
+}
+
+/// summary.json, written last so that a complete summary means a complete report.
+pub fn write_summary(dir: &Path, summary: &Summary) -> Result<(), Error> {
+    let mut file = AtomicFile::create(dir, "summary.json")?;
+    let json = summary_json(summary);
+    let text = serde_json::to_string_pretty(&json).map_err(|e| Error::io("cannot encode summary.json", std::io::Error::other(e)))?;
+    file.writer()
+        .write_all(text.as_bytes())
+        .and_then(|_| file.writer().write_all(b"\n"))
+        .map_err(|e| Error::io("cannot write summary.json", e))?;
+    file.commit()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formula_cells_are_neutralised() {
+        assert_eq!(neutralise("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(neutralise("+1*******2671"), "'+1*******2671");
+        assert_eq!(neutralise("-5"), "'-5");
+        assert_eq!(neutralise("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(neutralise("plain"), "plain");
+    }
+
+    #[test]
+    fn timestamps_are_utc_seconds() {
+        let t = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(86_400 + 61);
+        assert_eq!(timestamp(Some(t)), "1970-01-02T00:01:01Z");
+        assert_eq!(timestamp(None), "");
+    }
+}

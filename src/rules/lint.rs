@@ -1,0 +1,158 @@
+//! The rule linter behind `breachscope rules check` and the tests: ids, references, classes,
+//! patterns that compile, and every example and negative example run through the engine.
+
+use std::collections::BTreeMap;
+
+use crate::detect::paths::CompiledFileRule;
+use crate::detect::{ChunkInput, Columns, Engine, Scratch};
+use crate::rules::RuleSet;
+
+/// One thing wrong with one rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleProblem {
+    pub rule: String,
+    pub file: String,
+    pub message: String,
+}
+
+/// What the linter checked and what it found.
+#[derive(Debug, Clone, Default)]
+pub struct LintReport {
+    pub rules_checked: usize,
+    pub examples_run: usize,
+    pub problems: Vec<RuleProblem>,
+}
+
+impl LintReport {
+    pub fn ok(&self) -> bool {
+        self.problems.is_empty()
+    }
+
+    fn problem(&mut self, rule: &str, file: &str, message: impl Into<String>) {
+        self.problems.push(RuleProblem { rule: rule.to_string(), file: file.to_string(), message: message.into() });
+    }
+}
+
+/// Number of findings a single-rule engine reports on `text`. A text of several lines whose
+/// first line looks like a header row is scanned as a delimited file.
+pub fn example_matches(engine: &Engine, text: &str) -> usize {
+    let bytes = text.as_bytes();
+    let columns = bytes
+        .iter()
+        .position(|&b| b == b'\n')
+        .and_then(|end| Columns::from_header_line(&bytes[..end]));
+    let mut scratch = Scratch::default();
+    let mut out = Vec::new();
+    engine.scan(ChunkInput { text: bytes, columns: columns.as_ref(), report_limit: bytes.len() }, &mut scratch, &mut out);
+    out.len()
+}
+
+fn snake_case(id: &str) -> bool {
+    !id.is_empty()
+        && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        && id.as_bytes()[0].is_ascii_lowercase()
+}
+
+/// Lints every rule of `set`.
+pub fn lint(set: &RuleSet) -> LintReport {
+    let mut report = LintReport::default();
+    for (id, file) in &set.duplicate_ids {
+        report.problem(id, file, "duplicate rule id");
+    }
+    let mut ids: BTreeMap<&str, &str> = BTreeMap::new();
+    for (id, origin) in set
+        .text_rules
+        .iter()
+        .map(|r| (r.id.as_str(), r.origin.as_str()))
+        .chain(set.file_rules.iter().map(|r| (r.id.as_str(), r.origin.as_str())))
+    {
+        if ids.insert(id, origin).is_some() {
+            report.problem(id, origin, "rule id used by both a content rule and a file rule");
+        }
+    }
+    for rule in &set.text_rules {
+        report.rules_checked += 1;
+        let problem_here = |report: &mut LintReport, message: String| report.problem(&rule.id, &rule.origin, message);
+        if !snake_case(&rule.id) {
+            problem_here(&mut report, "id must be snake_case".into());
+        }
+        common_checks(&mut report, &rule.id, &rule.origin, &rule.data_class, rule.kind.as_deref(), set, &rule.references, rule.examples.len(), rule.negative_examples.len());
+        let engine = match Engine::single(set, rule) {
+            Ok(engine) => engine,
+            Err(e) => {
+                problem_here(&mut report, e.to_string());
+                continue;
+            }
+        };
+        for example in &rule.examples {
+            report.examples_run += 1;
+            if example_matches(&engine, example) == 0 {
+                problem_here(&mut report, format!("example not found: {example:?}"));
+            }
+        }
+        for negative in &rule.negative_examples {
+            report.examples_run += 1;
+            if example_matches(&engine, negative) > 0 {
+                problem_here(&mut report, format!("negative example matched: {negative:?}"));
+            }
+        }
+    }
+    for rule in &set.file_rules {
+        report.rules_checked += 1;
+        if !snake_case(&rule.id) {
+            report.problem(&rule.id, &rule.origin, "id must be snake_case");
+        }
+        common_checks(&mut report, &rule.id, &rule.origin, &rule.data_class, rule.kind.as_deref(), set, &rule.references, rule.examples.len(), rule.negative_examples.len());
+        let compiled = match CompiledFileRule::compile(rule, set) {
+            Ok(compiled) => compiled,
+            Err(e) => {
+                report.problem(&rule.id, &rule.origin, e.to_string());
+                continue;
+            }
+        };
+        for example in &rule.examples {
+            report.examples_run += 1;
+            if !compiled.matches(example) {
+                report.problem(&rule.id, &rule.origin, format!("example path not matched: {example:?}"));
+            }
+        }
+        for negative in &rule.negative_examples {
+            report.examples_run += 1;
+            if compiled.matches(negative) {
+                report.problem(&rule.id, &rule.origin, format!("negative example path matched: {negative:?}"));
+            }
+        }
+    }
+    report
+}
+
+#[allow(clippy::too_many_arguments)]
+fn common_checks(
+    report: &mut LintReport,
+    id: &str,
+    origin: &str,
+    data_class: &str,
+    kind: Option<&str>,
+    set: &RuleSet,
+    references: &[String],
+    examples: usize,
+    negatives: usize,
+) {
+    if !set.impact.class.contains_key(data_class) {
+        report.problem(id, origin, format!("data class `{data_class}` has no [class.{data_class}] in impact.toml"));
+    }
+    if let Some(kind) = kind
+        && !set.impact.kind.contains_key(kind)
+    {
+        report.problem(id, origin, format!("kind `{kind}` has no [kind.{kind}] in impact.toml"));
+    }
+    if data_class == "credential" && references.is_empty() {
+        report.problem(id, origin, "credential rules cite the vendor's token format in `references`");
+    }
+    if examples < 3 {
+        report.problem(id, origin, format!("needs at least 3 examples, has {examples}"));
+    }
+    if negatives < 3 {
+        report.problem(id, origin, format!("needs at least 3 negative examples, has {negatives}"));
+    }
+}

@@ -1,0 +1,10 @@
+//! Rule files: the serde model of `patterns/*.toml`, loading (built in plus `--patterns DIR`) and the linter.
+
+mod lint;
+mod model;
+
+pub use lint::{LintReport, RuleProblem, lint};
+pub use model::{
+    Confidence, ContextSpec, FileRule, ImpactModel, RuleSet, Severity, Source, TextRule,
+    load_builtin, load_with_overrides,
+};

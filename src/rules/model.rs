@@ -1,0 +1,334 @@
+//! The data model of rule and impact files and how they are loaded and merged.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::Error;
+
+/// The rule files compiled into the binary, by file name.
+const BUILTIN_RULE_FILES: &[(&str, &str)] = &[
+    ("personal.toml", include_str!("../../patterns/personal.toml")),
+    ("credentials.toml", include_str!("../../patterns/credentials.toml")),
+    ("files.toml", include_str!("../../patterns/files.toml")),
+];
+const BUILTIN_IMPACT: (&str, &str) = ("impact.toml", include_str!("../../patterns/impact.toml"));
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Confidence {
+    Low,
+    Medium,
+    High,
+}
+
+impl Confidence {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Confidence::Low => "low",
+            Confidence::Medium => "medium",
+            Confidence::High => "high",
+        }
+    }
+}
+
+/// Severity levels, ordered so that `max` gives the worst.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Severity> {
+        match text.to_ascii_lowercase().as_str() {
+            "info" => Some(Severity::Info),
+            "low" => Some(Severity::Low),
+            "medium" => Some(Severity::Medium),
+            "high" => Some(Severity::High),
+            "critical" => Some(Severity::Critical),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Keywords near a match that raise confidence or are required.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContextSpec {
+    pub keywords: Vec<String>,
+    #[serde(default = "default_window")]
+    pub window: usize,
+    #[serde(default)]
+    pub required: bool,
+    pub confidence: Option<Confidence>,
+}
+
+fn default_window() -> usize {
+    40
+}
+
+/// A detector that looks at content (`[[rule]]`).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TextRule {
+    pub id: String,
+    pub name: Option<String>,
+    pub data_class: String,
+    pub kind: Option<String>,
+    pub description: String,
+    #[serde(default)]
+    pub references: Vec<String>,
+    pub pattern: Option<String>,
+    pub matcher: Option<String>,
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    #[serde(default)]
+    pub validators: Vec<String>,
+    pub confidence: Confidence,
+    #[serde(default)]
+    pub keep_prefix: usize,
+    #[serde(default)]
+    pub lines_after: usize,
+    pub severity: Option<Severity>,
+    pub context: Option<ContextSpec>,
+    #[serde(default)]
+    pub examples: Vec<String>,
+    #[serde(default)]
+    pub negative_examples: Vec<String>,
+    /// Where the rule was loaded from, for error messages.
+    #[serde(skip)]
+    pub origin: String,
+}
+
+/// A detector that looks at a file's name or path (`[[file_rule]]`).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileRule {
+    pub id: String,
+    pub name: Option<String>,
+    pub data_class: String,
+    pub kind: Option<String>,
+    pub description: String,
+    #[serde(default)]
+    pub references: Vec<String>,
+    #[serde(default)]
+    pub names: Vec<String>,
+    #[serde(default)]
+    pub paths: Vec<String>,
+    pub confidence: Option<Confidence>,
+    pub severity: Option<Severity>,
+    #[serde(default)]
+    pub examples: Vec<String>,
+    #[serde(default)]
+    pub negative_examples: Vec<String>,
+    #[serde(skip)]
+    pub origin: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleFileModel {
+    #[serde(default)]
+    rule: Vec<TextRule>,
+    #[serde(default)]
+    file_rule: Vec<FileRule>,
+}
+
+/// A statement with the source that backs it.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Source {
+    #[serde(alias = "action", alias = "obligation")]
+    pub text: String,
+    pub source: String,
+}
+
+/// What exposure of one data class, credential kind or detector means.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImpactEntry {
+    pub name: Option<String>,
+    pub severity: Option<Severity>,
+    #[serde(default)]
+    pub potential_misuse: Vec<String>,
+    #[serde(default)]
+    pub regulations: Vec<Source>,
+    #[serde(default)]
+    pub countermeasures: Vec<Source>,
+    /// Plain-language explanation for reports.
+    pub explanation: Option<String>,
+}
+
+/// `patterns/impact.toml`: classes, credential kinds and per-detector refinements.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImpactModel {
+    #[serde(default)]
+    pub class: BTreeMap<String, ImpactEntry>,
+    #[serde(default)]
+    pub kind: BTreeMap<String, ImpactEntry>,
+    #[serde(default)]
+    pub detector: BTreeMap<String, ImpactEntry>,
+}
+
+impl ImpactModel {
+    fn merge(&mut self, other: ImpactModel) {
+        self.class.extend(other.class);
+        self.kind.extend(other.kind);
+        self.detector.extend(other.detector);
+    }
+}
+
+/// Every rule and the impact model, ready to compile.
+#[derive(Debug, Clone, Default)]
+pub struct RuleSet {
+    pub text_rules: Vec<TextRule>,
+    pub file_rules: Vec<FileRule>,
+    pub impact: ImpactModel,
+    /// SHA-256 over every loaded file's name and bytes, so a run records exactly which rules it used.
+    pub hash: String,
+    /// Ids defined twice within one source (the built-ins, or the override folder).
+    pub duplicate_ids: Vec<(String, String)>,
+}
+
+impl RuleSet {
+    pub fn text_rule(&self, id: &str) -> Option<&TextRule> {
+        self.text_rules.iter().find(|rule| rule.id == id)
+    }
+
+    /// Severity of one finding of `rule`: its own, else its kind's, else its class's.
+    pub fn severity_of(&self, data_class: &str, kind: Option<&str>, own: Option<Severity>) -> Severity {
+        own.or_else(|| kind.and_then(|k| self.impact.kind.get(k)).and_then(|e| e.severity))
+            .or_else(|| self.impact.class.get(data_class).and_then(|e| e.severity))
+            .unwrap_or(Severity::Medium)
+    }
+}
+
+struct Loader {
+    set: RuleSet,
+    hasher: Sha256,
+}
+
+impl Loader {
+    fn new() -> Self {
+        Loader { set: RuleSet::default(), hasher: Sha256::new() }
+    }
+
+    fn add_rules(&mut self, origin: &str, text: &str, replace: bool) -> Result<(), Error> {
+        self.hasher.update(origin.as_bytes());
+        self.hasher.update([0]);
+        self.hasher.update(text.as_bytes());
+        let parsed: RuleFileModel = toml::from_str(text)
+            .map_err(|e| Error::RuleFile { file: origin.to_string(), message: e.to_string() })?;
+        let mut seen_here: Vec<String> = Vec::new();
+        for mut rule in parsed.rule {
+            rule.origin = origin.to_string();
+            if seen_here.contains(&rule.id) {
+                self.set.duplicate_ids.push((rule.id.clone(), origin.to_string()));
+            }
+            seen_here.push(rule.id.clone());
+            self.place_text_rule(rule, replace);
+        }
+        for mut rule in parsed.file_rule {
+            rule.origin = origin.to_string();
+            if seen_here.contains(&rule.id) {
+                self.set.duplicate_ids.push((rule.id.clone(), origin.to_string()));
+            }
+            seen_here.push(rule.id.clone());
+            match self.set.file_rules.iter_mut().find(|r| r.id == rule.id) {
+                Some(existing) if replace => *existing = rule,
+                _ => self.set.file_rules.push(rule),
+            }
+        }
+        Ok(())
+    }
+
+    fn place_text_rule(&mut self, rule: TextRule, replace: bool) {
+        match self.set.text_rules.iter_mut().find(|r| r.id == rule.id) {
+            Some(existing) if replace => *existing = rule,
+            _ => self.set.text_rules.push(rule),
+        }
+    }
+
+    fn add_impact(&mut self, origin: &str, text: &str) -> Result<(), Error> {
+        self.hasher.update(origin.as_bytes());
+        self.hasher.update([0]);
+        self.hasher.update(text.as_bytes());
+        let parsed: ImpactModel = toml::from_str(text)
+            .map_err(|e| Error::RuleFile { file: origin.to_string(), message: e.to_string() })?;
+        self.set.impact.merge(parsed);
+        Ok(())
+    }
+
+    fn finish(mut self) -> RuleSet {
+        self.set.hash = hex::encode(self.hasher.finalize());
+        self.set
+    }
+}
+
+/// The rules compiled into the binary.
+pub fn load_builtin() -> Result<RuleSet, Error> {
+    load_with_overrides(None)
+}
+
+/// The built-in rules, then every `.toml` file in `dir` (sorted by name): a rule there with a
+/// built-in id replaces it; a file named `impact*.toml` extends or replaces impact entries.
+pub fn load_with_overrides(dir: Option<&Path>) -> Result<RuleSet, Error> {
+    let mut loader = Loader::new();
+    for (name, text) in BUILTIN_RULE_FILES {
+        loader.add_rules(&format!("builtin:{name}"), text, false)?;
+    }
+    loader.add_impact(&format!("builtin:{}", BUILTIN_IMPACT.0), BUILTIN_IMPACT.1)?;
+    if let Some(dir) = dir {
+        for path in toml_files(dir)? {
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| Error::RuleFile { file: path.display().to_string(), message: e.to_string() })?;
+            let origin = path.display().to_string();
+            let is_impact = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("impact"));
+            if is_impact {
+                loader.add_impact(&origin, &text)?;
+            } else {
+                loader.add_rules(&origin, &text, true)?;
+            }
+        }
+    }
+    Ok(loader.finish())
+}
+
+fn toml_files(dir: &Path) -> Result<Vec<PathBuf>, Error> {
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| Error::RuleFile { file: dir.display().to_string(), message: e.to_string() })?;
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| path.is_file() && path.extension().is_some_and(|ext| ext == "toml"))
+        .collect();
+    files.sort();
+    Ok(files)
+}

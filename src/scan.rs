@@ -1,0 +1,391 @@
+//! The pipeline: a walker feeds a bounded channel, rayon workers extract and detect with
+//! per-thread scratch, and one aggregator (the calling thread) owns every result.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant, SystemTime};
+
+use crossbeam_channel::{Receiver, Sender, bounded};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde_json::json;
+
+use crate::aggregate::{FileRecord, Finding, Results};
+use crate::classify::impact_rows;
+use crate::config::ScanConfig;
+use crate::content::{Placement, RunOrigin, TextChunk};
+use crate::detect::paths::FileRules;
+use crate::detect::{Engine, Match, Scratch};
+use crate::discover::{Disposition, Excludes, Item, walk};
+use crate::error::Error;
+use crate::extract::{Status, extract_file};
+use crate::fingerprint::{fingerprint, key_id, mask};
+use crate::report::{self, Summary, SummaryCounts};
+use crate::rules::{RuleSet, Severity, load_with_overrides};
+
+/// What a finished scan hands back to the caller.
+#[derive(Debug, Clone)]
+pub struct ScanOutcome {
+    pub summary: Summary,
+    pub out_dir: PathBuf,
+}
+
+impl ScanOutcome {
+    /// True when `--fail-on` was given and reached.
+    pub fn failed_threshold(&self) -> bool {
+        self.summary.fail_on_reached
+    }
+}
+
+/// The compiled detectors and the key, shared read-only by every worker.
+struct Detectors {
+    engine: Engine,
+    file_rules: FileRules,
+    key: Vec<u8>,
+    limits: crate::config::Limits,
+}
+
+enum WorkerMessage {
+    File(FileRecord, Vec<Finding>),
+}
+
+/// Runs a whole scan and writes the report.
+pub fn run(config: &ScanConfig) -> Result<ScanOutcome, Error> {
+    let started = SystemTime::now();
+    for root in &config.roots {
+        if std::fs::symlink_metadata(root).is_err() {
+            return Err(Error::Config(format!("scan root {} does not exist or cannot be read", root.display())));
+        }
+    }
+    refuse_output_inside_roots(&config.out_dir, &config.roots)?;
+    let rules = load_with_overrides(config.patterns_dir.as_deref())?;
+    let detectors = Arc::new(Detectors {
+        engine: Engine::new(&rules)?,
+        file_rules: FileRules::new(&rules)?,
+        key: config.key.bytes.clone(),
+        limits: config.limits.clone(),
+    });
+    let excludes = Excludes::new(&config.excludes)?;
+    report::prepare_output_dir(&config.out_dir, config.force)?;
+    let threads = config.threads.max(1);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(|i| format!("breachscope-worker-{i}"))
+        .build()
+        .map_err(|e| Error::Config(format!("cannot start {threads} worker threads: {e}")))?;
+
+    let (item_tx, item_rx) = bounded::<Item>(4096);
+    let (result_tx, result_rx) = bounded::<WorkerMessage>(1024);
+    let stop = AtomicBool::new(false);
+    let progress = Progress::new(config.progress);
+    let mut results = Results::default();
+    std::thread::scope(|scope| {
+        let roots = &config.roots;
+        let stop_ref = &stop;
+        scope.spawn(move || {
+            walk(roots, config.follow_links, &excludes, |item| !stop_ref.load(Ordering::Relaxed) && item_tx.send(item).is_ok());
+        });
+        let detectors = Arc::clone(&detectors);
+        scope.spawn(move || {
+            pool.scope(|s| {
+                for _ in 0..threads {
+                    let rx = item_rx.clone();
+                    let tx = result_tx.clone();
+                    let detectors = Arc::clone(&detectors);
+                    s.spawn(move |_| worker(&detectors, &rx, &tx));
+                }
+            });
+            drop(result_tx);
+        });
+        aggregate(&result_rx, &mut results, &progress);
+    });
+    progress.finish();
+    results.sort();
+
+    let impact = impact_rows(&results.findings, &rules.impact);
+    let max_severity = impact.iter().map(|r| r.severity).max();
+    let fail_on_reached = matches!((config.fail_on, max_severity), (Some(limit), Some(worst)) if worst >= limit);
+    report::write_tables(&config.out_dir, &results, &impact)?;
+    let summary = Summary {
+        status: "complete",
+        started,
+        finished: SystemTime::now(),
+        roots: config.roots.iter().map(|r| r.display().to_string()).collect(),
+        options: options_json(config),
+        limits: config.limits.clone(),
+        rules_count: rules.text_rules.len() + rules.file_rules.len(),
+        rule_set_hash: rules.hash.clone(),
+        key_id: key_id(&config.key.bytes),
+        key_source: config.key.source,
+        counts: counts(&results),
+        impact,
+        max_severity,
+        fail_on: config.fail_on,
+        fail_on_reached,
+    };
+    report::write_summary(&config.out_dir, &summary)?;
+    Ok(ScanOutcome { summary, out_dir: config.out_dir.clone() })
+}
+
+fn options_json(config: &ScanConfig) -> serde_json::Value {
+    json!({
+        "threads": config.threads,
+        "exclude": config.excludes,
+        "follow_links": config.follow_links,
+        "patterns": config.patterns_dir.as_ref().map(|p| p.display().to_string()),
+        "fail_on": config.fail_on.map(Severity::as_str),
+        "force": config.force,
+        "reveal": false,
+    })
+}
+
+fn counts(results: &Results) -> SummaryCounts {
+    SummaryCounts {
+        items: results.files.len(),
+        scanned: results.count_status(Status::Scanned),
+        skipped: results.count_status(Status::Skipped),
+        error: results.count_status(Status::Error),
+        encrypted: results.count_status(Status::Encrypted),
+        truncated: results.count_status(Status::Truncated),
+        bytes_scanned: results.bytes_scanned,
+        findings: results.findings.len(),
+        unique_values: results.total_unique_values(),
+    }
+}
+
+/// The output folder may not be inside a scanned root: the scan would read its own report.
+fn refuse_output_inside_roots(out: &Path, roots: &[PathBuf]) -> Result<(), Error> {
+    let out_abs = absolute_lenient(out);
+    for root in roots {
+        let Ok(root_abs) = root.canonicalize() else { continue };
+        if root_abs.is_dir() && out_abs.starts_with(&root_abs) {
+            return Err(Error::Config(format!(
+                "output directory {} is inside the scanned root {}; choose an --out outside it",
+                out.display(),
+                root.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Canonical form of a path that may not exist yet: its nearest existing ancestor, canonicalised,
+/// plus the remaining components.
+fn absolute_lenient(path: &Path) -> PathBuf {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut existing = absolute.as_path();
+    let mut rest = Vec::new();
+    loop {
+        if let Ok(canonical) = existing.canonicalize() {
+            return rest.iter().rev().fold(canonical, |acc: PathBuf, part| acc.join(part));
+        }
+        match (existing.parent(), existing.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_os_string());
+                existing = parent;
+            }
+            _ => return absolute,
+        }
+    }
+}
+
+fn worker(detectors: &Detectors, items: &Receiver<Item>, results: &Sender<WorkerMessage>) {
+    let mut scratch = Scratch::default();
+    let mut matches = Vec::new();
+    for item in items.iter() {
+        let message = scan_item(detectors, item, &mut scratch, &mut matches);
+        if results.send(message).is_err() {
+            return;
+        }
+    }
+}
+
+fn scan_item(detectors: &Detectors, item: Item, scratch: &mut Scratch, matches: &mut Vec<Match>) -> WorkerMessage {
+    let path: Arc<str> = Arc::from(item.display.as_str());
+    let mut findings = Vec::new();
+    let mut record = FileRecord {
+        path: Arc::clone(&path),
+        size: item.size,
+        modified: item.modified,
+        format: String::new(),
+        status: Status::Scanned,
+        reason: String::new(),
+        findings: 0,
+        sha256: None,
+    };
+    match &item.disposition {
+        Disposition::NotScanned { status, format, reason } => {
+            record.status = *status;
+            record.format = (*format).to_string();
+            record.reason = reason.clone();
+            if *status == Status::Error {
+                file_rule_findings(detectors, &path, None, &mut findings);
+            }
+        }
+        Disposition::Scan => {
+            let outcome = extract_file(&item.path, &detectors.limits, &mut |chunk| {
+                detect_chunk(detectors, &path, chunk, scratch, matches, &mut findings);
+            });
+            record.format = outcome.format;
+            record.status = outcome.status;
+            record.reason = outcome.reason;
+            record.sha256 = outcome.sha256;
+            record.size = record.size.max(outcome.bytes_read);
+            file_rule_findings(detectors, &path, record.sha256.as_deref(), &mut findings);
+        }
+    }
+    WorkerMessage::File(record, findings)
+}
+
+fn file_rule_findings(detectors: &Detectors, path: &Arc<str>, sha256: Option<&str>, findings: &mut Vec<Finding>) {
+    let name = path.rsplit(['/', '!']).next().unwrap_or(path).to_string();
+    for rule in detectors.file_rules.matching(path) {
+        // Copies of one key file count once: the fingerprint is over the content when readable.
+        let basis = match sha256 {
+            Some(hash) => format!("file-sha256:{hash}"),
+            None => format!("file-path:{path}"),
+        };
+        findings.push(Finding {
+            path: Arc::clone(path),
+            location: String::new(),
+            line: None,
+            offset: 0,
+            detector: Arc::from(rule.id.as_str()),
+            data_class: Arc::from(rule.data_class.as_str()),
+            kind: rule.kind.as_deref().map(Arc::from),
+            confidence: rule.confidence,
+            severity: rule.severity,
+            masked: format!("file {name}"),
+            fingerprint: fingerprint(&detectors.key, basis.as_bytes()),
+        });
+    }
+}
+
+/// Runs the engine on one chunk and turns its matches into findings.
+fn detect_chunk(
+    detectors: &Detectors,
+    path: &Arc<str>,
+    chunk: TextChunk<'_>,
+    scratch: &mut Scratch,
+    matches: &mut Vec<Match>,
+    findings: &mut Vec<Finding>,
+) {
+    matches.clear();
+    let input = crate::detect::ChunkInput { text: chunk.text, columns: chunk.columns, report_limit: chunk.report_limit };
+    detectors.engine.scan(input, scratch, matches);
+    if matches.is_empty() {
+        return;
+    }
+    resolve_overlaps(&detectors.engine, matches);
+    let mut line = match chunk.placement {
+        Placement::Lines { first_line } => first_line,
+        Placement::Offsets(_) => 0,
+    };
+    let mut counted_to = 0usize;
+    for m in matches.iter() {
+        let rule = detectors.engine.rule(m.rule);
+        let (location, line_number, offset) = match chunk.placement {
+            Placement::Lines { .. } => {
+                line += memchr::memchr_iter(b'\n', &chunk.text[counted_to..m.start]).count() as u64;
+                counted_to = m.start;
+                (String::new(), Some(line), m.start as u64)
+            }
+            Placement::Offsets(runs) => {
+                let offset = RunOrigin::file_offset_of(runs, m.start).unwrap_or(0);
+                (format!("offset {offset}"), None, offset)
+            }
+        };
+        findings.push(Finding {
+            path: Arc::clone(path),
+            location,
+            line: line_number,
+            offset,
+            detector: Arc::from(rule.id.as_str()),
+            data_class: Arc::from(rule.data_class.as_str()),
+            kind: rule.kind.as_deref().map(Arc::from),
+            confidence: m.confidence,
+            severity: rule.severity,
+            masked: mask(rule.mask, &m.normalized, m.label),
+            fingerprint: fingerprint(&detectors.key, &m.normalized),
+        });
+    }
+}
+
+/// Where two rules of one data class claim overlapping text, keeps one finding: the more
+/// confident, then the longer, then the rule listed first (specific rules precede generic ones).
+fn resolve_overlaps(engine: &Engine, matches: &mut Vec<Match>) {
+    matches.sort_by(|a, b| a.start.cmp(&b.start).then(a.end.cmp(&b.end)).then(a.rule.cmp(&b.rule)));
+    let mut kept: Vec<Match> = Vec::with_capacity(matches.len());
+    for m in matches.drain(..) {
+        let class = &engine.rule(m.rule).data_class;
+        let clash = kept
+            .iter()
+            .rposition(|k| k.end > m.start && &engine.rule(k.rule).data_class == class);
+        match clash {
+            None => kept.push(m),
+            Some(i) => {
+                let better = (m.confidence, m.end - m.start, std::cmp::Reverse(m.rule))
+                    > (kept[i].confidence, kept[i].end - kept[i].start, std::cmp::Reverse(kept[i].rule));
+                if better {
+                    kept[i] = m;
+                }
+            }
+        }
+    }
+    kept.sort_by_key(|m| (m.start, m.rule));
+    *matches = kept;
+}
+
+fn aggregate(rx: &Receiver<WorkerMessage>, results: &mut Results, progress: &Progress) {
+    for message in rx.iter() {
+        match message {
+            WorkerMessage::File(record, findings) => {
+                if record.status == Status::Scanned || record.status == Status::Truncated {
+                    results.bytes_scanned += record.size;
+                }
+                progress.update(results.files.len() + 1, results.bytes_scanned, results.findings.len() + findings.len());
+                results.add_file(record, findings);
+            }
+        }
+    }
+}
+
+/// A progress line on stderr when it is a terminal.
+struct Progress {
+    bar: Option<ProgressBar>,
+    started: Instant,
+}
+
+impl Progress {
+    fn new(enabled: bool) -> Self {
+        let bar = enabled.then(|| {
+            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr_with_hz(4));
+            bar.set_style(ProgressStyle::with_template("{spinner} {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+            bar.enable_steady_tick(Duration::from_millis(250));
+            bar
+        });
+        Progress { bar, started: Instant::now() }
+    }
+
+    fn update(&self, files: usize, bytes: u64, findings: usize) {
+        if let Some(bar) = &self.bar {
+            let seconds = self.started.elapsed().as_secs_f64().max(0.001);
+            bar.set_message(format!(
+                "{files} files, {:.1} MiB, {findings} findings, {:.1} MiB/s",
+                bytes as f64 / 1048576.0,
+                bytes as f64 / 1048576.0 / seconds
+            ));
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// Loads the rule set a scan would use, for `rules list` and `rules check`.
+pub fn load_rules(patterns_dir: Option<&Path>) -> Result<RuleSet, Error> {
+    load_with_overrides(patterns_dir)
+}
