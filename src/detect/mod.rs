@@ -464,17 +464,21 @@ fn line_around(text: &[u8], start: usize, end: usize) -> &[u8] {
 
 fn has_context(context: &CompiledContext, rule: &CompiledRule, input: ChunkInput<'_>, start: usize, end: usize) -> bool {
     let text = input.text;
-    let before = &text[start.saturating_sub(context.window)..start];
-    let after = &text[end..(end + context.window).min(text.len())];
-    if context.keywords.iter().any(|k| context::contains_keyword(before, k) || context::contains_keyword(after, k)) {
-        return true;
-    }
+    let mut window_start = start.saturating_sub(context.window);
+    let mut window_end = (end + context.window).min(text.len());
+    let mut header_says = false;
     if let Some(columns) = input.columns {
+        // In a table each row is its own record: the header row above must not lend its words
+        // to every cell, so the window stays on the row and the cell's own header decides.
         let line_start = memchr::memrchr(b'\n', &text[..start]).map_or(0, |p| p + 1);
-        let line_end = memchr::memchr(b'\n', &text[start..]).map_or(text.len(), |p| start + p);
-        if let Some(header) = columns.header_at(&text[line_start..line_end], start - line_start) {
-            return rule.header_matches(header);
-        }
+        let line_end = memchr::memchr(b'\n', &text[end..]).map_or(text.len(), |p| end + p);
+        window_start = window_start.max(line_start);
+        window_end = window_end.min(line_end);
+        header_says = columns
+            .header_at(&text[line_start..line_end], start - line_start)
+            .is_some_and(|header| rule.header_matches(header));
     }
-    false
+    let before = &text[window_start..start];
+    let after = &text[end..window_end];
+    header_says || context.keywords.iter().any(|k| context::contains_keyword(before, k) || context::contains_keyword(after, k))
 }

@@ -1,0 +1,44 @@
+//! Helpers shared by the integration tests: run the binary, read its CSV outputs.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub const KEY: &str = "test-fingerprint-key-0123456789abcdef";
+
+/// The breachscope binary with a fixed fingerprint key and no inherited key.
+pub fn breachscope() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_breachscope"));
+    command.env("BREACHSCOPE_FINGERPRINT_KEY", KEY);
+    command
+}
+
+pub fn run(args: &[&str]) -> Output {
+    breachscope().args(args).output().expect("breachscope runs")
+}
+
+pub fn scan(root: &Path, out: &Path, extra: &[&str]) -> Output {
+    let mut command = breachscope();
+    command.arg("scan").arg(root).arg("--out").arg(out).arg("--quiet").args(extra);
+    command.output().expect("breachscope runs")
+}
+
+pub fn sample_share() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/sample-share")
+}
+
+/// Rows of a CSV file as vectors of cells (header first).
+pub fn read_csv(path: &Path) -> Vec<Vec<String>> {
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).from_path(path).expect("csv opens");
+    reader.records().map(|r| r.expect("csv row").iter().map(str::to_string).collect()).collect()
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// The first `n` cells of every data row, joined with commas.
+pub fn rows_prefix(path: &Path, n: usize) -> Vec<String> {
+    read_csv(path).into_iter().skip(1).map(|row| row[..n].join(",")).collect()
+}
