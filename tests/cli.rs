@@ -265,6 +265,7 @@ description = "Only acme-corp addresses"
 confidence = "high"
 pattern = '''[a-z.]+@acme-corp\.com'''
 keywords = ["@acme-corp.com"]
+mask = "email"
 "#,
     )
     .expect("write");
@@ -273,7 +274,7 @@ keywords = ["@acme-corp.com"]
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let emails: Vec<Vec<String>> = read_csv(&report.join("findings.csv")).into_iter().filter(|r| r[3] == "email").collect();
     assert_eq!(emails.len(), 2);
-    assert!(emails.iter().all(|r| r[6].ends_with("acme-corp.com") || r[6].starts_with('…')), "{emails:?}");
+    assert!(emails.iter().all(|r| r[6] == "***@acme-corp.com"), "{emails:?}");
 }
 
 #[test]

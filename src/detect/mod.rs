@@ -162,8 +162,19 @@ fn rule_error(rule: &TextRule, message: impl Into<String>) -> Error {
     Error::Rule { rule: rule.id.clone(), file: rule.origin.clone(), message: message.into() }
 }
 
-fn default_mask(rule: &TextRule, builtin: Option<Builtin>) -> MaskStyle {
-    match builtin {
+fn mask_style(rule: &TextRule, builtin: Option<Builtin>) -> Result<MaskStyle, Error> {
+    if let Some(name) = &rule.mask {
+        return Ok(match name.as_str() {
+            "card" => MaskStyle::Card,
+            "ssn" => MaskStyle::Ssn,
+            "email" => MaskStyle::Email,
+            "tail" => MaskStyle::Tail,
+            "full" => MaskStyle::Full,
+            "secret" => MaskStyle::Secret { keep_prefix: rule.keep_prefix },
+            other => return Err(rule_error(rule, format!("unknown mask `{other}` (card, ssn, email, tail, full, secret)"))),
+        });
+    }
+    Ok(match builtin {
         Some(Builtin::PaymentCard) => MaskStyle::Card,
         Some(Builtin::UsSsn) => MaskStyle::Ssn,
         Some(Builtin::Email) => MaskStyle::Email,
@@ -171,7 +182,7 @@ fn default_mask(rule: &TextRule, builtin: Option<Builtin>) -> MaskStyle {
         Some(Builtin::Phone | Builtin::Iban) => MaskStyle::Tail,
         None if rule.data_class == "credential" => MaskStyle::Secret { keep_prefix: rule.keep_prefix },
         None => MaskStyle::Tail,
-    }
+    })
 }
 
 impl CompiledRule {
@@ -215,7 +226,7 @@ impl CompiledRule {
             data_class: rule.data_class.clone(),
             kind: rule.kind.clone(),
             severity: set.severity_of(&rule.data_class, rule.kind.as_deref(), rule.severity),
-            mask: default_mask(rule, builtin),
+            mask: mask_style(rule, builtin)?,
             confidence: rule.confidence,
             matcher,
             validators,

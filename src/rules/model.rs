@@ -111,6 +111,8 @@ pub struct TextRule {
     pub confidence: Confidence,
     #[serde(default)]
     pub keep_prefix: usize,
+    /// How reports mask the value: card, ssn, email, tail, full or secret (default by matcher/class).
+    pub mask: Option<String>,
     #[serde(default)]
     pub lines_after: usize,
     pub severity: Option<Severity>,
