@@ -53,14 +53,21 @@ pub struct Results {
 }
 
 impl Results {
-    pub fn add_file(&mut self, mut record: FileRecord, findings: Vec<Finding>) {
-        record.findings = findings.len() as u64;
-        if record.findings == 0 {
-            // Hashes are evidence for files that matter; the rest would only bloat the report.
-            record.sha256 = None;
+    /// Adds the accounts of one top-level file and its members with all their findings.
+    pub fn add_files(&mut self, records: Vec<FileRecord>, findings: Vec<Finding>) {
+        let mut per_path: std::collections::HashMap<&str, u64> = std::collections::HashMap::new();
+        for finding in &findings {
+            *per_path.entry(&finding.path).or_default() += 1;
+        }
+        for mut record in records {
+            record.findings = per_path.get(&*record.path).copied().unwrap_or(0);
+            if record.findings == 0 {
+                // Hashes are evidence for files that matter; the rest would only bloat the report.
+                record.sha256 = None;
+            }
+            self.files.push(record);
         }
         self.findings.extend(findings);
-        self.files.push(record);
     }
 
     /// Sorts rows so that the same input gives the same bytes.

@@ -77,6 +77,32 @@ pub struct ScanArgs {
     /// No progress display and no closing count on stderr.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Deepest nesting of containers opened (archives inside archives, attachments in mail).
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_depth)]
+    pub max_depth: usize,
+    /// Decompressed bytes read from one top-level file and all its members (suffixes K, M, G).
+    #[arg(long, value_name = "BYTES", value_parser = parse_size, default_value = "8G")]
+    pub max_expanded_bytes: u64,
+    /// Largest decompressed-to-compressed ratio accepted for one member (zip-bomb guard).
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_ratio)]
+    pub max_ratio: u64,
+    /// Most members read from one archive.
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_entries)]
+    pub max_entries: usize,
+}
+
+/// `123`, `64K`, `512M`, `8G` (binary multiples).
+fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let (digits, shift) = match text.chars().last().map(|c| c.to_ascii_uppercase()) {
+        Some('K') => (&text[..text.len() - 1], 10),
+        Some('M') => (&text[..text.len() - 1], 20),
+        Some('G') => (&text[..text.len() - 1], 30),
+        Some('T') => (&text[..text.len() - 1], 40),
+        _ => (text, 0),
+    };
+    let value: u64 = digits.trim().parse().map_err(|_| format!("`{text}` is not a size like 512M or 8G"))?;
+    value.checked_shl(shift).filter(|v| v >> shift == value).ok_or_else(|| format!("`{text}` is too large"))
 }
 
 fn parse_severity(text: &str) -> Result<Severity, String> {
@@ -118,7 +144,13 @@ impl ScanArgs {
             excludes: self.exclude,
             follow_links: self.follow_links,
             progress: !self.quiet && std::io::stderr().is_terminal(),
-            limits: Limits::default(),
+            limits: Limits {
+                max_depth: self.max_depth,
+                max_expanded_bytes: self.max_expanded_bytes,
+                max_ratio: self.max_ratio,
+                max_entries: self.max_entries,
+                ..Limits::default()
+            },
         })
     }
 }

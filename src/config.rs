@@ -44,11 +44,26 @@ pub struct Limits {
     pub chunk_bytes: usize,
     /// Bytes re-read at a cut inside a long line, so no match spanning the cut is lost.
     pub chunk_overlap: usize,
+    /// Containers nested deeper than this are listed, not opened.
+    pub max_depth: usize,
+    /// Decompressed bytes read from all members of one top-level file together.
+    pub max_expanded_bytes: u64,
+    /// Largest accepted ratio of decompressed to compressed size for one member.
+    pub max_ratio: u64,
+    /// Members read from one archive.
+    pub max_entries: usize,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { chunk_bytes: 1 << 20, chunk_overlap: 4096 }
+        Limits {
+            chunk_bytes: 1 << 20,
+            chunk_overlap: 4096,
+            max_depth: 8,
+            max_expanded_bytes: 8 << 30,
+            max_ratio: 1000,
+            max_entries: 100_000,
+        }
     }
 }
 

@@ -10,6 +10,27 @@ pub enum Placement<'a> {
     Lines { first_line: u64 },
     /// Strings pulled out of a binary: each run's position in the chunk and in the file.
     Offsets(&'a [RunOrigin]),
+    /// Structured content (cells, pages, table rows, JSON values, attachments): each segment
+    /// names its place, sorted by `text_start`.
+    Segments(&'a [Segment]),
+}
+
+/// A stretch of a chunk that comes from one named place.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Segment {
+    pub text_start: usize,
+    /// Format-specific place: `Sheet1!C5`, `page 3`, `table customers row 17 column ssn`.
+    pub location: String,
+    /// 1-based line of `text_start` within that place, where lines mean something.
+    pub first_line: Option<u64>,
+}
+
+impl Segment {
+    /// The segment holding chunk position `pos`.
+    pub fn at(segments: &[Segment], pos: usize) -> Option<&Segment> {
+        let index = segments.partition_point(|s| s.text_start <= pos).checked_sub(1)?;
+        segments.get(index)
+    }
 }
 
 /// Where one run of a strings pass came from.

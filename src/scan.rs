@@ -13,12 +13,12 @@ use serde_json::json;
 use crate::aggregate::{FileRecord, Finding, Results};
 use crate::classify::impact_rows;
 use crate::config::ScanConfig;
-use crate::content::{Placement, RunOrigin, TextChunk};
+use crate::content::{Placement, RunOrigin, Segment, TextChunk};
 use crate::detect::paths::FileRules;
 use crate::detect::{Engine, Match, Scratch};
 use crate::discover::{Disposition, Excludes, Item, walk};
 use crate::error::Error;
-use crate::extract::{Status, extract_file};
+use crate::extract::{ContentSink, MemberRecord, Status, extract_file};
 use crate::fingerprint::{fingerprint, key_id, mask};
 use crate::report::{self, Summary, SummaryCounts};
 use crate::rules::{RuleSet, Severity, load_with_overrides};
@@ -46,7 +46,8 @@ struct Detectors {
 }
 
 enum WorkerMessage {
-    File(FileRecord, Vec<Finding>),
+    /// One top-level file: its own account and those of its members, and every finding in them.
+    File(Vec<FileRecord>, Vec<Finding>),
 }
 
 /// Runs a whole scan and writes the report.
@@ -202,7 +203,6 @@ fn worker(detectors: &Detectors, items: &Receiver<Item>, results: &Sender<Worker
 
 fn scan_item(detectors: &Detectors, item: Item, scratch: &mut Scratch, matches: &mut Vec<Match>) -> WorkerMessage {
     let path: Arc<str> = Arc::from(item.display.as_str());
-    let mut findings = Vec::new();
     let mut record = FileRecord {
         path: Arc::clone(&path),
         size: item.size,
@@ -213,28 +213,67 @@ fn scan_item(detectors: &Detectors, item: Item, scratch: &mut Scratch, matches: 
         findings: 0,
         sha256: None,
     };
+    let mut sink = WorkerSink { detectors, scratch, matches, findings: Vec::new(), members: Vec::new(), current: Arc::clone(&path) };
     match &item.disposition {
         Disposition::NotScanned { status, format, reason } => {
             record.status = *status;
             record.format = (*format).to_string();
             record.reason = reason.clone();
             if *status == Status::Error {
-                file_rule_findings(detectors, &path, None, &mut findings);
+                file_rule_findings(detectors, &path, None, &mut sink.findings);
             }
         }
         Disposition::Scan => {
-            let outcome = extract_file(&item.path, &detectors.limits, &mut |chunk| {
-                detect_chunk(detectors, &path, chunk, scratch, matches, &mut findings);
-            });
+            let outcome = extract_file(&item.path, &item.display, &detectors.limits, &mut sink);
             record.format = outcome.format;
             record.status = outcome.status;
             record.reason = outcome.reason;
             record.sha256 = outcome.sha256;
             record.size = record.size.max(outcome.bytes_read);
-            file_rule_findings(detectors, &path, record.sha256.as_deref(), &mut findings);
+            file_rule_findings(detectors, &path, record.sha256.as_deref(), &mut sink.findings);
         }
     }
-    WorkerMessage::File(record, findings)
+    let mut records = sink.members;
+    records.push(record);
+    WorkerMessage::File(records, sink.findings)
+}
+
+/// Turns extracted content into findings for one top-level file and its members.
+struct WorkerSink<'a> {
+    detectors: &'a Detectors,
+    scratch: &'a mut Scratch,
+    matches: &'a mut Vec<Match>,
+    findings: Vec<Finding>,
+    members: Vec<FileRecord>,
+    /// The report path of the item whose text arrives, shared by its findings.
+    current: Arc<str>,
+}
+
+impl ContentSink for WorkerSink<'_> {
+    fn text(&mut self, path: &str, chunk: TextChunk<'_>) {
+        if &*self.current != path {
+            self.current = Arc::from(path);
+        }
+        let path = Arc::clone(&self.current);
+        detect_chunk(self.detectors, &path, chunk, self.scratch, self.matches, &mut self.findings);
+    }
+
+    fn member(&mut self, member: MemberRecord) {
+        let path: Arc<str> = Arc::from(member.path.as_str());
+        if matches!(member.status, Status::Scanned | Status::Truncated | Status::Encrypted | Status::Error) {
+            file_rule_findings(self.detectors, &path, member.sha256.as_deref(), &mut self.findings);
+        }
+        self.members.push(FileRecord {
+            path,
+            size: member.size,
+            modified: member.modified,
+            format: member.format,
+            status: member.status,
+            reason: member.reason,
+            findings: 0,
+            sha256: member.sha256,
+        });
+    }
 }
 
 fn file_rule_findings(detectors: &Detectors, path: &Arc<str>, sha256: Option<&str>, findings: &mut Vec<Finding>) {
@@ -279,7 +318,7 @@ fn detect_chunk(
     resolve_overlaps(&detectors.engine, matches);
     let mut line = match chunk.placement {
         Placement::Lines { first_line } => first_line,
-        Placement::Offsets(_) => 0,
+        Placement::Offsets(_) | Placement::Segments(_) => 0,
     };
     let mut counted_to = 0usize;
     for m in matches.iter() {
@@ -294,6 +333,15 @@ fn detect_chunk(
                 let offset = RunOrigin::file_offset_of(runs, m.start).unwrap_or(0);
                 (format!("offset {offset}"), None, offset)
             }
+            Placement::Segments(segments) => match Segment::at(segments, m.start) {
+                Some(segment) => {
+                    let line = segment.first_line.map(|first| {
+                        first + memchr::memchr_iter(b'\n', &chunk.text[segment.text_start..m.start]).count() as u64
+                    });
+                    (segment.location.clone(), line, m.start as u64)
+                }
+                None => (String::new(), None, m.start as u64),
+            },
         };
         findings.push(Finding {
             path: Arc::clone(path),
@@ -339,12 +387,15 @@ fn resolve_overlaps(engine: &Engine, matches: &mut Vec<Match>) {
 fn aggregate(rx: &Receiver<WorkerMessage>, results: &mut Results, progress: &Progress) {
     for message in rx.iter() {
         match message {
-            WorkerMessage::File(record, findings) => {
-                if record.status == Status::Scanned || record.status == Status::Truncated {
-                    results.bytes_scanned += record.size;
+            WorkerMessage::File(records, findings) => {
+                // Bytes of the top-level file (the last record); members are inside those bytes.
+                if let Some(top) = records.last()
+                    && matches!(top.status, Status::Scanned | Status::Truncated)
+                {
+                    results.bytes_scanned += top.size;
                 }
-                progress.update(results.files.len() + 1, results.bytes_scanned, results.findings.len() + findings.len());
-                results.add_file(record, findings);
+                progress.update(results.files.len() + records.len(), results.bytes_scanned, results.findings.len() + findings.len());
+                results.add_files(records, findings);
             }
         }
     }

@@ -14,6 +14,27 @@ use crate::content::TextChunk;
 
 pub use text::{Encoding, sniff_encoding};
 
+/// Receives what extraction finds: text of the item or of any member inside it, and the account
+/// of every member (the top-level file's own account is the return value of [`extract_file`]).
+pub trait ContentSink {
+    /// Text belonging to the item at report path `path` (`outer.zip!inner/b.csv` for members).
+    fn text(&mut self, path: &str, chunk: TextChunk<'_>);
+    /// One archive member or embedded item, scanned or not.
+    fn member(&mut self, record: MemberRecord);
+}
+
+/// The account of one member inside a container (a row of files.csv).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberRecord {
+    pub path: String,
+    pub size: u64,
+    pub modified: Option<std::time::SystemTime>,
+    pub format: String,
+    pub status: Status,
+    pub reason: String,
+    pub sha256: Option<String>,
+}
+
 /// What happened to one item.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExtractOutcome {
@@ -95,8 +116,8 @@ impl<R: Read> HashingReader<R> {
 }
 
 /// Scans one file from disk: decodes text (or pulls strings out of binary data) and hands every
-/// chunk to `sink`.
-pub fn extract_file(path: &Path, limits: &Limits, sink: &mut dyn FnMut(TextChunk<'_>)) -> ExtractOutcome {
+/// chunk to `sink` under the report path `display`.
+pub fn extract_file(path: &Path, display: &str, limits: &Limits, sink: &mut dyn ContentSink) -> ExtractOutcome {
     let file = match open_evidence(path) {
         Ok(file) => file,
         Err(e) => {
@@ -110,7 +131,7 @@ pub fn extract_file(path: &Path, limits: &Limits, sink: &mut dyn FnMut(TextChunk
         }
     };
     let mut reader = HashingReader::new(file);
-    let result = text::stream_text(&mut reader, limits, sink);
+    let result = text::stream_text(&mut reader, limits, &mut |chunk| sink.text(display, chunk));
     let bytes_read = reader.bytes_read;
     let sha256 = Some(reader.finish());
     match result {
