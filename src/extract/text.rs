@@ -375,7 +375,7 @@ mod tests {
         let encoding = stream_text(&mut reader, limits, &mut |chunk| {
             let line = match chunk.placement {
                 Placement::Lines { first_line } => Some(first_line),
-                Placement::Offsets(_) => None,
+                Placement::Offsets(_) | Placement::Segments(_) => None,
             };
             seen.push((chunk.text.to_vec(), chunk.report_limit, line));
         })
@@ -411,7 +411,7 @@ mod tests {
 
     #[test]
     fn long_lines_overlap_and_line_numbers_advance() {
-        let limits = Limits { chunk_bytes: 16 * 1024, chunk_overlap: 1024 };
+        let limits = Limits { chunk_bytes: 16 * 1024, chunk_overlap: 1024, ..Limits::default() };
         let mut data = b"first\nsecond\n".to_vec();
         data.extend(std::iter::repeat_n(b'x', 40 * 1024));
         data.extend_from_slice(b"\nlast\n");
