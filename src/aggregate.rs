@@ -27,7 +27,14 @@ pub struct Finding {
 
 impl Finding {
     fn sort_key(&self) -> (&str, &str, u64, u64, &str, &str) {
-        (&self.path, &self.location, self.line.unwrap_or(0), self.offset, &self.detector, &self.fingerprint)
+        (
+            &self.path,
+            &self.location,
+            self.line.unwrap_or(0),
+            self.offset,
+            &self.detector,
+            &self.fingerprint,
+        )
     }
 }
 
@@ -72,7 +79,8 @@ impl Results {
 
     /// Sorts rows so that the same input gives the same bytes.
     pub fn sort(&mut self) {
-        self.findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        self.findings
+            .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
         self.files.sort_by(|a, b| a.path.cmp(&b.path));
     }
 
@@ -84,12 +92,20 @@ impl Results {
     pub fn unique_values(&self) -> BTreeMap<&str, usize> {
         let mut seen: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
         for finding in &self.findings {
-            seen.entry(&finding.data_class).or_default().insert(&finding.fingerprint);
+            seen.entry(&finding.data_class)
+                .or_default()
+                .insert(&finding.fingerprint);
         }
-        seen.into_iter().map(|(class, set)| (class, set.len())).collect()
+        seen.into_iter()
+            .map(|(class, set)| (class, set.len()))
+            .collect()
     }
 
     pub fn total_unique_values(&self) -> usize {
-        self.findings.iter().map(|f| (&*f.data_class, f.fingerprint.as_str())).collect::<BTreeSet<_>>().len()
+        self.findings
+            .iter()
+            .map(|f| (&*f.data_class, f.fingerprint.as_str()))
+            .collect::<BTreeSet<_>>()
+            .len()
     }
 }

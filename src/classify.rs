@@ -77,11 +77,19 @@ pub fn impact_rows(findings: &[Finding], model: &ImpactModel) -> Vec<ImpactRow> 
             row
         })
         .collect();
-    rows.sort_by(|a, b| b.severity.cmp(&a.severity).then_with(|| a.data_class.cmp(&b.data_class)));
+    rows.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.data_class.cmp(&b.data_class))
+    });
     rows
 }
 
 /// `text [source]` items joined for one CSV cell.
 pub fn cite(items: &[Source]) -> String {
-    items.iter().map(|s| format!("{} [{}]", s.text, s.source)).collect::<Vec<_>>().join(" | ")
+    items
+        .iter()
+        .map(|s| format!("{} [{}]", s.text, s.source))
+        .collect::<Vec<_>>()
+        .join(" | ")
 }

@@ -14,7 +14,11 @@ pub const KEY_ENV: &str = "BREACHSCOPE_FINGERPRINT_KEY";
 const MIN_KEY_BYTES: usize = 16;
 
 #[derive(Debug, Parser)]
-#[command(name = "breachscope", version, about = "Find what a breached file share exposed, and what it means")]
+#[command(
+    name = "breachscope",
+    version,
+    about = "Find what a breached file share exposed, and what it means"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -101,28 +105,47 @@ fn parse_size(text: &str) -> Result<u64, String> {
         Some('T') => (&text[..text.len() - 1], 40),
         _ => (text, 0),
     };
-    let value: u64 = digits.trim().parse().map_err(|_| format!("`{text}` is not a size like 512M or 8G"))?;
-    value.checked_shl(shift).filter(|v| v >> shift == value).ok_or_else(|| format!("`{text}` is too large"))
+    let value: u64 = digits
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{text}` is not a size like 512M or 8G"))?;
+    value
+        .checked_shl(shift)
+        .filter(|v| v >> shift == value)
+        .ok_or_else(|| format!("`{text}` is too large"))
 }
 
 fn parse_severity(text: &str) -> Result<Severity, String> {
-    Severity::parse(text).ok_or_else(|| format!("`{text}` is not one of info, low, medium, high, critical"))
+    Severity::parse(text)
+        .ok_or_else(|| format!("`{text}` is not one of info, low, medium, high, critical"))
 }
 
 fn key_from(bytes: Vec<u8>, source: KeySource, what: &str) -> anyhow::Result<FingerprintKey> {
     let trimmed = bytes.trim_ascii_end().to_vec();
     if trimmed.len() < MIN_KEY_BYTES {
-        bail!("{what} holds {} bytes; a fingerprint key needs at least {MIN_KEY_BYTES}", trimmed.len());
+        bail!(
+            "{what} holds {} bytes; a fingerprint key needs at least {MIN_KEY_BYTES}",
+            trimmed.len()
+        );
     }
-    Ok(FingerprintKey { bytes: trimmed, source })
+    Ok(FingerprintKey {
+        bytes: trimmed,
+        source,
+    })
 }
 
 impl ScanArgs {
     /// Validates the arguments into a scan configuration.
     pub fn into_config(self) -> anyhow::Result<ScanConfig> {
         let key = if let Some(file) = &self.fingerprint_key_file {
-            let bytes = std::fs::read(file).with_context(|| format!("cannot read --fingerprint-key-file {}", file.display()))?;
-            key_from(bytes, KeySource::File, &format!("--fingerprint-key-file {}", file.display()))?
+            let bytes = std::fs::read(file).with_context(|| {
+                format!("cannot read --fingerprint-key-file {}", file.display())
+            })?;
+            key_from(
+                bytes,
+                KeySource::File,
+                &format!("--fingerprint-key-file {}", file.display()),
+            )?
         } else if let Some(value) = std::env::var_os(KEY_ENV) {
             key_from(value.into_encoded_bytes(), KeySource::Env, KEY_ENV)?
         } else {
@@ -131,7 +154,9 @@ impl ScanArgs {
         let threads = match self.threads {
             Some(0) => bail!("--threads must be at least 1"),
             Some(n) => n,
-            None => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+            None => std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1),
         };
         Ok(ScanConfig {
             roots: self.paths,

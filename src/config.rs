@@ -24,7 +24,9 @@ pub struct FingerprintKey {
 
 impl std::fmt::Debug for FingerprintKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FingerprintKey").field("source", &self.source).finish_non_exhaustive()
+        f.debug_struct("FingerprintKey")
+            .field("source", &self.source)
+            .finish_non_exhaustive()
     }
 }
 
@@ -32,8 +34,12 @@ impl FingerprintKey {
     /// A fresh random key for this run only.
     pub fn random() -> Result<Self, crate::Error> {
         let mut bytes = vec![0u8; 32];
-        getrandom::fill(&mut bytes).map_err(|e| crate::Error::Config(format!("no random key available: {e}")))?;
-        Ok(FingerprintKey { bytes, source: KeySource::Random })
+        getrandom::fill(&mut bytes)
+            .map_err(|e| crate::Error::Config(format!("no random key available: {e}")))?;
+        Ok(FingerprintKey {
+            bytes,
+            source: KeySource::Random,
+        })
     }
 }
 

@@ -28,7 +28,9 @@ pub struct Segment {
 impl Segment {
     /// The segment holding chunk position `pos`.
     pub fn at(segments: &[Segment], pos: usize) -> Option<&Segment> {
-        let index = segments.partition_point(|s| s.text_start <= pos).checked_sub(1)?;
+        let index = segments
+            .partition_point(|s| s.text_start <= pos)
+            .checked_sub(1)?;
         segments.get(index)
     }
 }
@@ -55,7 +57,9 @@ pub struct TextChunk<'a> {
 impl RunOrigin {
     /// The file offset of chunk position `pos`, given the runs sorted by `text_start`.
     pub fn file_offset_of(runs: &[RunOrigin], pos: usize) -> Option<u64> {
-        let index = runs.partition_point(|r| r.text_start <= pos).checked_sub(1)?;
+        let index = runs
+            .partition_point(|r| r.text_start <= pos)
+            .checked_sub(1)?;
         let run = runs[index];
         Some(run.file_offset + (pos - run.text_start) as u64 * u64::from(run.stride))
     }

@@ -71,8 +71,16 @@ pub fn mask(style: MaskStyle, normalized: &[u8], label: Option<&str>) -> String 
         }
         MaskStyle::Secret { keep_prefix } => {
             // A prefix that is most of the value would reveal it: keep it only on long values.
-            let prefix: String = if chars.len() >= keep_prefix + 8 { chars[..keep_prefix].iter().collect() } else { String::new() };
-            let end = if chars.len() >= 16 { tail(4) } else { String::new() };
+            let prefix: String = if chars.len() >= keep_prefix + 8 {
+                chars[..keep_prefix].iter().collect()
+            } else {
+                String::new()
+            };
+            let end = if chars.len() >= 16 {
+                tail(4)
+            } else {
+                String::new()
+            };
             format!("{prefix}…{end}")
         }
     }
@@ -93,13 +101,32 @@ mod tests {
 
     #[test]
     fn masks_show_at_most_the_last_four() {
-        assert_eq!(mask(MaskStyle::Card, b"4539578763621486", Some("Visa")), "Visa ************1486");
+        assert_eq!(
+            mask(MaskStyle::Card, b"4539578763621486", Some("Visa")),
+            "Visa ************1486"
+        );
         assert_eq!(mask(MaskStyle::Ssn, b"536225487", None), "***-**-5487");
-        assert_eq!(mask(MaskStyle::Email, b"jane.doe@example.com", None), "***@example.com");
+        assert_eq!(
+            mask(MaskStyle::Email, b"jane.doe@example.com", None),
+            "***@example.com"
+        );
         assert_eq!(mask(MaskStyle::Tail, b"+14155552671", None), "+*******2671");
-        assert_eq!(mask(MaskStyle::Tail, b"DE89370400440532013000", None), "******************3000");
+        assert_eq!(
+            mask(MaskStyle::Tail, b"DE89370400440532013000", None),
+            "******************3000"
+        );
         assert_eq!(mask(MaskStyle::Full, b"1985-03-14", None), "****-**-**");
-        assert_eq!(mask(MaskStyle::Secret { keep_prefix: 4 }, b"ghp_abcdefghijklmnopqrstuvwxyz0123456789", None), "ghp_…6789");
-        assert_eq!(mask(MaskStyle::Secret { keep_prefix: 0 }, b"Summer2023!", None), "…");
+        assert_eq!(
+            mask(
+                MaskStyle::Secret { keep_prefix: 4 },
+                b"ghp_abcdefghijklmnopqrstuvwxyz0123456789",
+                None
+            ),
+            "ghp_…6789"
+        );
+        assert_eq!(
+            mask(MaskStyle::Secret { keep_prefix: 0 }, b"Summer2023!", None),
+            "…"
+        );
     }
 }

@@ -51,11 +51,19 @@ fn scan(args: cli::ScanArgs) -> ExitCode {
                     outcome.out_dir.display()
                 );
             }
-            if outcome.failed_threshold() { ExitCode::from(EXIT_FAIL_ON) } else { ExitCode::SUCCESS }
+            if outcome.failed_threshold() {
+                ExitCode::from(EXIT_FAIL_ON)
+            } else {
+                ExitCode::SUCCESS
+            }
         }
         Err(e) => {
             eprintln!("breachscope: {e}");
-            ExitCode::from(if e.is_configuration() { EXIT_USAGE } else { EXIT_IO })
+            ExitCode::from(if e.is_configuration() {
+                EXIT_USAGE
+            } else {
+                EXIT_IO
+            })
         }
     }
 }
@@ -72,10 +80,28 @@ fn rules_list(patterns: Option<&std::path::Path>) -> ExitCode {
     let rows = set
         .text_rules
         .iter()
-        .map(|r| (r.id.as_str(), r.data_class.as_str(), "content", r.description.as_str()))
-        .chain(set.file_rules.iter().map(|r| (r.id.as_str(), r.data_class.as_str(), "file", r.description.as_str())));
+        .map(|r| {
+            (
+                r.id.as_str(),
+                r.data_class.as_str(),
+                "content",
+                r.description.as_str(),
+            )
+        })
+        .chain(set.file_rules.iter().map(|r| {
+            (
+                r.id.as_str(),
+                r.data_class.as_str(),
+                "file",
+                r.description.as_str(),
+            )
+        }));
     for (id, class, kind, description) in rows {
-        let first_sentence = description.split_terminator(". ").next().unwrap_or(description).trim();
+        let first_sentence = description
+            .split_terminator(". ")
+            .next()
+            .unwrap_or(description)
+            .trim();
         // A closed pipe (`| head`) ends the listing quietly.
         if writeln!(out, "{id:<40} {class:<16} {kind:<8} {first_sentence}").is_err() {
             break;
@@ -102,5 +128,9 @@ fn rules_check(patterns: Option<&std::path::Path>) -> ExitCode {
         report.examples_run,
         report.problems.len()
     );
-    if report.ok() { ExitCode::SUCCESS } else { ExitCode::from(EXIT_USAGE) }
+    if report.ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_USAGE)
+    }
 }

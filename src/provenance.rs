@@ -49,9 +49,22 @@ mod tests {
     #[test]
     fn relative_and_escaped() {
         let root = Path::new("/data/share");
-        assert_eq!(display_path(root, Path::new("/data/share/hr/a.csv"), false), "hr/a.csv");
-        assert_eq!(display_path(root, Path::new("/data/share/hr/a.csv"), true), "share/hr/a.csv");
-        assert_eq!(display_path(Path::new("/data/one.txt"), Path::new("/data/one.txt"), false), "one.txt");
+        assert_eq!(
+            display_path(root, Path::new("/data/share/hr/a.csv"), false),
+            "hr/a.csv"
+        );
+        assert_eq!(
+            display_path(root, Path::new("/data/share/hr/a.csv"), true),
+            "share/hr/a.csv"
+        );
+        assert_eq!(
+            display_path(
+                Path::new("/data/one.txt"),
+                Path::new("/data/one.txt"),
+                false
+            ),
+            "one.txt"
+        );
         let odd = Path::new(OsStr::from_bytes(b"/data/share/caf\xe9\\x.txt"));
         assert_eq!(display_path(root, odd, false), "caf\\xe9\\\\x.txt");
         assert_eq!(escape_os(b"a\nb"), "a\\x0ab");

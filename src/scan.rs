@@ -55,7 +55,10 @@ pub fn run(config: &ScanConfig) -> Result<ScanOutcome, Error> {
     let started = SystemTime::now();
     for root in &config.roots {
         if std::fs::symlink_metadata(root).is_err() {
-            return Err(Error::Config(format!("scan root {} does not exist or cannot be read", root.display())));
+            return Err(Error::Config(format!(
+                "scan root {} does not exist or cannot be read",
+                root.display()
+            )));
         }
     }
     refuse_output_inside_roots(&config.out_dir, &config.roots)?;
@@ -84,7 +87,9 @@ pub fn run(config: &ScanConfig) -> Result<ScanOutcome, Error> {
         let roots = &config.roots;
         let stop_ref = &stop;
         scope.spawn(move || {
-            walk(roots, config.follow_links, &excludes, |item| !stop_ref.load(Ordering::Relaxed) && item_tx.send(item).is_ok());
+            walk(roots, config.follow_links, &excludes, |item| {
+                !stop_ref.load(Ordering::Relaxed) && item_tx.send(item).is_ok()
+            });
         });
         let detectors = Arc::clone(&detectors);
         scope.spawn(move || {
@@ -105,13 +110,18 @@ pub fn run(config: &ScanConfig) -> Result<ScanOutcome, Error> {
 
     let impact = impact_rows(&results.findings, &rules.impact);
     let max_severity = impact.iter().map(|r| r.severity).max();
-    let fail_on_reached = matches!((config.fail_on, max_severity), (Some(limit), Some(worst)) if worst >= limit);
+    let fail_on_reached =
+        matches!((config.fail_on, max_severity), (Some(limit), Some(worst)) if worst >= limit);
     report::write_tables(&config.out_dir, &results, &impact)?;
     let summary = Summary {
         status: "complete",
         started,
         finished: SystemTime::now(),
-        roots: config.roots.iter().map(|r| r.display().to_string()).collect(),
+        roots: config
+            .roots
+            .iter()
+            .map(|r| r.display().to_string())
+            .collect(),
         options: options_json(config),
         limits: config.limits.clone(),
         rules_count: rules.text_rules.len() + rules.file_rules.len(),
@@ -125,7 +135,10 @@ pub fn run(config: &ScanConfig) -> Result<ScanOutcome, Error> {
         fail_on_reached,
     };
     report::write_summary(&config.out_dir, &summary)?;
-    Ok(ScanOutcome { summary, out_dir: config.out_dir.clone() })
+    Ok(ScanOutcome {
+        summary,
+        out_dir: config.out_dir.clone(),
+    })
 }
 
 fn options_json(config: &ScanConfig) -> serde_json::Value {
@@ -158,7 +171,9 @@ fn counts(results: &Results) -> SummaryCounts {
 fn refuse_output_inside_roots(out: &Path, roots: &[PathBuf]) -> Result<(), Error> {
     let out_abs = absolute_lenient(out);
     for root in roots {
-        let Ok(root_abs) = root.canonicalize() else { continue };
+        let Ok(root_abs) = root.canonicalize() else {
+            continue;
+        };
         if root_abs.is_dir() && out_abs.starts_with(&root_abs) {
             return Err(Error::Config(format!(
                 "output directory {} is inside the scanned root {}; choose an --out outside it",
@@ -178,7 +193,10 @@ fn absolute_lenient(path: &Path) -> PathBuf {
     let mut rest = Vec::new();
     loop {
         if let Ok(canonical) = existing.canonicalize() {
-            return rest.iter().rev().fold(canonical, |acc: PathBuf, part| acc.join(part));
+            return rest
+                .iter()
+                .rev()
+                .fold(canonical, |acc: PathBuf, part| acc.join(part));
         }
         match (existing.parent(), existing.file_name()) {
             (Some(parent), Some(name)) => {
@@ -201,7 +219,12 @@ fn worker(detectors: &Detectors, items: &Receiver<Item>, results: &Sender<Worker
     }
 }
 
-fn scan_item(detectors: &Detectors, item: Item, scratch: &mut Scratch, matches: &mut Vec<Match>) -> WorkerMessage {
+fn scan_item(
+    detectors: &Detectors,
+    item: Item,
+    scratch: &mut Scratch,
+    matches: &mut Vec<Match>,
+) -> WorkerMessage {
     let path: Arc<str> = Arc::from(item.display.as_str());
     let mut record = FileRecord {
         path: Arc::clone(&path),
@@ -213,9 +236,20 @@ fn scan_item(detectors: &Detectors, item: Item, scratch: &mut Scratch, matches: 
         findings: 0,
         sha256: None,
     };
-    let mut sink = WorkerSink { detectors, scratch, matches, findings: Vec::new(), members: Vec::new(), current: Arc::clone(&path) };
+    let mut sink = WorkerSink {
+        detectors,
+        scratch,
+        matches,
+        findings: Vec::new(),
+        members: Vec::new(),
+        current: Arc::clone(&path),
+    };
     match &item.disposition {
-        Disposition::NotScanned { status, format, reason } => {
+        Disposition::NotScanned {
+            status,
+            format,
+            reason,
+        } => {
             record.status = *status;
             record.format = (*format).to_string();
             record.reason = reason.clone();
@@ -230,7 +264,12 @@ fn scan_item(detectors: &Detectors, item: Item, scratch: &mut Scratch, matches: 
             record.reason = outcome.reason;
             record.sha256 = outcome.sha256;
             record.size = record.size.max(outcome.bytes_read);
-            file_rule_findings(detectors, &path, record.sha256.as_deref(), &mut sink.findings);
+            file_rule_findings(
+                detectors,
+                &path,
+                record.sha256.as_deref(),
+                &mut sink.findings,
+            );
         }
     }
     let mut records = sink.members;
@@ -255,13 +294,28 @@ impl ContentSink for WorkerSink<'_> {
             self.current = Arc::from(path);
         }
         let path = Arc::clone(&self.current);
-        detect_chunk(self.detectors, &path, chunk, self.scratch, self.matches, &mut self.findings);
+        detect_chunk(
+            self.detectors,
+            &path,
+            chunk,
+            self.scratch,
+            self.matches,
+            &mut self.findings,
+        );
     }
 
     fn member(&mut self, member: MemberRecord) {
         let path: Arc<str> = Arc::from(member.path.as_str());
-        if matches!(member.status, Status::Scanned | Status::Truncated | Status::Encrypted | Status::Error) {
-            file_rule_findings(self.detectors, &path, member.sha256.as_deref(), &mut self.findings);
+        if matches!(
+            member.status,
+            Status::Scanned | Status::Truncated | Status::Encrypted | Status::Error
+        ) {
+            file_rule_findings(
+                self.detectors,
+                &path,
+                member.sha256.as_deref(),
+                &mut self.findings,
+            );
         }
         self.members.push(FileRecord {
             path,
@@ -276,7 +330,12 @@ impl ContentSink for WorkerSink<'_> {
     }
 }
 
-fn file_rule_findings(detectors: &Detectors, path: &Arc<str>, sha256: Option<&str>, findings: &mut Vec<Finding>) {
+fn file_rule_findings(
+    detectors: &Detectors,
+    path: &Arc<str>,
+    sha256: Option<&str>,
+    findings: &mut Vec<Finding>,
+) {
     let name = path.rsplit(['/', '!']).next().unwrap_or(path).to_string();
     for rule in detectors.file_rules.matching(path) {
         // Copies of one key file count once: the fingerprint is over the content when readable.
@@ -310,7 +369,11 @@ fn detect_chunk(
     findings: &mut Vec<Finding>,
 ) {
     matches.clear();
-    let input = crate::detect::ChunkInput { text: chunk.text, columns: chunk.columns, report_limit: chunk.report_limit };
+    let input = crate::detect::ChunkInput {
+        text: chunk.text,
+        columns: chunk.columns,
+        report_limit: chunk.report_limit,
+    };
     detectors.engine.scan(input, scratch, matches);
     if matches.is_empty() {
         return;
@@ -336,7 +399,9 @@ fn detect_chunk(
             Placement::Segments(segments) => match Segment::at(segments, m.start) {
                 Some(segment) => {
                     let line = segment.first_line.map(|first| {
-                        first + memchr::memchr_iter(b'\n', &chunk.text[segment.text_start..m.start]).count() as u64
+                        first
+                            + memchr::memchr_iter(b'\n', &chunk.text[segment.text_start..m.start])
+                                .count() as u64
                     });
                     (segment.location.clone(), line, m.start as u64)
                 }
@@ -362,7 +427,12 @@ fn detect_chunk(
 /// Where two rules of one data class claim overlapping text, keeps one finding: the more
 /// confident, then the longer, then the rule listed first (specific rules precede generic ones).
 fn resolve_overlaps(engine: &Engine, matches: &mut Vec<Match>) {
-    matches.sort_by(|a, b| a.start.cmp(&b.start).then(a.end.cmp(&b.end)).then(a.rule.cmp(&b.rule)));
+    matches.sort_by(|a, b| {
+        a.start
+            .cmp(&b.start)
+            .then(a.end.cmp(&b.end))
+            .then(a.rule.cmp(&b.rule))
+    });
     let mut kept: Vec<Match> = Vec::with_capacity(matches.len());
     for m in matches.drain(..) {
         let class = &engine.rule(m.rule).data_class;
@@ -373,7 +443,11 @@ fn resolve_overlaps(engine: &Engine, matches: &mut Vec<Match>) {
             None => kept.push(m),
             Some(i) => {
                 let better = (m.confidence, m.end - m.start, std::cmp::Reverse(m.rule))
-                    > (kept[i].confidence, kept[i].end - kept[i].start, std::cmp::Reverse(kept[i].rule));
+                    > (
+                        kept[i].confidence,
+                        kept[i].end - kept[i].start,
+                        std::cmp::Reverse(kept[i].rule),
+                    );
                 if better {
                     kept[i] = m;
                 }
@@ -394,7 +468,11 @@ fn aggregate(rx: &Receiver<WorkerMessage>, results: &mut Results, progress: &Pro
                 {
                     results.bytes_scanned += top.size;
                 }
-                progress.update(results.files.len() + records.len(), results.bytes_scanned, results.findings.len() + findings.len());
+                progress.update(
+                    results.files.len() + records.len(),
+                    results.bytes_scanned,
+                    results.findings.len() + findings.len(),
+                );
                 results.add_files(records, findings);
             }
         }
@@ -411,11 +489,17 @@ impl Progress {
     fn new(enabled: bool) -> Self {
         let bar = enabled.then(|| {
             let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr_with_hz(4));
-            bar.set_style(ProgressStyle::with_template("{spinner} {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            );
             bar.enable_steady_tick(Duration::from_millis(250));
             bar
         });
-        Progress { bar, started: Instant::now() }
+        Progress {
+            bar,
+            started: Instant::now(),
+        }
     }
 
     fn update(&self, files: usize, bytes: u64, findings: usize) {

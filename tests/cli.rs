@@ -8,9 +8,11 @@ use std::os::unix::fs::PermissionsExt;
 
 use util::*;
 
-const FINDINGS_HEADER: &str = "path,location,line,detector,data_class,confidence,masked_value,fingerprint";
+const FINDINGS_HEADER: &str =
+    "path,location,line,detector,data_class,confidence,masked_value,fingerprint";
 const FILES_HEADER: &str = "path,size,modified,format,status,reason,findings,sha256";
-const IMPACT_HEADER: &str = "data_class,severity,findings,unique_values,files,potential_misuse,regulations,countermeasures";
+const IMPACT_HEADER: &str =
+    "data_class,severity,findings,unique_values,files,potential_misuse,regulations,countermeasures";
 
 /// Every finding on the sample share: path, location, line, detector, class, confidence, masked value.
 const SAMPLE_FINDINGS: &str = include_str!("data/sample-share-findings.txt");
@@ -22,7 +24,11 @@ fn sample_share_exact_findings() {
     let output = scan(&sample_share(), &report, &[]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let actual = rows_prefix(&report.join("findings.csv"), 7);
-    let expected: Vec<String> = SAMPLE_FINDINGS.lines().filter(|l| !l.is_empty()).map(str::to_string).collect();
+    let expected: Vec<String> = SAMPLE_FINDINGS
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect();
     assert_eq!(actual, expected);
 }
 
@@ -35,10 +41,22 @@ fn sample_share_decoys_are_not_reported() {
     // Luhn failures, numbers without an issuer, longer digit runs and embedded digits on the
     // decoy lines of payments.log (lines 8 and 9), bad IBANs (line 11), the unlabelled 9-digit
     // employee ids, and every line of the notes' decoy list (lines 7-11).
-    for line in ["payments.log,,8,", "payments.log,,9,", "payments.log,,11,", "meeting-notes.txt,,7,", "meeting-notes.txt,,8,", "meeting-notes.txt,,9,", "meeting-notes.txt,,10,", "meeting-notes.txt,,11,"] {
+    for line in [
+        "payments.log,,8,",
+        "payments.log,,9,",
+        "payments.log,,11,",
+        "meeting-notes.txt,,7,",
+        "meeting-notes.txt,,8,",
+        "meeting-notes.txt,,9,",
+        "meeting-notes.txt,,10,",
+        "meeting-notes.txt,,11,",
+    ] {
         assert!(!findings.contains(line), "decoy reported: {line}");
     }
-    assert!(!findings.contains("***-**-4871"), "employee id reported as an SSN");
+    assert!(
+        !findings.contains("***-**-4871"),
+        "employee id reported as an SSN"
+    );
     assert!(!findings.contains("1092"), "1990-13-01 is no date");
 }
 
@@ -47,16 +65,40 @@ fn output_files_have_exactly_the_contract_columns_and_are_private() {
     let out = tempfile::tempdir().expect("tempdir");
     let report = out.path().join("report");
     scan(&sample_share(), &report, &[]);
-    let header = |name: &str| fs::read_to_string(report.join(name)).expect(name).lines().next().unwrap_or("").to_string();
+    let header = |name: &str| {
+        fs::read_to_string(report.join(name))
+            .expect(name)
+            .lines()
+            .next()
+            .unwrap_or("")
+            .to_string()
+    };
     assert_eq!(header("findings.csv"), FINDINGS_HEADER);
     assert_eq!(header("files.csv"), FILES_HEADER);
     assert_eq!(header("impact.csv"), IMPACT_HEADER);
-    let mut names: Vec<String> = fs::read_dir(&report).expect("dir").map(|e| e.expect("entry").file_name().to_string_lossy().into_owned()).collect();
+    let mut names: Vec<String> = fs::read_dir(&report)
+        .expect("dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
     names.sort();
-    assert_eq!(names, ["files.csv", "findings.csv", "impact.csv", "summary.json"]);
-    assert_eq!(fs::metadata(&report).expect("meta").permissions().mode() & 0o777, 0o700);
+    assert_eq!(
+        names,
+        ["files.csv", "findings.csv", "impact.csv", "summary.json"]
+    );
+    assert_eq!(
+        fs::metadata(&report).expect("meta").permissions().mode() & 0o777,
+        0o700
+    );
     for name in &names {
-        assert_eq!(fs::metadata(report.join(name)).expect("meta").permissions().mode() & 0o777, 0o600, "{name}");
+        assert_eq!(
+            fs::metadata(report.join(name))
+                .expect("meta")
+                .permissions()
+                .mode()
+                & 0o777,
+            0o600,
+            "{name}"
+        );
     }
 }
 
@@ -66,19 +108,34 @@ fn files_csv_accounts_for_every_file() {
     let report = out.path().join("report");
     scan(&sample_share(), &report, &[]);
     let rows = read_csv(&report.join("files.csv"));
-    let listed: Vec<(String, String, String, String)> =
-        rows.iter().skip(1).map(|r| (r[0].clone(), r[3].clone(), r[4].clone(), r[6].clone())).collect();
-    let expect = |p: &str, f: &str, s: &str, n: &str| (p.to_string(), f.to_string(), s.to_string(), n.to_string());
+    let listed: Vec<(String, String, String, String)> = rows
+        .iter()
+        .skip(1)
+        .map(|r| (r[0].clone(), r[3].clone(), r[4].clone(), r[6].clone()))
+        .collect();
+    let expect = |p: &str, f: &str, s: &str, n: &str| {
+        (p.to_string(), f.to_string(), s.to_string(), n.to_string())
+    };
     assert_eq!(
         listed,
         vec![
             expect("README.txt", "text/utf-8", "scanned", "0"),
             expect("app/cache.bin", "binary", "scanned", "3"),
-            expect("crm/customers.json", "text/utf-8", "scanned", "8"),
-            expect("exports/contacts-utf16.txt", "text/utf-16le", "scanned", "4"),
+            expect("crm/customers.json", "json", "scanned", "8"),
+            expect(
+                "exports/contacts-utf16.txt",
+                "text/utf-16le",
+                "scanned",
+                "4"
+            ),
             expect("finance/payments.log", "text/utf-8", "scanned", "14"),
             expect("hr/employees.csv", "text/utf-8", "scanned", "17"),
-            expect("legacy/kunden-1252.txt", "text/windows-1252", "scanned", "3"),
+            expect(
+                "legacy/kunden-1252.txt",
+                "text/windows-1252",
+                "scanned",
+                "3"
+            ),
             expect("notes/meeting-notes.txt", "text/utf-8", "scanned", "4"),
         ]
     );
@@ -105,8 +162,11 @@ fn impact_counts_unique_values_across_files() {
     );
     // The same SSN in the CSV (as 536225487 and 536-22-5487) has one fingerprint.
     let findings = read_csv(&report.join("findings.csv"));
-    let ssn_prints: Vec<&str> =
-        findings.iter().filter(|r| r[0] == "hr/employees.csv" && r[6] == "***-**-5487").map(|r| r[7].as_str()).collect();
+    let ssn_prints: Vec<&str> = findings
+        .iter()
+        .filter(|r| r[0] == "hr/employees.csv" && r[6] == "***-**-5487")
+        .map(|r| r[7].as_str())
+        .collect();
     assert_eq!(ssn_prints.len(), 2);
     assert_eq!(ssn_prints[0], ssn_prints[1]);
 }
@@ -116,24 +176,45 @@ fn same_key_gives_identical_reports_and_a_second_run_replaces_the_first() {
     let out = tempfile::tempdir().expect("tempdir");
     let first = out.path().join("first");
     let second = out.path().join("second");
-    assert_eq!(scan(&sample_share(), &first, &["--threads", "1"]).status.code(), Some(0));
-    assert_eq!(scan(&sample_share(), &second, &["--threads", "2"]).status.code(), Some(0));
+    assert_eq!(
+        scan(&sample_share(), &first, &["--threads", "1"])
+            .status
+            .code(),
+        Some(0)
+    );
+    assert_eq!(
+        scan(&sample_share(), &second, &["--threads", "2"])
+            .status
+            .code(),
+        Some(0)
+    );
     for name in ["findings.csv", "files.csv", "impact.csv"] {
-        assert_eq!(fs::read(first.join(name)).expect(name), fs::read(second.join(name)).expect(name), "{name}");
+        assert_eq!(
+            fs::read(first.join(name)).expect(name),
+            fs::read(second.join(name)).expect(name),
+            "{name}"
+        );
     }
     let strip_times = |path: &std::path::Path| {
-        let mut json: serde_json::Value = serde_json::from_slice(&fs::read(path).expect("summary")).expect("json");
+        let mut json: serde_json::Value =
+            serde_json::from_slice(&fs::read(path).expect("summary")).expect("json");
         let object = json.as_object_mut().expect("object");
         for key in ["started", "finished", "duration_seconds", "options"] {
             object.remove(key);
         }
         json
     };
-    assert_eq!(strip_times(&first.join("summary.json")), strip_times(&second.join("summary.json")));
+    assert_eq!(
+        strip_times(&first.join("summary.json")),
+        strip_times(&second.join("summary.json"))
+    );
     // A second run into the same folder replaces the earlier report without --force.
     let again = scan(&sample_share(), &first, &[]);
     assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
-    assert_eq!(fs::read(first.join("findings.csv")).expect("findings"), fs::read(second.join("findings.csv")).expect("findings"));
+    assert_eq!(
+        fs::read(first.join("findings.csv")).expect("findings"),
+        fs::read(second.join("findings.csv")).expect("findings")
+    );
 }
 
 #[test]
@@ -141,13 +222,20 @@ fn summary_records_key_source_and_comparability() {
     let out = tempfile::tempdir().expect("tempdir");
     let keyed = out.path().join("keyed");
     scan(&sample_share(), &keyed, &[]);
-    let summary: serde_json::Value = serde_json::from_slice(&fs::read(keyed.join("summary.json")).expect("summary")).expect("json");
+    let summary: serde_json::Value =
+        serde_json::from_slice(&fs::read(keyed.join("summary.json")).expect("summary"))
+            .expect("json");
     assert_eq!(summary["tool"], "breachscope");
     assert_eq!(summary["status"], "complete");
     assert_eq!(summary["fingerprint"]["key_source"], "env");
     assert_eq!(summary["fingerprint"]["comparable_across_runs"], true);
     assert_eq!(summary["counts"]["items"], 8);
-    assert!(!fs::read_to_string(keyed.join("summary.json")).expect("text").contains(KEY), "the key leaked");
+    assert!(
+        !fs::read_to_string(keyed.join("summary.json"))
+            .expect("text")
+            .contains(KEY),
+        "the key leaked"
+    );
 
     let random = out.path().join("random");
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_breachscope"))
@@ -158,11 +246,16 @@ fn summary_records_key_source_and_comparability() {
         .output()
         .expect("runs");
     assert_eq!(output.status.code(), Some(0));
-    let summary: serde_json::Value = serde_json::from_slice(&fs::read(random.join("summary.json")).expect("summary")).expect("json");
+    let summary: serde_json::Value =
+        serde_json::from_slice(&fs::read(random.join("summary.json")).expect("summary"))
+            .expect("json");
     assert_eq!(summary["fingerprint"]["key_source"], "random");
     assert_eq!(summary["fingerprint"]["comparable_across_runs"], false);
     // Different key, different fingerprints for the same values.
-    assert_ne!(fs::read(random.join("findings.csv")).expect("a"), fs::read(keyed.join("findings.csv")).expect("b"));
+    assert_ne!(
+        fs::read(random.join("findings.csv")).expect("a"),
+        fs::read(keyed.join("findings.csv")).expect("b")
+    );
 }
 
 #[test]
@@ -172,7 +265,10 @@ fn key_file_takes_precedence_and_short_keys_are_refused() {
     fs::write(&key_file, format!("{KEY}\n")).expect("key");
     let via_file = out.path().join("via-file");
     let output = breachscope()
-        .env("BREACHSCOPE_FINGERPRINT_KEY", "some-other-key-that-is-long-enough")
+        .env(
+            "BREACHSCOPE_FINGERPRINT_KEY",
+            "some-other-key-that-is-long-enough",
+        )
         .args(["scan", "--quiet", "--fingerprint-key-file"])
         .arg(&key_file)
         .arg("--out")
@@ -183,22 +279,48 @@ fn key_file_takes_precedence_and_short_keys_are_refused() {
     assert_eq!(output.status.code(), Some(0));
     let via_env = out.path().join("via-env");
     scan(&sample_share(), &via_env, &[]);
-    assert_eq!(fs::read(via_file.join("findings.csv")).expect("a"), fs::read(via_env.join("findings.csv")).expect("b"));
+    assert_eq!(
+        fs::read(via_file.join("findings.csv")).expect("a"),
+        fs::read(via_env.join("findings.csv")).expect("b")
+    );
 
     fs::write(&key_file, "short").expect("key");
-    let output = breachscope().args(["scan", "--quiet", "--fingerprint-key-file"]).arg(&key_file).arg("--out").arg(out.path().join("x")).arg(sample_share()).output().expect("runs");
+    let output = breachscope()
+        .args(["scan", "--quiet", "--fingerprint-key-file"])
+        .arg(&key_file)
+        .arg("--out")
+        .arg(out.path().join("x"))
+        .arg(sample_share())
+        .output()
+        .expect("runs");
     assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("at least 16"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("at least 16"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[test]
 fn fail_on_sets_exit_code_one() {
     let out = tempfile::tempdir().expect("tempdir");
-    let output = scan(&sample_share(), &out.path().join("a"), &["--fail-on", "high"]);
+    let output = scan(
+        &sample_share(),
+        &out.path().join("a"),
+        &["--fail-on", "high"],
+    );
     assert_eq!(output.status.code(), Some(1));
-    let output = scan(&sample_share(), &out.path().join("b"), &["--fail-on", "critical"]);
+    let output = scan(
+        &sample_share(),
+        &out.path().join("b"),
+        &["--fail-on", "critical"],
+    );
     assert_eq!(output.status.code(), Some(0));
-    let output = scan(&sample_share(), &out.path().join("c"), &["--fail-on", "severe"]);
+    let output = scan(
+        &sample_share(),
+        &out.path().join("c"),
+        &["--fail-on", "severe"],
+    );
     assert_eq!(output.status.code(), Some(2));
 }
 
@@ -210,10 +332,17 @@ fn foreign_output_folder_is_refused_unless_forced() {
     fs::write(target.join("notes.txt"), "mine").expect("write");
     let output = scan(&sample_share(), &target, &[]);
     assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("not an earlier breachscope report"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("not an earlier breachscope report"),
+        "{}",
+        stderr(&output)
+    );
     let output = scan(&sample_share(), &target, &["--force"]);
     assert_eq!(output.status.code(), Some(0));
-    assert_eq!(fs::read_to_string(target.join("notes.txt")).expect("kept"), "mine");
+    assert_eq!(
+        fs::read_to_string(target.join("notes.txt")).expect("kept"),
+        "mine"
+    );
 }
 
 #[test]
@@ -222,7 +351,11 @@ fn output_inside_a_scanned_root_is_refused() {
     fs::write(share.path().join("a.txt"), "ssn 536-22-5487\n").expect("write");
     let output = scan(share.path(), &share.path().join("report"), &[]);
     assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("inside the scanned root"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("inside the scanned root"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[test]
@@ -242,11 +375,25 @@ fn bad_rule_file_names_the_file_and_rule() {
         "[[rule]]\nid = \"broken_rule\"\ndata_class = \"credential\"\ndescription = \"x\"\nconfidence = \"high\"\npattern = \"(unclosed\"\nkeywords = [\"x\"]\n",
     )
     .expect("write");
-    let output = breachscope().args(["scan", "--quiet", "--patterns"]).arg(&patterns).arg("--out").arg(dir.path().join("r")).arg(sample_share()).output().expect("runs");
+    let output = breachscope()
+        .args(["scan", "--quiet", "--patterns"])
+        .arg(&patterns)
+        .arg("--out")
+        .arg(dir.path().join("r"))
+        .arg(sample_share())
+        .output()
+        .expect("runs");
     assert_eq!(output.status.code(), Some(2));
     let message = stderr(&output);
-    assert!(message.contains("broken_rule") && message.contains("mine.toml"), "{message}");
-    let output = breachscope().args(["rules", "check", "--patterns"]).arg(&patterns).output().expect("runs");
+    assert!(
+        message.contains("broken_rule") && message.contains("mine.toml"),
+        "{message}"
+    );
+    let output = breachscope()
+        .args(["rules", "check", "--patterns"])
+        .arg(&patterns)
+        .output()
+        .expect("runs");
     assert_eq!(output.status.code(), Some(2));
 }
 
@@ -270,21 +417,46 @@ mask = "email"
     )
     .expect("write");
     let report = dir.path().join("r");
-    let output = breachscope().args(["scan", "--quiet", "--patterns"]).arg(&patterns).arg("--out").arg(&report).arg(sample_share()).output().expect("runs");
+    let output = breachscope()
+        .args(["scan", "--quiet", "--patterns"])
+        .arg(&patterns)
+        .arg("--out")
+        .arg(&report)
+        .arg(sample_share())
+        .output()
+        .expect("runs");
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    let emails: Vec<Vec<String>> = read_csv(&report.join("findings.csv")).into_iter().filter(|r| r[3] == "email").collect();
+    let emails: Vec<Vec<String>> = read_csv(&report.join("findings.csv"))
+        .into_iter()
+        .filter(|r| r[3] == "email")
+        .collect();
     assert_eq!(emails.len(), 2);
-    assert!(emails.iter().all(|r| r[6] == "***@acme-corp.com"), "{emails:?}");
+    assert!(
+        emails.iter().all(|r| r[6] == "***@acme-corp.com"),
+        "{emails:?}"
+    );
 }
 
 #[test]
 fn rules_check_passes_and_list_shows_every_rule() {
     let output = run(&["rules", "check"]);
-    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stdout));
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
     let text = String::from_utf8_lossy(&output.stdout).into_owned();
     assert!(text.contains("0 problems"), "{text}");
     let list = String::from_utf8_lossy(&run(&["rules", "list"]).stdout).into_owned();
-    for id in ["payment_card", "us_ssn", "email", "phone", "iban", "date_of_birth"] {
+    for id in [
+        "payment_card",
+        "us_ssn",
+        "email",
+        "phone",
+        "iban",
+        "date_of_birth",
+    ] {
         assert!(list.lines().any(|l| l.starts_with(id)), "{id} missing");
     }
 }
@@ -306,7 +478,11 @@ fn special_files_links_and_unreadable_files_are_listed_not_opened() {
     let report = share.path().join("report");
     let output = scan(&root, &report, &["--exclude", "*.log"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    let rows: Vec<String> = read_csv(&report.join("files.csv")).into_iter().skip(1).map(|r| format!("{}|{}|{}", r[0], r[4], r[5])).collect();
+    let rows: Vec<String> = read_csv(&report.join("files.csv"))
+        .into_iter()
+        .skip(1)
+        .map(|r| format!("{}|{}|{}", r[0], r[4], r[5]))
+        .collect();
     assert_eq!(
         rows,
         [

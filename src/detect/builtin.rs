@@ -3,7 +3,9 @@
 
 use regex::bytes::Regex;
 
-use super::validators::{card_brand, iban_length, iban_valid, is_filler_digits, luhn, plausible_birth_date, ssa_valid};
+use super::validators::{
+    card_brand, iban_length, iban_valid, is_filler_digits, luhn, plausible_birth_date, ssa_valid,
+};
 
 /// A value a built-in matcher found and validated, before context is weighed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,7 +32,14 @@ pub enum Builtin {
 }
 
 impl Builtin {
-    pub const NAMES: &[&str] = &["payment_card", "us_ssn", "phone", "iban", "email", "date_of_birth"];
+    pub const NAMES: &[&str] = &[
+        "payment_card",
+        "us_ssn",
+        "phone",
+        "iban",
+        "email",
+        "date_of_birth",
+    ];
 
     pub fn from_name(name: &str) -> Option<Builtin> {
         Some(match name {
@@ -62,7 +71,10 @@ impl Default for BuiltinMatchers {
 // The patterns are fixed strings tested below; failing to compile them is a build defect.
 #[allow(clippy::expect_used)]
 fn fixed_regex(pattern: &str) -> Regex {
-    regex::bytes::RegexBuilder::new(pattern).unicode(false).build().expect("built-in pattern compiles")
+    regex::bytes::RegexBuilder::new(pattern)
+        .unicode(false)
+        .build()
+        .expect("built-in pattern compiles")
 }
 
 impl BuiltinMatchers {
@@ -86,9 +98,18 @@ impl BuiltinMatchers {
 
     /// Appends every candidate of `which` inside `text[start..end]` (offsets are into `text`, so
     /// boundaries can look one byte outside the region).
-    pub fn find(&self, which: Builtin, text: &[u8], start: usize, end: usize, out: &mut Vec<Candidate>) {
+    pub fn find(
+        &self,
+        which: Builtin,
+        text: &[u8],
+        start: usize,
+        end: usize,
+        out: &mut Vec<Candidate>,
+    ) {
         match which {
-            Builtin::PaymentCard => digit_runs(text, start, end, |run| cards_in_run(text, run, out)),
+            Builtin::PaymentCard => {
+                digit_runs(text, start, end, |run| cards_in_run(text, run, out))
+            }
             Builtin::UsSsn => digit_runs(text, start, end, |run| ssns_in_run(text, run, out)),
             Builtin::Phone => self.phones(text, start, end, out),
             Builtin::Iban => self.ibans(text, start, end, out),
@@ -110,10 +131,24 @@ impl BuiltinMatchers {
             let digits: Vec<u8> = span.iter().copied().filter(u8::is_ascii_digit).collect();
             if caps.name("intl").is_some() {
                 if let Some(normalized) = international_phone(&digits) {
-                    out.push(Candidate { start: whole.start(), end: whole.end(), normalized, label: None, needs_context: false, test_value: false });
+                    out.push(Candidate {
+                        start: whole.start(),
+                        end: whole.end(),
+                        normalized,
+                        label: None,
+                        needs_context: false,
+                        test_value: false,
+                    });
                 }
             } else if let Some(normalized) = nanp_phone(span, &digits) {
-                out.push(Candidate { start: whole.start(), end: whole.end(), normalized, label: None, needs_context: false, test_value: false });
+                out.push(Candidate {
+                    start: whole.start(),
+                    end: whole.end(),
+                    normalized,
+                    label: None,
+                    needs_context: false,
+                    test_value: false,
+                });
             }
         }
         // Ten contiguous digits are only a phone number when a keyword or column says so.
@@ -132,7 +167,14 @@ impl BuiltinMatchers {
                 {
                     let mut normalized = b"+1".to_vec();
                     normalized.extend_from_slice(ten);
-                    out.push(Candidate { start: group.0, end: group.1, normalized, label: None, needs_context: true, test_value: false });
+                    out.push(Candidate {
+                        start: group.0,
+                        end: group.1,
+                        normalized,
+                        label: None,
+                        needs_context: true,
+                        test_value: false,
+                    });
                 }
             }
         });
@@ -145,12 +187,21 @@ impl BuiltinMatchers {
             if m.start() > 0 && is_word_byte(text[m.start() - 1]) {
                 continue;
             }
-            let Some(expected) = iban_length(&text[m.start()..m.start() + 2]) else { continue };
+            let Some(expected) = iban_length(&text[m.start()..m.start() + 2]) else {
+                continue;
+            };
             if let Some((value_end, compact)) = read_iban(text, m.start(), end, expected)
                 && iban_valid(&compact)
             {
                 at = value_end;
-                out.push(Candidate { start: m.start(), end: value_end, normalized: compact, label: None, needs_context: false, test_value: false });
+                out.push(Candidate {
+                    start: m.start(),
+                    end: value_end,
+                    normalized: compact,
+                    label: None,
+                    needs_context: false,
+                    test_value: false,
+                });
             }
         }
     }
@@ -168,12 +219,17 @@ impl BuiltinMatchers {
                 let m = caps.name(name)?;
                 std::str::from_utf8(m.as_bytes()).ok()?.parse().ok()
             };
-            let sep_consistent = |a: &str, b: &str| caps.name(a).map(|m| m.as_bytes()) == caps.name(b).map(|m| m.as_bytes());
+            let sep_consistent = |a: &str, b: &str| {
+                caps.name(a).map(|m| m.as_bytes()) == caps.name(b).map(|m| m.as_bytes())
+            };
             let ymd = if caps.name("iy").is_some() {
                 if !sep_consistent("is", "is2") {
                     continue;
                 }
-                num("iy").zip(num("im")).zip(num("id")).map(|((y, m), d)| (y, m, d))
+                num("iy")
+                    .zip(num("im"))
+                    .zip(num("id"))
+                    .map(|((y, m), d)| (y, m, d))
             } else if caps.name("na").is_some() {
                 if !sep_consistent("ns", "ns2") {
                     continue;
@@ -188,18 +244,40 @@ impl BuiltinMatchers {
                     _ => y,
                 };
                 // Month first (US) unless the first number cannot be a month.
-                if a > 12 { Some((year, b, a)) } else { Some((year, a, b)) }
+                if a > 12 {
+                    Some((year, b, a))
+                } else {
+                    Some((year, a, b))
+                }
             } else if caps.name("wm").is_some() {
-                month_number(caps.name("wm").map(|m| m.as_bytes())).zip(num("wd")).zip(num("wy")).map(|((m, d), y)| (y, m, d))
+                month_number(caps.name("wm").map(|m| m.as_bytes()))
+                    .zip(num("wd"))
+                    .zip(num("wy"))
+                    .map(|((m, d), y)| (y, m, d))
             } else if caps.name("vm").is_some() {
-                month_number(caps.name("vm").map(|m| m.as_bytes())).zip(num("vd")).zip(num("vy")).map(|((m, d), y)| (y, m, d))
+                month_number(caps.name("vm").map(|m| m.as_bytes()))
+                    .zip(num("vd"))
+                    .zip(num("vy"))
+                    .map(|((m, d), y)| (y, m, d))
             } else {
-                num("cy").zip(num("cm")).zip(num("cd")).map(|((y, m), d)| (y, m, d))
+                num("cy")
+                    .zip(num("cm"))
+                    .zip(num("cd"))
+                    .map(|((y, m), d)| (y, m, d))
             };
-            let Some((year, month, day)) = ymd else { continue };
+            let Some((year, month, day)) = ymd else {
+                continue;
+            };
             if plausible_birth_date(year, month, day) {
                 let normalized = format!("{year:04}-{month:02}-{day:02}").into_bytes();
-                out.push(Candidate { start: whole.start(), end: whole.end(), normalized, label: None, needs_context: true, test_value: false });
+                out.push(Candidate {
+                    start: whole.start(),
+                    end: whole.end(),
+                    normalized,
+                    label: None,
+                    needs_context: true,
+                    test_value: false,
+                });
             }
         }
     }
@@ -207,8 +285,14 @@ impl BuiltinMatchers {
 
 fn month_number(name: Option<&[u8]>) -> Option<u32> {
     let name = name?.to_ascii_lowercase();
-    const MONTHS: [&[u8]; 12] = [b"jan", b"feb", b"mar", b"apr", b"may", b"jun", b"jul", b"aug", b"sep", b"oct", b"nov", b"dec"];
-    MONTHS.iter().position(|m| name.starts_with(m)).map(|i| i as u32 + 1)
+    const MONTHS: [&[u8]; 12] = [
+        b"jan", b"feb", b"mar", b"apr", b"may", b"jun", b"jul", b"aug", b"sep", b"oct", b"nov",
+        b"dec",
+    ];
+    MONTHS
+        .iter()
+        .position(|m| name.starts_with(m))
+        .map(|i| i as u32 + 1)
 }
 
 fn is_word_byte(b: u8) -> bool {
@@ -223,7 +307,10 @@ fn free_standing_number(text: &[u8], start: usize, end: usize) -> bool {
         if is_word_byte(before) {
             return false;
         }
-        if matches!(before, b'.' | b'-' | b':' | b'/') && start >= 2 && text[start - 2].is_ascii_digit() {
+        if matches!(before, b'.' | b'-' | b':' | b'/')
+            && start >= 2
+            && text[start - 2].is_ascii_digit()
+        {
             return false;
         }
     }
@@ -231,7 +318,9 @@ fn free_standing_number(text: &[u8], start: usize, end: usize) -> bool {
         if is_word_byte(after) {
             return false;
         }
-        if matches!(after, b'.' | b'-' | b':' | b'/') && text.get(end + 1).is_some_and(u8::is_ascii_digit) {
+        if matches!(after, b'.' | b'-' | b':' | b'/')
+            && text.get(end + 1).is_some_and(u8::is_ascii_digit)
+        {
             return false;
         }
     }
@@ -315,7 +404,10 @@ fn cards_in_run(text: &[u8], run: &DigitRun, out: &mut Vec<Candidate>) {
                 if b >= groups.len() {
                     continue;
                 }
-                let lengths_fit = grouping.iter().enumerate().all(|(k, &len)| group_len(groups[a + k]) == len);
+                let lengths_fit = grouping
+                    .iter()
+                    .enumerate()
+                    .all(|(k, &len)| group_len(groups[a + k]) == len);
                 if !lengths_fit {
                     continue;
                 }
@@ -323,8 +415,11 @@ fn cards_in_run(text: &[u8], run: &DigitRun, out: &mut Vec<Candidate>) {
                 let consistent = (a..b).all(|k| run.separator(text, k) == sep);
                 // A 4-digit group joined on either side with the same separator means the
                 // number is longer than this grouping: a slice, not a card.
-                let extends_before = a > 0 && run.separator(text, a - 1) == sep && group_len(groups[a - 1]) == 4;
-                let extends_after = b + 1 < groups.len() && run.separator(text, b) == sep && group_len(groups[b + 1]) == 4;
+                let extends_before =
+                    a > 0 && run.separator(text, a - 1) == sep && group_len(groups[a - 1]) == 4;
+                let extends_after = b + 1 < groups.len()
+                    && run.separator(text, b) == sep
+                    && group_len(groups[b + 1]) == 4;
                 if consistent && !extends_before && !extends_after {
                     matched = Some(b);
                     break;
@@ -337,15 +432,31 @@ fn cards_in_run(text: &[u8], run: &DigitRun, out: &mut Vec<Candidate>) {
         };
         let (start, end) = (groups[a].0, groups[b].1);
         if free_standing_number(text, start, end) || a > 0 || b + 1 < groups.len() {
-            let digits: Vec<u8> = text[start..end].iter().copied().filter(u8::is_ascii_digit).collect();
-            let edge_ok = (a > 0 || boundary_before_ok(text, start)) && (b + 1 < groups.len() || boundary_after_ok(text, end));
+            let digits: Vec<u8> = text[start..end]
+                .iter()
+                .copied()
+                .filter(u8::is_ascii_digit)
+                .collect();
+            let edge_ok = (a > 0 || boundary_before_ok(text, start))
+                && (b + 1 < groups.len() || boundary_after_ok(text, end));
             if edge_ok
                 && luhn(&digits)
                 && !is_filler_digits(&digits)
                 && let Some(brand) = card_brand(&digits)
             {
                 let test_value = KNOWN_TEST_PANS.contains(&digits.as_slice());
-                out.push(Candidate { start, end, normalized: digits, label: Some(if test_value { brand.test_label() } else { brand.as_str() }), needs_context: false, test_value });
+                out.push(Candidate {
+                    start,
+                    end,
+                    normalized: digits,
+                    label: Some(if test_value {
+                        brand.test_label()
+                    } else {
+                        brand.as_str()
+                    }),
+                    needs_context: false,
+                    test_value,
+                });
                 a = b + 1;
                 continue;
             }
@@ -380,7 +491,9 @@ fn boundary_before_ok(text: &[u8], start: usize) -> bool {
     }
     let before = text[start - 1];
     !(is_word_byte(before)
-        || matches!(before, b'.' | b':' | b'/' | b'+') && start >= 2 && text[start - 2].is_ascii_digit())
+        || matches!(before, b'.' | b':' | b'/' | b'+')
+            && start >= 2
+            && text[start - 2].is_ascii_digit())
 }
 
 fn boundary_after_ok(text: &[u8], end: usize) -> bool {
@@ -388,7 +501,8 @@ fn boundary_after_ok(text: &[u8], end: usize) -> bool {
         None => true,
         Some(&after) => {
             !(is_word_byte(after)
-                || matches!(after, b'.' | b':' | b'/') && text.get(end + 1).is_some_and(u8::is_ascii_digit))
+                || matches!(after, b'.' | b':' | b'/')
+                    && text.get(end + 1).is_some_and(u8::is_ascii_digit))
         }
     }
 }
@@ -397,10 +511,20 @@ fn ssns_in_run(text: &[u8], run: &DigitRun, out: &mut Vec<Candidate>) {
     let groups = &run.groups;
     // Contiguous nine digits: an SSN only with a keyword or an SSN column.
     if let [only] = groups.as_slice() {
-        if group_len(*only) == 9 && boundary_before_ok(text, only.0) && boundary_after_ok(text, only.1) {
+        if group_len(*only) == 9
+            && boundary_before_ok(text, only.0)
+            && boundary_after_ok(text, only.1)
+        {
             let digits = &text[only.0..only.1];
             if ssa_valid(digits) {
-                out.push(Candidate { start: only.0, end: only.1, normalized: digits.to_vec(), label: None, needs_context: true, test_value: false });
+                out.push(Candidate {
+                    start: only.0,
+                    end: only.1,
+                    normalized: digits.to_vec(),
+                    label: None,
+                    needs_context: true,
+                    test_value: false,
+                });
             }
         }
         return;
@@ -409,7 +533,11 @@ fn ssns_in_run(text: &[u8], run: &DigitRun, out: &mut Vec<Candidate>) {
     if groups.len() != 3 {
         return;
     }
-    let lengths = [group_len(groups[0]), group_len(groups[1]), group_len(groups[2])];
+    let lengths = [
+        group_len(groups[0]),
+        group_len(groups[1]),
+        group_len(groups[2]),
+    ];
     let sep = run.separator(text, 0);
     if lengths != [3, 2, 4] || run.separator(text, 1) != sep {
         return;
@@ -418,10 +546,21 @@ fn ssns_in_run(text: &[u8], run: &DigitRun, out: &mut Vec<Candidate>) {
     if !boundary_before_ok(text, start) || !boundary_after_ok(text, end) {
         return;
     }
-    let digits: Vec<u8> = text[start..end].iter().copied().filter(u8::is_ascii_digit).collect();
+    let digits: Vec<u8> = text[start..end]
+        .iter()
+        .copied()
+        .filter(u8::is_ascii_digit)
+        .collect();
     if ssa_valid(&digits) {
         // The spaced form is common in tables of unrelated numbers; it needs context.
-        out.push(Candidate { start, end, normalized: digits, label: None, needs_context: sep == b' ', test_value: false });
+        out.push(Candidate {
+            start,
+            end,
+            normalized: digits,
+            label: None,
+            needs_context: sep == b' ',
+            test_value: false,
+        });
     }
 }
 
@@ -443,7 +582,11 @@ fn nanp_phone(span: &[u8], digits: &[u8]) -> Option<Vec<u8>> {
             .skip_while(|&b| b == b'+' || b == b'1' && digits.len() == 11)
             .filter(|b| !b.is_ascii_digit())
             .collect();
-        let tail = if seps.len() > 2 { &seps[seps.len() - 2..] } else { &seps[..] };
+        let tail = if seps.len() > 2 {
+            &seps[seps.len() - 2..]
+        } else {
+            &seps[..]
+        };
         if tail.len() == 2 && tail[0] != tail[1] {
             return None;
         }
@@ -455,15 +598,17 @@ fn nanp_phone(span: &[u8], digits: &[u8]) -> Option<Vec<u8>> {
 
 /// ITU-T E.164 country calling codes in use (one to three digits).
 const CALLING_CODES: &[u16] = &[
-    20, 27, 30, 31, 32, 33, 34, 36, 39, 40, 41, 43, 44, 45, 46, 47, 48, 49, 51, 52, 53, 54, 55, 56, 57, 58, 60,
-    61, 62, 63, 64, 65, 66, 81, 82, 84, 86, 90, 91, 92, 93, 94, 95, 98, 211, 212, 213, 216, 218, 220, 221, 222,
-    223, 224, 225, 226, 227, 228, 229, 230, 231, 232, 233, 234, 235, 236, 237, 238, 239, 240, 241, 242, 243, 244,
-    245, 246, 248, 249, 250, 251, 252, 253, 254, 255, 256, 257, 258, 260, 261, 262, 263, 264, 265, 266, 267, 268,
-    269, 290, 291, 297, 298, 299, 350, 351, 352, 353, 354, 355, 356, 357, 358, 359, 370, 371, 372, 373, 374, 375,
-    376, 377, 378, 380, 381, 382, 383, 385, 386, 387, 389, 420, 421, 423, 500, 501, 502, 503, 504, 505, 506, 507,
-    508, 509, 590, 591, 592, 593, 594, 595, 596, 597, 598, 599, 670, 672, 673, 674, 675, 676, 677, 678, 679, 680,
-    681, 682, 683, 685, 686, 687, 688, 689, 690, 691, 692, 850, 852, 853, 855, 856, 880, 886, 960, 961, 962, 963,
-    964, 965, 966, 967, 968, 970, 971, 972, 973, 974, 975, 976, 977, 992, 993, 994, 995, 996, 998,
+    20, 27, 30, 31, 32, 33, 34, 36, 39, 40, 41, 43, 44, 45, 46, 47, 48, 49, 51, 52, 53, 54, 55, 56,
+    57, 58, 60, 61, 62, 63, 64, 65, 66, 81, 82, 84, 86, 90, 91, 92, 93, 94, 95, 98, 211, 212, 213,
+    216, 218, 220, 221, 222, 223, 224, 225, 226, 227, 228, 229, 230, 231, 232, 233, 234, 235, 236,
+    237, 238, 239, 240, 241, 242, 243, 244, 245, 246, 248, 249, 250, 251, 252, 253, 254, 255, 256,
+    257, 258, 260, 261, 262, 263, 264, 265, 266, 267, 268, 269, 290, 291, 297, 298, 299, 350, 351,
+    352, 353, 354, 355, 356, 357, 358, 359, 370, 371, 372, 373, 374, 375, 376, 377, 378, 380, 381,
+    382, 383, 385, 386, 387, 389, 420, 421, 423, 500, 501, 502, 503, 504, 505, 506, 507, 508, 509,
+    590, 591, 592, 593, 594, 595, 596, 597, 598, 599, 670, 672, 673, 674, 675, 676, 677, 678, 679,
+    680, 681, 682, 683, 685, 686, 687, 688, 689, 690, 691, 692, 850, 852, 853, 855, 856, 880, 886,
+    960, 961, 962, 963, 964, 965, 966, 967, 968, 970, 971, 972, 973, 974, 975, 976, 977, 992, 993,
+    994, 995, 996, 998,
 ];
 
 fn international_phone(digits: &[u8]) -> Option<Vec<u8>> {
@@ -472,7 +617,9 @@ fn international_phone(digits: &[u8]) -> Option<Vec<u8>> {
         return None;
     }
     let code_known = (1..=3).any(|len| {
-        let code = digits[..len].iter().fold(0u16, |acc, &b| acc * 10 + u16::from(b - b'0'));
+        let code = digits[..len]
+            .iter()
+            .fold(0u16, |acc, &b| acc * 10 + u16::from(b - b'0'));
         CALLING_CODES.contains(&code)
     });
     code_known.then(|| {
@@ -512,21 +659,115 @@ fn read_iban(text: &[u8], start: usize, end: usize, expected: usize) -> Option<(
 /// Top-level domains seen in real addresses: every country code plus the common generic ones.
 /// File extensions such as `png` or `js` are not in it, which keeps `icon@2x.png` out.
 const GENERIC_TLDS: &[&str] = &[
-    "com", "org", "net", "edu", "gov", "mil", "int", "info", "biz", "name", "pro", "aero", "coop", "museum", "mobi",
-    "asia", "tel", "travel", "jobs", "cat", "xxx", "post", "app", "dev", "io", "ai", "co", "me", "tv", "cloud",
-    "online", "site", "store", "tech", "shop", "blog", "email", "xyz", "top", "club", "live", "digital", "agency",
-    "company", "solutions", "services", "group", "health", "law", "legal", "bank", "insurance", "finance", "media",
-    "news", "network", "systems", "works", "world", "global", "capital", "consulting", "design", "studio", "team",
-    "today", "tools", "page", "mail", "one", "plus", "law", "care", "clinic", "dental", "hospital", "church",
-    "school", "university", "academy", "college", "foundation", "fund", "partners", "ventures", "holdings", "inc",
-    "llc", "ltd", "gmbh", "art", "family", "life", "love", "page", "link", "space", "website", "zone", "center",
+    "com",
+    "org",
+    "net",
+    "edu",
+    "gov",
+    "mil",
+    "int",
+    "info",
+    "biz",
+    "name",
+    "pro",
+    "aero",
+    "coop",
+    "museum",
+    "mobi",
+    "asia",
+    "tel",
+    "travel",
+    "jobs",
+    "cat",
+    "xxx",
+    "post",
+    "app",
+    "dev",
+    "io",
+    "ai",
+    "co",
+    "me",
+    "tv",
+    "cloud",
+    "online",
+    "site",
+    "store",
+    "tech",
+    "shop",
+    "blog",
+    "email",
+    "xyz",
+    "top",
+    "club",
+    "live",
+    "digital",
+    "agency",
+    "company",
+    "solutions",
+    "services",
+    "group",
+    "health",
+    "law",
+    "legal",
+    "bank",
+    "insurance",
+    "finance",
+    "media",
+    "news",
+    "network",
+    "systems",
+    "works",
+    "world",
+    "global",
+    "capital",
+    "consulting",
+    "design",
+    "studio",
+    "team",
+    "today",
+    "tools",
+    "page",
+    "mail",
+    "one",
+    "plus",
+    "law",
+    "care",
+    "clinic",
+    "dental",
+    "hospital",
+    "church",
+    "school",
+    "university",
+    "academy",
+    "college",
+    "foundation",
+    "fund",
+    "partners",
+    "ventures",
+    "holdings",
+    "inc",
+    "llc",
+    "ltd",
+    "gmbh",
+    "art",
+    "family",
+    "life",
+    "love",
+    "page",
+    "link",
+    "space",
+    "website",
+    "zone",
+    "center",
 ];
 
 fn tld_known(tld: &[u8]) -> bool {
     if tld.len() == 2 {
         return tld.iter().all(u8::is_ascii_alphabetic) && country_tld(tld);
     }
-    GENERIC_TLDS.iter().any(|t| t.as_bytes().eq_ignore_ascii_case(tld))
+    GENERIC_TLDS
+        .iter()
+        .any(|t| t.as_bytes().eq_ignore_ascii_case(tld))
 }
 
 fn country_tld(tld: &[u8]) -> bool {
@@ -544,7 +785,12 @@ fn is_domain_byte(b: u8) -> bool {
 }
 
 /// Addresses that name a service, not a person's mailbox (`git@github.com` in clone URLs).
-const SERVICE_ADDRESSES: &[&str] = &["git@github.com", "git@gitlab.com", "git@bitbucket.org", "git@ssh.dev.azure.com"];
+const SERVICE_ADDRESSES: &[&str] = &[
+    "git@github.com",
+    "git@gitlab.com",
+    "git@bitbucket.org",
+    "git@ssh.dev.azure.com",
+];
 
 fn emails(text: &[u8], start: usize, end: usize, out: &mut Vec<Candidate>) {
     for at in memchr::memchr_iter(b'@', &text[start..end]).map(|p| p + start) {
@@ -557,7 +803,8 @@ fn emails(text: &[u8], start: usize, end: usize, out: &mut Vec<Candidate>) {
             local_start += 1;
         }
         let mut domain_end = at + 1;
-        while domain_end < text.len() && domain_end - at <= 253 && is_domain_byte(text[domain_end]) {
+        while domain_end < text.len() && domain_end - at <= 253 && is_domain_byte(text[domain_end])
+        {
             domain_end += 1;
         }
         while domain_end > at + 1 && matches!(text[domain_end - 1], b'.' | b'-') {
@@ -572,7 +819,11 @@ fn emails(text: &[u8], start: usize, end: usize, out: &mut Vec<Candidate>) {
             continue;
         }
         let labels: Vec<&[u8]> = domain.split(|&b| b == b'.').collect();
-        if labels.len() < 2 || labels.iter().any(|l| l.is_empty() || l.len() > 63 || l.starts_with(b"-")) {
+        if labels.len() < 2
+            || labels
+                .iter()
+                .any(|l| l.is_empty() || l.len() > 63 || l.starts_with(b"-"))
+        {
             continue;
         }
         let Some(tld) = labels.last() else { continue };
@@ -580,17 +831,32 @@ fn emails(text: &[u8], start: usize, end: usize, out: &mut Vec<Candidate>) {
             continue;
         }
         // Retina asset names (`icon@2x.png`, `logo@3x.webp`) even when the extension is a TLD.
-        if labels[0].len() <= 3 && labels[0].ends_with(b"x") && labels[0][..labels[0].len() - 1].iter().all(u8::is_ascii_digit) {
+        if labels[0].len() <= 3
+            && labels[0].ends_with(b"x")
+            && labels[0][..labels[0].len() - 1]
+                .iter()
+                .all(u8::is_ascii_digit)
+        {
             continue;
         }
         let mut normalized = Vec::with_capacity(local.len() + 1 + domain.len());
         normalized.extend(local.iter().map(u8::to_ascii_lowercase));
         normalized.push(b'@');
         normalized.extend(domain.iter().map(u8::to_ascii_lowercase));
-        if SERVICE_ADDRESSES.iter().any(|s| s.as_bytes() == normalized.as_slice()) {
+        if SERVICE_ADDRESSES
+            .iter()
+            .any(|s| s.as_bytes() == normalized.as_slice())
+        {
             continue;
         }
-        out.push(Candidate { start: local_start, end: domain_end, normalized, label: None, needs_context: false, test_value: false });
+        out.push(Candidate {
+            start: local_start,
+            end: domain_end,
+            normalized,
+            label: None,
+            needs_context: false,
+            test_value: false,
+        });
     }
 }
 
@@ -602,7 +868,14 @@ mod tests {
         let matchers = BuiltinMatchers::new();
         let mut out = Vec::new();
         matchers.find(which, text.as_bytes(), 0, text.len(), &mut out);
-        out.into_iter().map(|c| (String::from_utf8_lossy(&c.normalized).into_owned(), c.needs_context)).collect()
+        out.into_iter()
+            .map(|c| {
+                (
+                    String::from_utf8_lossy(&c.normalized).into_owned(),
+                    c.needs_context,
+                )
+            })
+            .collect()
     }
 
     fn values(which: Builtin, text: &str) -> Vec<String> {
@@ -611,11 +884,26 @@ mod tests {
 
     #[test]
     fn cards_in_every_grouping() {
-        assert_eq!(values(Builtin::PaymentCard, "card 4539578763621486."), ["4539578763621486"]);
-        assert_eq!(values(Builtin::PaymentCard, "4539 5787 6362 1486"), ["4539578763621486"]);
-        assert_eq!(values(Builtin::PaymentCard, "4539-5787-6362-1486"), ["4539578763621486"]);
-        assert_eq!(values(Builtin::PaymentCard, "amex 3782 822463 10005"), ["378282246310005"]);
-        assert_eq!(values(Builtin::PaymentCard, "4539 5787 6362 1486 exp 12/27"), ["4539578763621486"]);
+        assert_eq!(
+            values(Builtin::PaymentCard, "card 4539578763621486."),
+            ["4539578763621486"]
+        );
+        assert_eq!(
+            values(Builtin::PaymentCard, "4539 5787 6362 1486"),
+            ["4539578763621486"]
+        );
+        assert_eq!(
+            values(Builtin::PaymentCard, "4539-5787-6362-1486"),
+            ["4539578763621486"]
+        );
+        assert_eq!(
+            values(Builtin::PaymentCard, "amex 3782 822463 10005"),
+            ["378282246310005"]
+        );
+        assert_eq!(
+            values(Builtin::PaymentCard, "4539 5787 6362 1486 exp 12/27"),
+            ["4539578763621486"]
+        );
     }
 
     #[test]
@@ -625,15 +913,30 @@ mod tests {
         assert!(values(Builtin::PaymentCard, "1234 4539 5787 6362 1486").is_empty());
         assert!(values(Builtin::PaymentCard, "4539-5787 6362-1486").is_empty());
         assert!(values(Builtin::PaymentCard, "3.4539578763621486").is_empty());
-        assert!(values(Builtin::PaymentCard, "4539578763621487").is_empty(), "Luhn fails");
-        assert!(values(Builtin::PaymentCard, "1234567812345670").is_empty(), "no issuer");
+        assert!(
+            values(Builtin::PaymentCard, "4539578763621487").is_empty(),
+            "Luhn fails"
+        );
+        assert!(
+            values(Builtin::PaymentCard, "1234567812345670").is_empty(),
+            "no issuer"
+        );
     }
 
     #[test]
     fn ssn_forms() {
-        assert_eq!(found(Builtin::UsSsn, "ssn 536-22-5487"), [("536225487".to_string(), false)]);
-        assert_eq!(found(Builtin::UsSsn, "536 22 5487"), [("536225487".to_string(), true)]);
-        assert_eq!(found(Builtin::UsSsn, "536225487"), [("536225487".to_string(), true)]);
+        assert_eq!(
+            found(Builtin::UsSsn, "ssn 536-22-5487"),
+            [("536225487".to_string(), false)]
+        );
+        assert_eq!(
+            found(Builtin::UsSsn, "536 22 5487"),
+            [("536225487".to_string(), true)]
+        );
+        assert_eq!(
+            found(Builtin::UsSsn, "536225487"),
+            [("536225487".to_string(), true)]
+        );
         assert!(found(Builtin::UsSsn, "666-22-5487").is_empty());
         assert!(found(Builtin::UsSsn, "536-22-5487-1").is_empty());
         assert!(found(Builtin::UsSsn, "5362254871").is_empty());
@@ -641,29 +944,50 @@ mod tests {
 
     #[test]
     fn phones() {
-        assert_eq!(values(Builtin::Phone, "call (415) 555-2671 now"), ["+14155552671"]);
+        assert_eq!(
+            values(Builtin::Phone, "call (415) 555-2671 now"),
+            ["+14155552671"]
+        );
         assert_eq!(values(Builtin::Phone, "415-555-2671"), ["+14155552671"]);
         assert_eq!(values(Builtin::Phone, "+1 415 555 2671"), ["+14155552671"]);
-        assert_eq!(values(Builtin::Phone, "+44 20 7946 0958"), ["+442079460958"]);
+        assert_eq!(
+            values(Builtin::Phone, "+44 20 7946 0958"),
+            ["+442079460958"]
+        );
         assert!(values(Builtin::Phone, "415-555.2671").is_empty());
         assert!(values(Builtin::Phone, "2023-01-05").is_empty());
         assert!(values(Builtin::Phone, "192.168.100.200").is_empty());
         assert!(values(Builtin::Phone, "v1.415.555.2671.3").is_empty());
-        assert_eq!(found(Builtin::Phone, "4155552671"), [("+14155552671".to_string(), true)]);
+        assert_eq!(
+            found(Builtin::Phone, "4155552671"),
+            [("+14155552671".to_string(), true)]
+        );
     }
 
     #[test]
     fn ibans() {
-        assert_eq!(values(Builtin::Iban, "IBAN DE89 3704 0044 0532 0130 00 paid"), ["DE89370400440532013000"]);
-        assert_eq!(values(Builtin::Iban, "iban=GB82WEST12345698765432"), ["GB82WEST12345698765432"]);
+        assert_eq!(
+            values(Builtin::Iban, "IBAN DE89 3704 0044 0532 0130 00 paid"),
+            ["DE89370400440532013000"]
+        );
+        assert_eq!(
+            values(Builtin::Iban, "iban=GB82WEST12345698765432"),
+            ["GB82WEST12345698765432"]
+        );
         assert!(values(Builtin::Iban, "DE89370400440532013001").is_empty());
         assert!(values(Builtin::Iban, "XDE89370400440532013000").is_empty());
     }
 
     #[test]
     fn emails_need_real_domains() {
-        assert_eq!(values(Builtin::Email, "mail Jane.Doe@Example.COM."), ["jane.doe@example.com"]);
-        assert_eq!(values(Builtin::Email, "user=bob@acme-corp.co.uk;"), ["bob@acme-corp.co.uk"]);
+        assert_eq!(
+            values(Builtin::Email, "mail Jane.Doe@Example.COM."),
+            ["jane.doe@example.com"]
+        );
+        assert_eq!(
+            values(Builtin::Email, "user=bob@acme-corp.co.uk;"),
+            ["bob@acme-corp.co.uk"]
+        );
         assert!(values(Builtin::Email, "icon@2x.png").is_empty());
         assert!(values(Builtin::Email, "admin@localhost").is_empty());
         assert!(values(Builtin::Email, "git@github.com:acme/repo.git").is_empty());
@@ -675,7 +999,10 @@ mod tests {
         assert_eq!(values(Builtin::DateOfBirth, "1985-03-14"), ["1985-03-14"]);
         assert_eq!(values(Builtin::DateOfBirth, "03/14/1985"), ["1985-03-14"]);
         assert_eq!(values(Builtin::DateOfBirth, "14.03.1985"), ["1985-03-14"]);
-        assert_eq!(values(Builtin::DateOfBirth, "March 14, 1985"), ["1985-03-14"]);
+        assert_eq!(
+            values(Builtin::DateOfBirth, "March 14, 1985"),
+            ["1985-03-14"]
+        );
         assert_eq!(values(Builtin::DateOfBirth, "14 Mar 1985"), ["1985-03-14"]);
         assert!(values(Builtin::DateOfBirth, "1985-02-30").is_empty());
         assert!(values(Builtin::DateOfBirth, "1985-03/14").is_empty());

@@ -61,7 +61,9 @@ impl Columns {
             h.len() <= 64
                 && !h.contains('@')
                 && digits * 3 <= h.len()
-                && h.bytes().next().is_none_or(|b| b.is_ascii_alphabetic() || b == b'_' || b >= 0x80)
+                && h.bytes()
+                    .next()
+                    .is_none_or(|b| b.is_ascii_alphabetic() || b == b'_' || b >= 0x80)
         });
         let labelled = headers.iter().filter(|h| !h.is_empty()).count() >= 2;
         (looks_like_labels && labelled).then_some(Columns { delimiter, headers })

@@ -47,11 +47,21 @@ enum Validator {
     Aba,
     /// Dates are checked by the matcher itself; the name documents it.
     Date,
-    Secret { name: String, arg: Option<String> },
+    Secret {
+        name: String,
+        arg: Option<String>,
+    },
 }
 
 /// Names of the validators this module implements (secrets.rs has its own list).
-pub const PERSONAL_VALIDATORS: &[&str] = &["luhn", "card_issuer", "ssa", "mod97_iban", "aba_routing", "date"];
+pub const PERSONAL_VALIDATORS: &[&str] = &[
+    "luhn",
+    "card_issuer",
+    "ssa",
+    "mod97_iban",
+    "aba_routing",
+    "date",
+];
 
 impl Validator {
     fn parse(spec: &str) -> Option<Validator> {
@@ -66,7 +76,10 @@ impl Validator {
             "mod97_iban" => Validator::Iban,
             "aba_routing" => Validator::Aba,
             "date" => Validator::Date,
-            _ if secrets::VALIDATORS.contains(&name) => Validator::Secret { name: name.to_string(), arg },
+            _ if secrets::VALIDATORS.contains(&name) => Validator::Secret {
+                name: name.to_string(),
+                arg,
+            },
             _ => return None,
         })
     }
@@ -79,7 +92,9 @@ impl Validator {
             Validator::Iban => validators::iban_valid(value),
             Validator::Aba => validators::aba_valid(value),
             Validator::Date => true,
-            Validator::Secret { name, arg } => secrets::validate(name, arg.as_deref(), value, line).unwrap_or(false),
+            Validator::Secret { name, arg } => {
+                secrets::validate(name, arg.as_deref(), value, line).unwrap_or(false)
+            }
         }
     }
 }
@@ -87,7 +102,10 @@ impl Validator {
 #[derive(Debug, Clone)]
 enum Matcher {
     Builtin(Builtin),
-    Pattern { regex: Regex, value_group: Option<usize> },
+    Pattern {
+        regex: Regex,
+        value_group: Option<usize>,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -159,7 +177,11 @@ pub struct Engine {
 const MAX_REGION_HALF: usize = 2048;
 
 fn rule_error(rule: &TextRule, message: impl Into<String>) -> Error {
-    Error::Rule { rule: rule.id.clone(), file: rule.origin.clone(), message: message.into() }
+    Error::Rule {
+        rule: rule.id.clone(),
+        file: rule.origin.clone(),
+        message: message.into(),
+    }
 }
 
 fn mask_style(rule: &TextRule, builtin: Option<Builtin>) -> Result<MaskStyle, Error> {
@@ -170,8 +192,15 @@ fn mask_style(rule: &TextRule, builtin: Option<Builtin>) -> Result<MaskStyle, Er
             "email" => MaskStyle::Email,
             "tail" => MaskStyle::Tail,
             "full" => MaskStyle::Full,
-            "secret" => MaskStyle::Secret { keep_prefix: rule.keep_prefix },
-            other => return Err(rule_error(rule, format!("unknown mask `{other}` (card, ssn, email, tail, full, secret)"))),
+            "secret" => MaskStyle::Secret {
+                keep_prefix: rule.keep_prefix,
+            },
+            other => {
+                return Err(rule_error(
+                    rule,
+                    format!("unknown mask `{other}` (card, ssn, email, tail, full, secret)"),
+                ));
+            }
         });
     }
     Ok(match builtin {
@@ -180,7 +209,9 @@ fn mask_style(rule: &TextRule, builtin: Option<Builtin>) -> Result<MaskStyle, Er
         Some(Builtin::Email) => MaskStyle::Email,
         Some(Builtin::DateOfBirth) => MaskStyle::Full,
         Some(Builtin::Phone | Builtin::Iban) => MaskStyle::Tail,
-        None if rule.data_class == "credential" => MaskStyle::Secret { keep_prefix: rule.keep_prefix },
+        None if rule.data_class == "credential" => MaskStyle::Secret {
+            keep_prefix: rule.keep_prefix,
+        },
         None => MaskStyle::Tail,
     })
 }
@@ -196,31 +227,53 @@ impl CompiledRule {
                     .map_err(|e| rule_error(rule, format!("pattern does not compile: {e}")))?;
                 let value_group = regex.capture_names().position(|n| n == Some("value"));
                 if rule.keywords.is_empty() {
-                    return Err(rule_error(rule, "a pattern rule needs keywords for the prefilter"));
+                    return Err(rule_error(
+                        rule,
+                        "a pattern rule needs keywords for the prefilter",
+                    ));
                 }
                 Matcher::Pattern { regex, value_group }
             }
             (None, Some(name)) => Matcher::Builtin(
-                Builtin::from_name(name).ok_or_else(|| rule_error(rule, format!("unknown matcher `{name}`")))?,
+                Builtin::from_name(name)
+                    .ok_or_else(|| rule_error(rule, format!("unknown matcher `{name}`")))?,
             ),
-            _ => return Err(rule_error(rule, "give exactly one of `pattern` or `matcher`")),
+            _ => {
+                return Err(rule_error(
+                    rule,
+                    "give exactly one of `pattern` or `matcher`",
+                ));
+            }
         };
         let validators = rule
             .validators
             .iter()
-            .map(|spec| Validator::parse(spec).ok_or_else(|| rule_error(rule, format!("unknown validator `{spec}`"))))
+            .map(|spec| {
+                Validator::parse(spec)
+                    .ok_or_else(|| rule_error(rule, format!("unknown validator `{spec}`")))
+            })
             .collect::<Result<Vec<_>, _>>()?;
         let context = rule.context.as_ref().map(|c| CompiledContext {
-            keywords: c.keywords.iter().map(|k| k.to_ascii_lowercase().into_bytes()).collect(),
+            keywords: c
+                .keywords
+                .iter()
+                .map(|k| k.to_ascii_lowercase().into_bytes())
+                .collect(),
             window: c.window,
             required: c.required,
-            confidence: c.confidence.unwrap_or(Confidence::High).max(rule.confidence),
+            confidence: c
+                .confidence
+                .unwrap_or(Confidence::High)
+                .max(rule.confidence),
         });
         let builtin = match matcher {
             Matcher::Builtin(b) => Some(b),
             Matcher::Pattern { .. } => None,
         };
-        let triggered = !rule.keywords.is_empty() || context.as_ref().is_some_and(|c| c.required && !c.keywords.is_empty());
+        let triggered = !rule.keywords.is_empty()
+            || context
+                .as_ref()
+                .is_some_and(|c| c.required && !c.keywords.is_empty());
         Ok(CompiledRule {
             id: rule.id.clone(),
             data_class: rule.data_class.clone(),
@@ -242,16 +295,20 @@ impl CompiledRule {
             return source.keywords.iter().map(String::as_str).collect();
         }
         match (&self.context, &source.context) {
-            (Some(c), Some(spec)) if c.required => spec.keywords.iter().map(String::as_str).collect(),
+            (Some(c), Some(spec)) if c.required => {
+                spec.keywords.iter().map(String::as_str).collect()
+            }
             _ => Vec::new(),
         }
     }
 
     /// True when a column header names this rule's subject, so every cell below is in context.
     fn header_matches(&self, header: &str) -> bool {
-        self.context
-            .as_ref()
-            .is_some_and(|c| c.keywords.iter().any(|k| context::contains_keyword(header.as_bytes(), k)))
+        self.context.as_ref().is_some_and(|c| {
+            c.keywords
+                .iter()
+                .any(|k| context::contains_keyword(header.as_bytes(), k))
+        })
     }
 }
 
@@ -266,7 +323,10 @@ impl Engine {
         Self::from_rules(set, std::iter::once(rule))
     }
 
-    fn from_rules<'a>(set: &RuleSet, rules: impl Iterator<Item = &'a TextRule>) -> Result<Engine, Error> {
+    fn from_rules<'a>(
+        set: &RuleSet,
+        rules: impl Iterator<Item = &'a TextRule>,
+    ) -> Result<Engine, Error> {
         let mut compiled = Vec::new();
         let mut literals: Vec<String> = Vec::new();
         let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
@@ -304,7 +364,13 @@ impl Engine {
                     .map_err(|e| Error::Config(format!("prefilter does not build: {e}")))?,
             )
         };
-        Ok(Engine { rules: compiled, prefilter, keyword_rules, always_rules, builtins: BuiltinMatchers::new() })
+        Ok(Engine {
+            rules: compiled,
+            prefilter,
+            keyword_rules,
+            always_rules,
+            builtins: BuiltinMatchers::new(),
+        })
     }
 
     pub fn rules(&self) -> &[CompiledRule] {
@@ -323,14 +389,22 @@ impl Engine {
         }
         let column_rules: Vec<usize> = match input.columns {
             Some(columns) => (0..self.rules.len())
-                .filter(|&i| self.rules[i].triggered && columns.headers.iter().any(|h| self.rules[i].header_matches(h)))
+                .filter(|&i| {
+                    self.rules[i].triggered
+                        && columns
+                            .headers
+                            .iter()
+                            .any(|h| self.rules[i].header_matches(h))
+                })
                 .collect(),
             None => Vec::new(),
         };
         for &index in self.always_rules.iter().chain(&column_rules) {
             self.run_rule(index, input, 0, text.len(), scratch, out);
         }
-        let Some(prefilter) = &self.prefilter else { return };
+        let Some(prefilter) = &self.prefilter else {
+            return;
+        };
         scratch.regions.clear();
         scratch.last_region_end.clear();
         scratch.last_region_end.resize(self.rules.len(), 0);
@@ -363,18 +437,32 @@ impl Engine {
 
     /// The bytes a triggered rule searches around a keyword: the keyword's line (within
     /// `MAX_REGION_HALF` each way), the rule's extra lines, and for context rules the window.
-    fn region_around(&self, index: usize, text: &[u8], hit_start: usize, hit_end: usize) -> (usize, usize) {
+    fn region_around(
+        &self,
+        index: usize,
+        text: &[u8],
+        hit_start: usize,
+        hit_end: usize,
+    ) -> (usize, usize) {
         let rule = &self.rules[index];
         let reach = rule.context.as_ref().map_or(0, |c| c.window) + 128;
-        let half = if matches!(rule.matcher, Matcher::Pattern { .. }) { MAX_REGION_HALF } else { reach };
+        let half = if matches!(rule.matcher, Matcher::Pattern { .. }) {
+            MAX_REGION_HALF
+        } else {
+            reach
+        };
         let floor = hit_start.saturating_sub(half);
-        let mut start = memchr::memrchr(b'\n', &text[floor..hit_start]).map_or(floor, |p| floor + p + 1);
+        let mut start =
+            memchr::memrchr(b'\n', &text[floor..hit_start]).map_or(floor, |p| floor + p + 1);
         let ceiling = (hit_end + half).min(text.len());
-        let mut end = memchr::memchr(b'\n', &text[hit_end..ceiling]).map_or(ceiling, |p| hit_end + p);
+        let mut end =
+            memchr::memchr(b'\n', &text[hit_end..ceiling]).map_or(ceiling, |p| hit_end + p);
         if !matches!(rule.matcher, Matcher::Pattern { .. }) {
             // Context rules may find the value on the line before or after a label.
             start = floor.max(start.saturating_sub(reach));
-            start = memchr::memrchr(b'\n', &text[floor..start]).map_or(floor, |p| floor + p + 1).min(start);
+            start = memchr::memrchr(b'\n', &text[floor..start])
+                .map_or(floor, |p| floor + p + 1)
+                .min(start);
             end = ceiling;
         }
         for _ in 0..rule.lines_after {
@@ -384,26 +472,50 @@ impl Engine {
             let limit = (end + 1 + 64 * 1024).min(text.len());
             end = memchr::memchr(b'\n', &text[end + 1..limit]).map_or(limit, |p| end + 1 + p);
         }
-        (widen_to_space(text, start, true), widen_to_space(text, end, false))
+        (
+            widen_to_space(text, start, true),
+            widen_to_space(text, end, false),
+        )
     }
 
-    fn run_rule(&self, index: usize, input: ChunkInput<'_>, start: usize, end: usize, scratch: &mut Scratch, out: &mut Vec<Match>) {
+    fn run_rule(
+        &self,
+        index: usize,
+        input: ChunkInput<'_>,
+        start: usize,
+        end: usize,
+        scratch: &mut Scratch,
+        out: &mut Vec<Match>,
+    ) {
         let rule = &self.rules[index];
         let text = input.text;
         scratch.candidates.clear();
         match &rule.matcher {
-            Matcher::Builtin(which) => self.builtins.find(*which, text, start, end, &mut scratch.candidates),
+            Matcher::Builtin(which) => {
+                self.builtins
+                    .find(*which, text, start, end, &mut scratch.candidates)
+            }
             Matcher::Pattern { regex, value_group } => {
-                let locations = scratch.locations.get_or_insert_with(|| regex.capture_locations());
+                let locations = scratch
+                    .locations
+                    .get_or_insert_with(|| regex.capture_locations());
                 if locations.len() != regex.captures_len() {
                     *locations = regex.capture_locations();
                 }
                 let haystack = &text[..end];
                 let mut at = start;
                 while at <= end {
-                    let Some(whole) = regex.captures_read_at(locations, haystack, at) else { break };
-                    at = if whole.end() > whole.start() { whole.end() } else { whole.end() + 1 };
-                    let (s, e) = value_group.and_then(|g| locations.get(g)).unwrap_or((whole.start(), whole.end()));
+                    let Some(whole) = regex.captures_read_at(locations, haystack, at) else {
+                        break;
+                    };
+                    at = if whole.end() > whole.start() {
+                        whole.end()
+                    } else {
+                        whole.end() + 1
+                    };
+                    let (s, e) = value_group
+                        .and_then(|g| locations.get(g))
+                        .unwrap_or((whole.start(), whole.end()));
                     scratch.candidates.push(Candidate {
                         start: s,
                         end: e,
@@ -420,11 +532,19 @@ impl Engine {
                 continue;
             }
             let line = line_around(text, candidate.start, candidate.end);
-            if !rule.validators.iter().all(|v| v.check(&candidate.normalized, line)) {
+            if !rule
+                .validators
+                .iter()
+                .all(|v| v.check(&candidate.normalized, line))
+            {
                 continue;
             }
-            let in_context = rule.context.as_ref().is_some_and(|c| has_context(c, rule, input, candidate.start, candidate.end));
-            let required = candidate.needs_context || rule.context.as_ref().is_some_and(|c| c.required);
+            let in_context = rule
+                .context
+                .as_ref()
+                .is_some_and(|c| has_context(c, rule, input, candidate.start, candidate.end));
+            let required =
+                candidate.needs_context || rule.context.as_ref().is_some_and(|c| c.required);
             if required && !in_context {
                 continue;
             }
@@ -473,7 +593,13 @@ fn line_around(text: &[u8], start: usize, end: usize) -> &[u8] {
     &text[line_start..line_end]
 }
 
-fn has_context(context: &CompiledContext, rule: &CompiledRule, input: ChunkInput<'_>, start: usize, end: usize) -> bool {
+fn has_context(
+    context: &CompiledContext,
+    rule: &CompiledRule,
+    input: ChunkInput<'_>,
+    start: usize,
+    end: usize,
+) -> bool {
     let text = input.text;
     let mut window_start = start.saturating_sub(context.window);
     let mut window_end = (end + context.window).min(text.len());
@@ -491,5 +617,9 @@ fn has_context(context: &CompiledContext, rule: &CompiledRule, input: ChunkInput
     }
     let before = &text[window_start..start];
     let after = &text[end..window_end];
-    header_says || context.keywords.iter().any(|k| context::contains_keyword(before, k) || context::contains_keyword(after, k))
+    header_says
+        || context
+            .keywords
+            .iter()
+            .any(|k| context::contains_keyword(before, k) || context::contains_keyword(after, k))
 }

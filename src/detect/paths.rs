@@ -25,18 +25,28 @@ fn globs(rule: &FileRule, patterns: &[String]) -> Result<GlobSet, Error> {
             .case_insensitive(true)
             .literal_separator(false)
             .build()
-            .map_err(|e| Error::Rule { rule: rule.id.clone(), file: rule.origin.clone(), message: format!("glob `{pattern}`: {e}") })?;
+            .map_err(|e| Error::Rule {
+                rule: rule.id.clone(),
+                file: rule.origin.clone(),
+                message: format!("glob `{pattern}`: {e}"),
+            })?;
         builder.add(glob);
     }
-    builder
-        .build()
-        .map_err(|e| Error::Rule { rule: rule.id.clone(), file: rule.origin.clone(), message: e.to_string() })
+    builder.build().map_err(|e| Error::Rule {
+        rule: rule.id.clone(),
+        file: rule.origin.clone(),
+        message: e.to_string(),
+    })
 }
 
 impl CompiledFileRule {
     pub fn compile(rule: &FileRule, set: &RuleSet) -> Result<Self, Error> {
         if rule.names.is_empty() && rule.paths.is_empty() {
-            return Err(Error::Rule { rule: rule.id.clone(), file: rule.origin.clone(), message: "give `names` or `paths`".into() });
+            return Err(Error::Rule {
+                rule: rule.id.clone(),
+                file: rule.origin.clone(),
+                message: "give `names` or `paths`".into(),
+            });
         }
         Ok(CompiledFileRule {
             id: rule.id.clone(),
@@ -65,11 +75,18 @@ pub struct FileRules {
 
 impl FileRules {
     pub fn new(set: &RuleSet) -> Result<Self, Error> {
-        let rules = set.file_rules.iter().map(|r| CompiledFileRule::compile(r, set)).collect::<Result<_, _>>()?;
+        let rules = set
+            .file_rules
+            .iter()
+            .map(|r| CompiledFileRule::compile(r, set))
+            .collect::<Result<_, _>>()?;
         Ok(FileRules { rules })
     }
 
-    pub fn matching<'a>(&'a self, path: &'a str) -> impl Iterator<Item = &'a CompiledFileRule> + 'a {
+    pub fn matching<'a>(
+        &'a self,
+        path: &'a str,
+    ) -> impl Iterator<Item = &'a CompiledFileRule> + 'a {
         self.rules.iter().filter(move |r| r.matches(path))
     }
 }

@@ -115,40 +115,182 @@ pub fn shannon_entropy(v: &[u8]) -> f64 {
 
 /// Words that, as the whole value (letters and digits only, lower-cased), mean "no real secret".
 const PLACEHOLDER_WORDS: &[&str] = &[
-    "changeme", "changeit", "password", "passwd", "passw", "pass", "pwd", "secret", "secrets",
-    "token", "apikey", "key", "example", "sample", "test", "testing", "test123", "test1234",
-    "testtest", "dummy", "fake", "placeholder", "redacted", "removed", "hidden", "masked",
-    "none", "null", "nil", "undefined", "empty", "todo", "tbd", "fixme", "na", "notset", "unset",
-    "default", "value", "string", "required", "optional", "foo", "bar", "foobar", "baz",
-    "mypassword", "yourpassword", "mysecret", "yoursecret", "mytoken", "yourtoken", "yourapikey",
-    "myapikey", "secretkey", "secretpassword", "supersecret", "xxx", "abc", "xyz", "qwe",
-    "sensitive", "confidential", "omitted", "snip", "snipped", "censored", "blank", "unknown",
+    "changeme",
+    "changeit",
+    "password",
+    "passwd",
+    "passw",
+    "pass",
+    "pwd",
+    "secret",
+    "secrets",
+    "token",
+    "apikey",
+    "key",
+    "example",
+    "sample",
+    "test",
+    "testing",
+    "test123",
+    "test1234",
+    "testtest",
+    "dummy",
+    "fake",
+    "placeholder",
+    "redacted",
+    "removed",
+    "hidden",
+    "masked",
+    "none",
+    "null",
+    "nil",
+    "undefined",
+    "empty",
+    "todo",
+    "tbd",
+    "fixme",
+    "na",
+    "notset",
+    "unset",
+    "default",
+    "value",
+    "string",
+    "required",
+    "optional",
+    "foo",
+    "bar",
+    "foobar",
+    "baz",
+    "mypassword",
+    "yourpassword",
+    "mysecret",
+    "yoursecret",
+    "mytoken",
+    "yourtoken",
+    "yourapikey",
+    "myapikey",
+    "secretkey",
+    "secretpassword",
+    "supersecret",
+    "xxx",
+    "abc",
+    "xyz",
+    "qwe",
+    "sensitive",
+    "confidential",
+    "omitted",
+    "snip",
+    "snipped",
+    "censored",
+    "blank",
+    "unknown",
 ];
 
 /// Fragments that mark a documentation or template value wherever they appear.
 const PLACEHOLDER_FRAGMENTS: &[&str] = &[
-    "changeme", "change_me", "change-me", "changethis", "change_this", "changeit", "your_",
-    "your-", "yourapi", "yourkey", "yourtoken", "yourpass", "yoursecret", "yourown", "_here",
-    "-here", "here_", "placeholder", "example", "dummy", "redacted", "replace_me", "replaceme",
-    "replace-me", "replace_with", "insert_", "insert-", "insertyour", "enter_your", "enter-your",
-    "enteryour", "notreal", "not_real", "not-real", "not_a_real", "fake_", "_fake", "-fake",
-    "xxxx", "****", "sample_", "_sample", "...", "\u{2026}", "*sensitive*data*deleted*",
+    "changeme",
+    "change_me",
+    "change-me",
+    "changethis",
+    "change_this",
+    "changeit",
+    "your_",
+    "your-",
+    "yourapi",
+    "yourkey",
+    "yourtoken",
+    "yourpass",
+    "yoursecret",
+    "yourown",
+    "_here",
+    "-here",
+    "here_",
+    "placeholder",
+    "example",
+    "dummy",
+    "redacted",
+    "replace_me",
+    "replaceme",
+    "replace-me",
+    "replace_with",
+    "insert_",
+    "insert-",
+    "insertyour",
+    "enter_your",
+    "enter-your",
+    "enteryour",
+    "notreal",
+    "not_real",
+    "not-real",
+    "not_a_real",
+    "fake_",
+    "_fake",
+    "-fake",
+    "xxxx",
+    "****",
+    "sample_",
+    "_sample",
+    "...",
+    "\u{2026}",
+    "*sensitive*data*deleted*",
 ];
 
 /// Ways code reads a value from the environment, a secret store or a template instead of
 /// holding it: a value containing one of these is a reference, not a secret.
 const REFERENCE_MARKERS: &[&str] = &[
-    "os.environ", "getenv", "process.env", "env[", "env.fetch", "env(", "env::var", "$env:",
-    "environment.getenvironmentvariable", "system.getenv", "environ.get", "environ[", "secrets.",
-    "vault(", "lookup(", "!vault", "$ansible_vault", "enc(", "op://", "ref+", "keyvault",
-    "arn:aws:secretsmanager", "arn:aws:ssm", "{{", "}}", "${", "$(", "#{", "<%", "%>",
-    "@microsoft.keyvault", "file://", "credentials(", "config(", "settings.", "parameters(",
+    "os.environ",
+    "getenv",
+    "process.env",
+    "env[",
+    "env.fetch",
+    "env(",
+    "env::var",
+    "$env:",
+    "environment.getenvironmentvariable",
+    "system.getenv",
+    "environ.get",
+    "environ[",
+    "secrets.",
+    "vault(",
+    "lookup(",
+    "!vault",
+    "$ansible_vault",
+    "enc(",
+    "op://",
+    "ref+",
+    "keyvault",
+    "arn:aws:secretsmanager",
+    "arn:aws:ssm",
+    "{{",
+    "}}",
+    "${",
+    "$(",
+    "#{",
+    "<%",
+    "%>",
+    "@microsoft.keyvault",
+    "file://",
+    "credentials(",
+    "config(",
+    "settings.",
+    "parameters(",
 ];
 
 /// How the text right before a value reads an environment variable named by that value.
 const ENV_READ_PREFIXES: &[&str] = &[
-    "getenv", "os.environ", "environ", "environ.get", "process.env", "env", "env.fetch",
-    "getenvironmentvariable", "$env:", "env::var", "env::var_os", "os.getenv", "system.getenv",
+    "getenv",
+    "os.environ",
+    "environ",
+    "environ.get",
+    "process.env",
+    "env",
+    "env.fetch",
+    "getenvironmentvariable",
+    "$env:",
+    "env::var",
+    "env::var_os",
+    "os.getenv",
+    "system.getenv",
 ];
 
 /// True for a template, mask, documentation placeholder, empty value or a value read from the
@@ -158,14 +300,22 @@ pub fn is_placeholder(value: &[u8], line: &[u8]) -> bool {
     if v.is_empty() {
         return true;
     }
-    is_template(v) || is_mask(v) || has_placeholder_words(v) || is_reference(v) || is_env_name_read(v, line)
+    is_template(v)
+        || is_mask(v)
+        || has_placeholder_words(v)
+        || is_reference(v)
+        || is_env_name_read(v, line)
 }
 
 /// `$VAR`, `%VAR%`, `{VAR}`, `<password>`, `[TOKEN]`, `__VAR__`, `@VAR@`, `%s`, `%(name)s`.
 fn is_template(v: &[u8]) -> bool {
     let n = v.len();
     let inner = |open: usize, close: usize| -> &[u8] {
-        if n >= open + close { &v[open..n - close] } else { &[] }
+        if n >= open + close {
+            &v[open..n - close]
+        } else {
+            &[]
+        }
     };
     let first = v[0];
     let last = v[n - 1];
@@ -181,7 +331,8 @@ fn is_template(v: &[u8]) -> bool {
             return true;
         }
     }
-    if (first == b'<' && last == b'>') || (first == b'[' && last == b']' && is_wordish(inner(1, 1))) {
+    if (first == b'<' && last == b'>') || (first == b'[' && last == b']' && is_wordish(inner(1, 1)))
+    {
         return true;
     }
     if first == b'{' && last == b'}' && n <= 42 && is_wordish(inner(1, 1)) {
@@ -199,15 +350,19 @@ fn is_template(v: &[u8]) -> bool {
 /// Letters, digits, `_`, `-`, `.`, space: a label such as `YOUR TOKEN` or `db.password`.
 fn is_wordish(v: &[u8]) -> bool {
     !v.is_empty()
-        && v.iter().all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b' '))
+        && v.iter()
+            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b' '))
 }
 
 /// `****`, `xxxxxxxx`, `••••`, `########`, `--------`, or one character repeated.
 fn is_mask(v: &[u8]) -> bool {
     let text = String::from_utf8_lossy(v);
-    let all_mask = text
-        .chars()
-        .all(|c| matches!(c, '*' | 'x' | 'X' | '#' | '.' | '?' | '-' | '_' | '•' | '●' | '·' | '='));
+    let all_mask = text.chars().all(|c| {
+        matches!(
+            c,
+            '*' | 'x' | 'X' | '#' | '.' | '?' | '-' | '_' | '•' | '●' | '·' | '='
+        )
+    });
     if all_mask {
         return true;
     }
@@ -220,7 +375,11 @@ fn is_mask(v: &[u8]) -> bool {
 
 fn has_placeholder_words(v: &[u8]) -> bool {
     let lowered = lower(v);
-    let letters: Vec<u8> = lowered.iter().copied().filter(u8::is_ascii_alphanumeric).collect();
+    let letters: Vec<u8> = lowered
+        .iter()
+        .copied()
+        .filter(u8::is_ascii_alphanumeric)
+        .collect();
     if letters.is_empty() {
         // Only punctuation: a mask or separator, never a password worth reporting.
         return v.len() < 6;
@@ -228,12 +387,16 @@ fn has_placeholder_words(v: &[u8]) -> bool {
     if PLACEHOLDER_WORDS.iter().any(|w| letters == w.as_bytes()) {
         return true;
     }
-    PLACEHOLDER_FRAGMENTS.iter().any(|f| contains(&lowered, f.as_bytes()))
+    PLACEHOLDER_FRAGMENTS
+        .iter()
+        .any(|f| contains(&lowered, f.as_bytes()))
 }
 
 fn is_reference(v: &[u8]) -> bool {
     let lowered = lower(v);
-    REFERENCE_MARKERS.iter().any(|m| contains(&lowered, m.as_bytes()))
+    REFERENCE_MARKERS
+        .iter()
+        .any(|m| contains(&lowered, m.as_bytes()))
 }
 
 /// `os.environ["DB_PASSWORD"]`, `getenv("API_TOKEN")`, `process.env.SECRET`: when the value is
@@ -244,26 +407,43 @@ fn is_env_name_read(v: &[u8], line: &[u8]) -> bool {
     };
     let before = lower(&line[..pos]);
     let mut end = before.len();
-    while end > 0 && matches!(before[end - 1], b' ' | b'\t' | b'"' | b'\'' | b'(' | b'[' | b'.' | b'{') {
+    while end > 0
+        && matches!(
+            before[end - 1],
+            b' ' | b'\t' | b'"' | b'\'' | b'(' | b'[' | b'.' | b'{'
+        )
+    {
         end -= 1;
     }
     let before = &before[..end];
-    ENV_READ_PREFIXES.iter().any(|p| before.ends_with(p.as_bytes()))
+    ENV_READ_PREFIXES
+        .iter()
+        .any(|p| before.ends_with(p.as_bytes()))
         || (is_constant_name(v) && line_reads_env(line))
 }
 
 /// `DB_PASSWORD`: an upper-case constant name.
 fn is_constant_name(v: &[u8]) -> bool {
     v.first().is_some_and(u8::is_ascii_uppercase)
-        && v.iter().all(|&b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+        && v.iter()
+            .all(|&b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
         && v.contains(&b'_')
 }
 
 fn line_reads_env(line: &[u8]) -> bool {
     let lowered = lower(line);
-    ["getenv", "environ", "process.env", "env[", "env(", "env.fetch", "$env:", "env::var"]
-        .iter()
-        .any(|m| contains(&lowered, m.as_bytes()))
+    [
+        "getenv",
+        "environ",
+        "process.env",
+        "env[",
+        "env(",
+        "env.fetch",
+        "$env:",
+        "env::var",
+    ]
+    .iter()
+    .any(|m| contains(&lowered, m.as_bytes()))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -307,8 +487,12 @@ const EXAMPLE_FRAGMENTS: &[&str] = &[
 pub fn is_example(value: &[u8]) -> bool {
     let v = trim_value(value);
     let lowered = lower(v);
-    EXAMPLE_VALUES.iter().any(|e| lowered == e.to_ascii_lowercase().as_bytes())
-        || EXAMPLE_FRAGMENTS.iter().any(|f| contains(&lowered, f.as_bytes()))
+    EXAMPLE_VALUES
+        .iter()
+        .any(|e| lowered == e.to_ascii_lowercase().as_bytes())
+        || EXAMPLE_FRAGMENTS
+            .iter()
+            .any(|f| contains(&lowered, f.as_bytes()))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -316,12 +500,58 @@ pub fn is_example(value: &[u8]) -> bool {
 
 /// Whole values that are configuration words or type names, not passwords.
 const NON_SECRET_WORDS: &[&str] = &[
-    "true", "false", "yes", "no", "on", "off", "enabled", "disabled", "enable", "disable",
-    "str", "int", "integer", "bool", "boolean", "object", "any", "text", "char", "varchar",
-    "bytes", "byte", "hash", "plain", "plaintext", "md5", "sha1", "sha256", "bcrypt", "auto",
-    "prompt", "ask", "always", "never", "inherit", "file", "env", "environment", "vault",
-    "keyring", "keychain", "stdin", "random", "generated", "expired", "invalid", "incorrect",
-    "forgot", "reset", "length", "minlength", "maxlength",
+    "true",
+    "false",
+    "yes",
+    "no",
+    "on",
+    "off",
+    "enabled",
+    "disabled",
+    "enable",
+    "disable",
+    "str",
+    "int",
+    "integer",
+    "bool",
+    "boolean",
+    "object",
+    "any",
+    "text",
+    "char",
+    "varchar",
+    "bytes",
+    "byte",
+    "hash",
+    "plain",
+    "plaintext",
+    "md5",
+    "sha1",
+    "sha256",
+    "bcrypt",
+    "auto",
+    "prompt",
+    "ask",
+    "always",
+    "never",
+    "inherit",
+    "file",
+    "env",
+    "environment",
+    "vault",
+    "keyring",
+    "keychain",
+    "stdin",
+    "random",
+    "generated",
+    "expired",
+    "invalid",
+    "incorrect",
+    "forgot",
+    "reset",
+    "length",
+    "minlength",
+    "maxlength",
 ];
 
 /// Fragments that make an identifier a variable name for a credential (`db_password`).
@@ -341,7 +571,11 @@ const CREDENTIAL_WORDS: &[&str] = &["pass", "pwd", "secret", "token", "key", "au
 ///   at least 12 bytes of one class with at least 3 bits of entropy per byte.
 pub fn is_secret_like(value: &[u8], line: &[u8]) -> bool {
     let v = trim_value(value);
-    if v.len() < 6 || v.len() > 256 || v.iter().any(|b| b.is_ascii_whitespace() || b.is_ascii_control()) {
+    if v.len() < 6
+        || v.len() > 256
+        || v.iter()
+            .any(|b| b.is_ascii_whitespace() || b.is_ascii_control())
+    {
         return false;
     }
     if is_placeholder(v, line) {
@@ -358,7 +592,10 @@ pub fn is_secret_like(value: &[u8], line: &[u8]) -> bool {
     let has_upper = v.iter().any(u8::is_ascii_uppercase);
     let has_digit = v.iter().any(u8::is_ascii_digit);
     let has_symbol = v.iter().any(|b| !b.is_ascii_alphanumeric());
-    let classes = [has_lower, has_upper, has_digit, has_symbol].iter().filter(|&&c| c).count();
+    let classes = [has_lower, has_upper, has_digit, has_symbol]
+        .iter()
+        .filter(|&&c| c)
+        .count();
     if classes >= 2 {
         return true;
     }
@@ -368,17 +605,29 @@ pub fn is_secret_like(value: &[u8], line: &[u8]) -> bool {
 fn is_code_like(v: &[u8]) -> bool {
     let first = v[0];
     // `$password`, `$this->pw`, `$_POST['pw']`, `@password`.
-    if first == b'$' && v.get(1).is_some_and(|&b| is_ident_start(b) || b == b'{' || b == b'(') {
+    if first == b'$'
+        && v.get(1)
+            .is_some_and(|&b| is_ident_start(b) || b == b'{' || b == b'(')
+    {
         return true;
     }
-    if first == b'@' && v.len() > 1 && v[1..].iter().all(|&b| b.is_ascii_alphabetic() || b == b'_') {
+    if first == b'@' && v.len() > 1 && v[1..].iter().all(|&b| b.is_ascii_alphabetic() || b == b'_')
+    {
         return true;
     }
-    // Identifier followed by a call, index or path: `getpass()`, `args[1]`, `a.b`, `A::B`, `a->b`.
-    let head = v.iter().take_while(|&&b| is_ident_byte(b)).count();
+    // Identifier or dotted path followed by a call, index or path: `getpass.getpass()`,
+    // `args[1]`, `a.b`, `A::B`, `a->b`.
+    let head = v
+        .iter()
+        .take_while(|&&b| is_ident_byte(b) || b == b'.')
+        .count();
     if head > 0 && is_ident_start(first) {
         let rest = &v[head..];
-        if rest.starts_with(b"(") || rest.starts_with(b"[") || rest.starts_with(b"::") || rest.starts_with(b"->") {
+        if rest.starts_with(b"(")
+            || rest.starts_with(b"[")
+            || rest.starts_with(b"::")
+            || rest.starts_with(b"->")
+        {
             return true;
         }
         if is_dotted_path(v) {
@@ -390,16 +639,23 @@ fn is_code_like(v: &[u8]) -> bool {
             return true;
         }
         let lowered = lower(v);
-        let names_credential = CREDENTIAL_WORDS.iter().any(|w| contains(&lowered, w.as_bytes()));
+        let names_credential = CREDENTIAL_WORDS
+            .iter()
+            .any(|w| contains(&lowered, w.as_bytes()));
         let snake = v.contains(&b'_');
-        let camel = v.windows(2).any(|w| w[0].is_ascii_lowercase() && w[1].is_ascii_uppercase());
+        let camel = v
+            .windows(2)
+            .any(|w| w[0].is_ascii_lowercase() && w[1].is_ascii_uppercase());
         let all_lower_letters = v.iter().all(u8::is_ascii_lowercase);
         if names_credential && (snake || camel || all_lower_letters) {
             return true;
         }
         // `user_input`, `form_data`: lower-case snake_case is a variable name.
-        if snake && v.iter().all(|&b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-            && v.split(|&b| b == b'_').all(|part| part.first().is_some_and(u8::is_ascii_lowercase))
+        if snake
+            && v.iter()
+                .all(|&b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+            && v.split(|&b| b == b'_')
+                .all(|part| part.first().is_some_and(u8::is_ascii_lowercase))
         {
             return true;
         }
@@ -421,7 +677,10 @@ fn is_dotted_path(v: &[u8]) -> bool {
 
 fn is_path_or_url(v: &[u8]) -> bool {
     let lowered = lower(v);
-    if lowered.starts_with(b"http://") || lowered.starts_with(b"https://") || lowered.starts_with(b"file:") {
+    if lowered.starts_with(b"http://")
+        || lowered.starts_with(b"https://")
+        || lowered.starts_with(b"file:")
+    {
         return true;
     }
     if lowered.starts_with(b"./") || lowered.starts_with(b"../") || lowered.starts_with(b"~/") {
@@ -430,28 +689,76 @@ fn is_path_or_url(v: &[u8]) -> bool {
     if lowered.starts_with(b"/") && lowered[1..].contains(&b'/') {
         return true;
     }
-    if lowered.len() > 3 && lowered[0].is_ascii_alphabetic() && lowered[1] == b':' && lowered[2] == b'\\' {
+    if lowered.len() > 3
+        && lowered[0].is_ascii_alphabetic()
+        && lowered[1] == b':'
+        && lowered[2] == b'\\'
+    {
         return true;
     }
     const EXTENSIONS: &[&str] = &[
-        ".txt", ".pem", ".key", ".json", ".yml", ".yaml", ".xml", ".properties", ".conf", ".cfg",
-        ".ini", ".env", ".crt", ".p12", ".pfx", ".jks", ".kdbx", ".gpg", ".asc", ".html", ".php",
+        ".txt",
+        ".pem",
+        ".key",
+        ".json",
+        ".yml",
+        ".yaml",
+        ".xml",
+        ".properties",
+        ".conf",
+        ".cfg",
+        ".ini",
+        ".env",
+        ".crt",
+        ".p12",
+        ".pfx",
+        ".jks",
+        ".kdbx",
+        ".gpg",
+        ".asc",
+        ".html",
+        ".php",
     ];
     EXTENSIONS.iter().any(|e| lowered.ends_with(e.as_bytes()))
 }
 
 /// Digits only, or digits with `.`, `-`, `:` and `,` (numbers, versions, times, dates).
 fn is_number_like(v: &[u8]) -> bool {
-    v.iter().all(|&b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b':' | b',' | b'+'))
+    v.iter()
+        .all(|&b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b':' | b',' | b'+'))
 }
 
 /// Modular-crypt and LDAP-style password hashes, which the hash rules report.
 fn is_crypt_hash(v: &[u8]) -> bool {
     let lowered = lower(v);
     const PREFIXES: &[&str] = &[
-        "$1$", "$2a$", "$2b$", "$2y$", "$2x$", "$5$", "$6$", "$y$", "$7$", "$gy$", "$apr1$",
-        "$argon2", "$pbkdf2", "{sha}", "{ssha}", "{sha256}", "{ssha256}", "{sha512}", "{ssha512}",
-        "{md5}", "{smd5}", "{crypt}", "{bcrypt}", "{noop}",
+        "$1$",
+        "$2a$",
+        "$2b$",
+        "$2y$",
+        "$2x$",
+        "$5$",
+        "$6$",
+        "$y$",
+        "$7$",
+        "$gy$",
+        "$apr1$",
+        "$argon2",
+        "$pbkdf2",
+        "pbkdf2_",
+        "pbkdf2:",
+        "$krb5",
+        "{sha}",
+        "{ssha}",
+        "{sha256}",
+        "{ssha256}",
+        "{sha512}",
+        "{ssha512}",
+        "{md5}",
+        "{smd5}",
+        "{crypt}",
+        "{bcrypt}",
+        "{noop}",
     ];
     PREFIXES.iter().any(|p| lowered.starts_with(p.as_bytes()))
 }
@@ -461,7 +768,10 @@ fn is_crypt_hash(v: &[u8]) -> bool {
 
 /// Decodes base64 in either alphabet, with or without padding.
 fn decode_base64_any(text: &[u8]) -> Option<Vec<u8>> {
-    let unpadded = text.strip_suffix(b"==").or_else(|| text.strip_suffix(b"=")).unwrap_or(text);
+    let unpadded = text
+        .strip_suffix(b"==")
+        .or_else(|| text.strip_suffix(b"="))
+        .unwrap_or(text);
     URL_SAFE_NO_PAD
         .decode(unpadded)
         .ok()
@@ -480,7 +790,9 @@ pub fn is_jwt(value: &[u8]) -> bool {
         return false;
     };
     match serde_json::from_slice::<serde_json::Value>(&header) {
-        Ok(serde_json::Value::Object(map)) => map.get("alg").is_some_and(serde_json::Value::is_string),
+        Ok(serde_json::Value::Object(map)) => {
+            map.get("alg").is_some_and(serde_json::Value::is_string)
+        }
         _ => false,
     }
 }
@@ -534,26 +846,107 @@ fn openssh_cipher(value: &[u8]) -> Option<Vec<u8>> {
 
 /// Prefixes of tokens that have their own vendor rule, so generic rules do not report them twice.
 const VENDOR_PREFIXES: &[&str] = &[
-    "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "glpat-", "glptt-", "glrt-", "gldt-",
-    "glft-", "glcbt-", "glsoat-", "xoxb-", "xoxp-", "xoxa-", "xoxr-", "xoxs-", "xoxe", "xapp-",
-    "sk_live_", "rk_live_", "whsec_", "AKIA", "ASIA", "AIza", "GOCSPX-", "ya29.", "1//0", "npm_",
-    "pypi-AgEIcHlwaS5vcmc", "hvs.", "hvb.", "hvr.", "SG.", "shpat_", "shpca_", "shppa_", "shpss_",
-    "sk-ant-", "dop_v1_", "doo_v1_", "dor_v1_", "dapi", "eyJ", "AGE-SECRET-KEY-", "PMAK-",
-    "lin_api_", "NRAK-", "sntrys_", "glsa_", "glc_", "hf_", "gsk_", "r8_", "xai-", "ATATT3", "ATBB",
-    "AKCp", "sq0atp-", "sq0csp-", "EAAA", "dp.pt.", "pul-", "rubygems_", "LS0tLS1CRUdJTi",
+    "ghp_",
+    "gho_",
+    "ghu_",
+    "ghs_",
+    "ghr_",
+    "github_pat_",
+    "glpat-",
+    "glptt-",
+    "glrt-",
+    "gldt-",
+    "glft-",
+    "glcbt-",
+    "glsoat-",
+    "xoxb-",
+    "xoxp-",
+    "xoxa-",
+    "xoxr-",
+    "xoxs-",
+    "xoxe",
+    "xapp-",
+    "sk_live_",
+    "rk_live_",
+    "whsec_",
+    "AKIA",
+    "ASIA",
+    "AIza",
+    "GOCSPX-",
+    "ya29.",
+    "1//0",
+    "npm_",
+    "pypi-AgE",
+    "GR1348941",
+    "cmVmdGtu",
+    "IQoJb3JpZ2lu",
+    "FwoGZXIvYXdz",
+    "FQoGZXIvYXdz",
+    "hvs.",
+    "hvb.",
+    "hvr.",
+    "SG.",
+    "shpat_",
+    "shpca_",
+    "shppa_",
+    "shpss_",
+    "sk-ant-",
+    "dop_v1_",
+    "doo_v1_",
+    "dor_v1_",
+    "dapi",
+    "eyJ",
+    "AGE-SECRET-KEY-",
+    "PMAK-",
+    "lin_api_",
+    "NRAK-",
+    "sntrys_",
+    "glsa_",
+    "glc_",
+    "hf_",
+    "gsk_",
+    "r8_",
+    "xai-",
+    "ATATT3",
+    "ATBB",
+    "AKCp",
+    "sq0atp-",
+    "sq0csp-",
+    "EAAA",
+    "dp.pt.",
+    "pul-",
+    "rubygems_",
+    "LS0tLS1CRUdJTi",
 ];
 
-/// True when a vendor rule reports the value: it starts with a vendor token prefix, or it is a
-/// 40-character AWS secret on a line that names an AWS secret access key.
+/// True when a vendor rule reports the value, so a generic rule should not: it starts with a
+/// vendor token prefix or has a vendor's fixed shape (`…Q~…`, `….atlasv1.…`), or the line names a
+/// vendor whose rule takes that shape (a 40-character secret next to `aws_secret_access_key`, a
+/// 32-hex token next to `twilio`, `00…` next to `okta`, `.npmrc` `_authToken`, `private_key_id`).
 pub fn is_vendor_token(value: &[u8], line: &[u8]) -> bool {
     let v = trim_value(value);
-    if VENDOR_PREFIXES.iter().any(|p| v.starts_with(p.as_bytes())) || contains(v, b"T3BlbkFJ") {
+    if VENDOR_PREFIXES.iter().any(|p| v.starts_with(p.as_bytes()))
+        || contains(v, b"T3BlbkFJ")
+        || contains(v, b".atlasv1.")
+    {
+        return true;
+    }
+    // Entra ID client secret: three characters, a digit, then `Q~`.
+    if v.len() >= 6 && v[3].is_ascii_digit() && &v[4..6] == b"Q~" {
         return true;
     }
     let lowered = lower(line);
-    v.len() == 40
-        && v.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'/' || b == b'+')
-        && ["aws_secret", "secret_access_key", "secretaccesskey"].iter().any(|k| contains(&lowered, k.as_bytes()))
+    let line_has = |words: &[&str]| words.iter().any(|w| contains(&lowered, w.as_bytes()));
+    let all = |f: fn(&u8) -> bool| v.iter().all(f);
+    let b64 = |b: &u8| b.is_ascii_alphanumeric() || *b == b'/' || *b == b'+';
+    (v.len() == 40 && all(b64) && line_has(&["aws_secret", "secret_access_key", "secretaccesskey"]))
+        || (line_has(&["twilio"])
+            && (v.len() == 32 || v.len() == 34)
+            && v.iter().skip(v.len() - 32).all(u8::is_ascii_hexdigit))
+        || (line_has(&["okta", "ssws"]) && v.len() == 42 && v.starts_with(b"00"))
+        || (line_has(&["vault_token", "vault-token"]) && v.starts_with(b"s."))
+        || line_has(&["_authtoken", "_auth=", "npmauth", "\"private_key_id\""])
+        || (v.len() == 36 && v.starts_with(b"key-"))
 }
 
 #[cfg(test)]
@@ -575,12 +968,43 @@ mod tests {
     #[test]
     fn placeholders_are_dropped() {
         for v in [
-            "${DB_PASSWORD}", "%DB_PASSWORD%", "<password>", "<YOUR-TOKEN>", "changeme", "CHANGE_ME",
-            "YOUR_API_KEY_HERE", "your-token-here", "****", "********", "xxxxxxxx", "XXXXXXXXXXXX",
-            "", "   ", "\"\"", "$password", "{{ db_password }}", "{password}", "[REDACTED]",
-            "__PASSWORD__", "@DB_PASS@", "%s", "%(password)s", "<%= ENV['X'] %>", "aaaaaaaa",
-            "00000000", "••••••", "replace_me", "!vault", "ENC(abc123==)", "op://vault/item/pw",
-            "null", "None", "example-secret", "dummy_token_123", "...", "sk_live_xxxxxxxxxxxxxxxxxxxxxxxx",
+            "${DB_PASSWORD}",
+            "%DB_PASSWORD%",
+            "<password>",
+            "<YOUR-TOKEN>",
+            "changeme",
+            "CHANGE_ME",
+            "YOUR_API_KEY_HERE",
+            "your-token-here",
+            "****",
+            "********",
+            "xxxxxxxx",
+            "XXXXXXXXXXXX",
+            "",
+            "   ",
+            "\"\"",
+            "$password",
+            "{{ db_password }}",
+            "{password}",
+            "[REDACTED]",
+            "__PASSWORD__",
+            "@DB_PASS@",
+            "%s",
+            "%(password)s",
+            "<%= ENV['X'] %>",
+            "aaaaaaaa",
+            "00000000",
+            "••••••",
+            "replace_me",
+            "!vault",
+            "ENC(abc123==)",
+            "op://vault/item/pw",
+            "null",
+            "None",
+            "example-secret",
+            "dummy_token_123",
+            "...",
+            "sk_live_xxxxxxxxxxxxxxxxxxxxxxxx",
         ] {
             assert!(!check("not_placeholder", None, v, v), "should drop {v:?}");
         }
@@ -591,7 +1015,10 @@ mod tests {
         let cases = [
             ("os.environ[", "password = os.environ[\"DB_PASSWORD\"]"),
             ("DB_PASSWORD", "password = os.environ[\"DB_PASSWORD\"]"),
-            ("process.env.DB_PASSWORD", "const password = process.env.DB_PASSWORD;"),
+            (
+                "process.env.DB_PASSWORD",
+                "const password = process.env.DB_PASSWORD;",
+            ),
             ("getenv(", "pw = os.getenv(\"PW\")"),
             ("API_TOKEN", "token := os.Getenv(\"API_TOKEN\")"),
             ("SECRET_KEY", "SECRET_KEY = env('SECRET_KEY')"),
@@ -599,17 +1026,28 @@ mod tests {
             ("$env:ADMIN_PW", "$pw = $env:ADMIN_PW"),
         ];
         for (value, line) in cases {
-            assert!(!check("not_placeholder", None, value, line), "should drop {value:?} in {line:?}");
+            assert!(
+                !check("not_placeholder", None, value, line),
+                "should drop {value:?} in {line:?}"
+            );
         }
     }
 
     #[test]
     fn real_values_are_kept() {
         for v in [
-            "Xk9#mQ2vLp7!", "hunter2", "Summer2023!", "ghp_Q3bV7nK2LmX9pR4tW8yZ1cD5fH6jA0sE2gU4", "s3cr3t",
-            "wQ8vT1kR3nP6", "P@ssw0rd",
+            "Xk9#mQ2vLp7!",
+            "hunter2",
+            "Summer2023!",
+            "ghp_Q3bV7nK2LmX9pR4tW8yZ1cD5fH6jA0sE2gU4",
+            "s3cr3t",
+            "wQ8vT1kR3nP6",
+            "P@ssw0rd",
         ] {
-            assert!(check("not_placeholder", None, v, &format!("password={v}")), "should keep {v:?}");
+            assert!(
+                check("not_placeholder", None, v, &format!("password={v}")),
+                "should keep {v:?}"
+            );
         }
     }
 
@@ -625,7 +1063,12 @@ mod tests {
         ] {
             assert!(!check("not_example", None, v, v), "should drop {v:?}");
         }
-        assert!(check("not_example", None, "AKIAQ3VJ7K2LMX4RT6WZ", "AKIAQ3VJ7K2LMX4RT6WZ"));
+        assert!(check(
+            "not_example",
+            None,
+            "AKIAQ3VJ7K2LMX4RT6WZ",
+            "AKIAQ3VJ7K2LMX4RT6WZ"
+        ));
     }
 
     #[test]
@@ -645,7 +1088,8 @@ mod tests {
     #[test]
     fn jwt_header_must_be_json_with_alg() {
         // {"alg":"HS256","typ":"JWT"} . {"sub":"42"} . signature
-        let good = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiI0MiJ9.c2lnbmF0dXJlLXN5bnRoZXRpYw";
+        let good =
+            "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiI0MiJ9.c2lnbmF0dXJlLXN5bnRoZXRpYw";
         assert!(check("jwt", None, good, good));
         // {"typ":"JWT"} has no alg.
         let no_alg = "eyJ0eXAiOiJKV1QifQ.eyJzdWIiOiI0MiJ9.c2ln";
@@ -653,7 +1097,13 @@ mod tests {
         // {"alg":5} is not a string.
         let bad_alg = "eyJhbGciOjV9.eyJzdWIiOiI0MiJ9.c2ln";
         assert!(!check("jwt", None, bad_alg, bad_alg));
-        for v in ["eyJhbGciOiJIUzI1NiJ9", "eyJ!!!.eyJ.x", "....", "", "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9..x"] {
+        for v in [
+            "eyJhbGciOiJIUzI1NiJ9",
+            "eyJ!!!.eyJ.x",
+            "....",
+            "",
+            "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9..x",
+        ] {
             assert!(!check("jwt", None, v, v), "{v:?}");
         }
     }
@@ -661,22 +1111,58 @@ mod tests {
     #[test]
     fn secret_like_decisions() {
         for v in [
-            "hunter2", "Summer2023!", "P@ssw0rd", "Welcome1", "letmein123", "Tr0ub4dor&3", "s3cr3t",
-            "'Xk9#mQ2vLp7!'", "qzxkvmwtpljrbfhd", "Zq8!",
+            "hunter2",
+            "Summer2023!",
+            "P@ssw0rd",
+            "Welcome1",
+            "letmein123",
+            "Tr0ub4dor&3",
+            "s3cr3t",
+            "'Xk9#mQ2vLp7!'",
+            "qzxkvmwtpljrbfhd",
+            "Zq8!",
         ]
         .iter()
         .filter(|v| v.len() >= 6)
         {
-            assert!(check("secret_like", None, v, &format!("password = {v}")), "should accept {v:?}");
+            assert!(
+                check("secret_like", None, v, &format!("password = {v}")),
+                "should accept {v:?}"
+            );
         }
         for v in [
-            "", "abc", "true", "null", "required", "changeme", "${PW}", "getpass()", "self.password",
-            "args[1]", "$password", "@password", "db_password", "userPassword", "DB_PASSWORD",
-            "user_input", "123456789", "1.2.3.4", "/run/secrets/db_pw", "https://example.org/reset",
-            "secrets.json", "$2y$10$abcdefghijklmnopqrstuv", "sunshine", "Config::PASSWORD",
-            "with space", "os.environ[",
+            "",
+            "abc",
+            "true",
+            "null",
+            "required",
+            "changeme",
+            "${PW}",
+            "getpass()",
+            "self.password",
+            "args[1]",
+            "getpass.getpass()",
+            "$password",
+            "@password",
+            "db_password",
+            "userPassword",
+            "DB_PASSWORD",
+            "user_input",
+            "123456789",
+            "1.2.3.4",
+            "/run/secrets/db_pw",
+            "https://example.org/reset",
+            "secrets.json",
+            "$2y$10$abcdefghijklmnopqrstuv",
+            "sunshine",
+            "Config::PASSWORD",
+            "with space",
+            "os.environ[",
         ] {
-            assert!(!check("secret_like", None, v, &format!("password = {v}")), "should reject {v:?}");
+            assert!(
+                !check("secret_like", None, v, &format!("password = {v}")),
+                "should reject {v:?}"
+            );
         }
     }
 
@@ -726,8 +1212,18 @@ mod tests {
 
     #[test]
     fn vendor_tokens_are_left_to_vendor_rules() {
-        assert!(!check("not_vendor_token", None, "ghp_Q3bV7nK2LmX9pR4tW8yZ1cD5fH6jA0sE2gU4", ""));
-        assert!(!check("not_vendor_token", None, "sk-proj-abcT3BlbkFJxyz", ""));
+        assert!(!check(
+            "not_vendor_token",
+            None,
+            "ghp_Q3bV7nK2LmX9pR4tW8yZ1cD5fH6jA0sE2gU4",
+            ""
+        ));
+        assert!(!check(
+            "not_vendor_token",
+            None,
+            "sk-proj-abcT3BlbkFJxyz",
+            ""
+        ));
         assert!(check("not_vendor_token", None, "Xk9#mQ2vLp7!", ""));
     }
 

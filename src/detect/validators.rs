@@ -17,7 +17,7 @@ pub fn luhn(digits: &[u8]) -> bool {
         }
         sum += d;
     }
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// Card brands with the issuer ranges and lengths they use.
@@ -63,7 +63,10 @@ impl CardBrand {
 }
 
 fn prefix_number(digits: &[u8], len: usize) -> u32 {
-    digits.iter().take(len).fold(0u32, |acc, &b| acc * 10 + u32::from(b - b'0'))
+    digits
+        .iter()
+        .take(len)
+        .fold(0u32, |acc, &b| acc * 10 + u32::from(b - b'0'))
 }
 
 /// The brand whose issuer range and length fit `digits`, if any. Ranges follow the brands'
@@ -77,13 +80,14 @@ pub fn card_brand(digits: &[u8]) -> Option<CardBrand> {
     let p3 = prefix_number(digits, 3);
     let p4 = prefix_number(digits, 4);
     let p6 = prefix_number(digits, 6);
-    let brand = if p2 == 34 || p2 == 37 {
+    if p2 == 34 || p2 == 37 {
         (len == 15).then_some(CardBrand::Amex)
     } else if (51..=55).contains(&p2) || (2221..=2720).contains(&p4) {
         (len == 16).then_some(CardBrand::Mastercard)
     } else if [5018, 5020, 5038, 5893, 6304, 6759, 6761, 6762, 6763].contains(&p4) {
         (13..=19).contains(&len).then_some(CardBrand::Maestro)
-    } else if p4 == 6011 || (644..=649).contains(&p3) || p2 == 65 || (622126..=622925).contains(&p6) {
+    } else if p4 == 6011 || (644..=649).contains(&p3) || p2 == 65 || (622126..=622925).contains(&p6)
+    {
         (16..=19).contains(&len).then_some(CardBrand::Discover)
     } else if p2 == 62 {
         (16..=19).contains(&len).then_some(CardBrand::UnionPay)
@@ -95,8 +99,7 @@ pub fn card_brand(digits: &[u8]) -> Option<CardBrand> {
         matches!(len, 13 | 16 | 19).then_some(CardBrand::Visa)
     } else {
         None
-    };
-    brand
+    }
 }
 
 /// True when every digit is the same or the digits count up or down (`1234567890123456`):
@@ -111,8 +114,12 @@ pub fn is_filler_digits(digits: &[u8]) -> bool {
     if digits.iter().all(|&b| b == first) {
         return true;
     }
-    let ascending = digits.windows(2).all(|w| (w[0] - b'0' + 1) % 10 == w[1] - b'0');
-    let descending = digits.windows(2).all(|w| (w[1] - b'0' + 1) % 10 == w[0] - b'0');
+    let ascending = digits
+        .windows(2)
+        .all(|w| (w[0] - b'0' + 1) % 10 == w[1] - b'0');
+    let descending = digits
+        .windows(2)
+        .all(|w| (w[1] - b'0' + 1) % 10 == w[0] - b'0');
     ascending || descending
 }
 
@@ -143,22 +150,91 @@ pub fn ssa_valid(digits: &[u8]) -> bool {
 
 /// IBAN lengths by country (SWIFT IBAN registry).
 const IBAN_LENGTHS: &[(&[u8; 2], usize)] = &[
-    (b"AD", 24), (b"AE", 23), (b"AL", 28), (b"AT", 20), (b"AZ", 28), (b"BA", 20), (b"BE", 16),
-    (b"BG", 22), (b"BH", 22), (b"BR", 29), (b"BY", 28), (b"CH", 21), (b"CR", 22), (b"CY", 28),
-    (b"CZ", 24), (b"DE", 22), (b"DK", 18), (b"DO", 28), (b"EE", 20), (b"EG", 29), (b"ES", 24),
-    (b"FI", 18), (b"FO", 18), (b"FR", 27), (b"GB", 22), (b"GE", 22), (b"GI", 23), (b"GL", 18),
-    (b"GR", 27), (b"GT", 28), (b"HR", 21), (b"HU", 28), (b"IE", 22), (b"IL", 23), (b"IQ", 23),
-    (b"IS", 26), (b"IT", 27), (b"JO", 30), (b"KW", 30), (b"KZ", 20), (b"LB", 28), (b"LC", 32),
-    (b"LI", 21), (b"LT", 20), (b"LU", 20), (b"LV", 21), (b"MC", 27), (b"MD", 24), (b"ME", 22),
-    (b"MK", 19), (b"MR", 27), (b"MT", 31), (b"MU", 30), (b"NL", 18), (b"NO", 15), (b"PK", 24),
-    (b"PL", 28), (b"PS", 29), (b"PT", 25), (b"QA", 29), (b"RO", 24), (b"RS", 22), (b"SA", 24),
-    (b"SC", 31), (b"SE", 24), (b"SI", 19), (b"SK", 24), (b"SM", 27), (b"ST", 25), (b"SV", 28),
-    (b"TL", 23), (b"TN", 24), (b"TR", 26), (b"UA", 29), (b"VA", 22), (b"VG", 24), (b"XK", 20),
+    (b"AD", 24),
+    (b"AE", 23),
+    (b"AL", 28),
+    (b"AT", 20),
+    (b"AZ", 28),
+    (b"BA", 20),
+    (b"BE", 16),
+    (b"BG", 22),
+    (b"BH", 22),
+    (b"BR", 29),
+    (b"BY", 28),
+    (b"CH", 21),
+    (b"CR", 22),
+    (b"CY", 28),
+    (b"CZ", 24),
+    (b"DE", 22),
+    (b"DK", 18),
+    (b"DO", 28),
+    (b"EE", 20),
+    (b"EG", 29),
+    (b"ES", 24),
+    (b"FI", 18),
+    (b"FO", 18),
+    (b"FR", 27),
+    (b"GB", 22),
+    (b"GE", 22),
+    (b"GI", 23),
+    (b"GL", 18),
+    (b"GR", 27),
+    (b"GT", 28),
+    (b"HR", 21),
+    (b"HU", 28),
+    (b"IE", 22),
+    (b"IL", 23),
+    (b"IQ", 23),
+    (b"IS", 26),
+    (b"IT", 27),
+    (b"JO", 30),
+    (b"KW", 30),
+    (b"KZ", 20),
+    (b"LB", 28),
+    (b"LC", 32),
+    (b"LI", 21),
+    (b"LT", 20),
+    (b"LU", 20),
+    (b"LV", 21),
+    (b"MC", 27),
+    (b"MD", 24),
+    (b"ME", 22),
+    (b"MK", 19),
+    (b"MR", 27),
+    (b"MT", 31),
+    (b"MU", 30),
+    (b"NL", 18),
+    (b"NO", 15),
+    (b"PK", 24),
+    (b"PL", 28),
+    (b"PS", 29),
+    (b"PT", 25),
+    (b"QA", 29),
+    (b"RO", 24),
+    (b"RS", 22),
+    (b"SA", 24),
+    (b"SC", 31),
+    (b"SE", 24),
+    (b"SI", 19),
+    (b"SK", 24),
+    (b"SM", 27),
+    (b"ST", 25),
+    (b"SV", 28),
+    (b"TL", 23),
+    (b"TN", 24),
+    (b"TR", 26),
+    (b"UA", 29),
+    (b"VA", 22),
+    (b"VG", 24),
+    (b"XK", 20),
 ];
 
 /// Expected IBAN length for a country code.
 pub fn iban_length(country: &[u8]) -> Option<usize> {
-    IBAN_LENGTHS.iter().find(|(cc, _)| cc.as_slice() == country).map(|(_, len)| *len)
+    IBAN_LENGTHS
+        .iter()
+        .find(|(cc, _)| cc.as_slice() == country)
+        .map(|(_, len)| *len)
 }
 
 /// ISO 13616 check: known country, its exact length, check digits 02-98, mod 97 == 1.
@@ -184,7 +260,11 @@ pub fn iban_valid(iban: &[u8]) -> bool {
             b'A'..=b'Z' => u32::from(b - b'A') + 10,
             _ => return false,
         };
-        remainder = if value >= 10 { (remainder * 100 + value) % 97 } else { (remainder * 10 + value) % 97 };
+        remainder = if value >= 10 {
+            (remainder * 100 + value) % 97
+        } else {
+            (remainder * 10 + value) % 97
+        };
     }
     remainder == 1
 }
@@ -197,8 +277,12 @@ pub fn aba_valid(digits: &[u8]) -> bool {
     let prefix = prefix_number(digits, 2);
     let prefix_ok = matches!(prefix, 0..=12 | 21..=32 | 61..=72 | 80);
     let weights = [3u32, 7, 1, 3, 7, 1, 3, 7, 1];
-    let sum: u32 = digits.iter().zip(weights).map(|(&b, w)| u32::from(b - b'0') * w).sum();
-    prefix_ok && sum % 10 == 0 && !is_filler_digits(digits)
+    let sum: u32 = digits
+        .iter()
+        .zip(weights)
+        .map(|(&b, w)| u32::from(b - b'0') * w)
+        .sum();
+    prefix_ok && sum.is_multiple_of(10) && !is_filler_digits(digits)
 }
 
 /// A calendar date that a living person could be born on: year 1900..=2026, real month/day.
@@ -206,7 +290,7 @@ pub fn plausible_birth_date(year: u32, month: u32, day: u32) -> bool {
     if !(1900..=2026).contains(&year) || !(1..=12).contains(&month) || day == 0 {
         return false;
     }
-    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    let leap = (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400);
     let days = match month {
         2 if leap => 29,
         2 => 28,
@@ -244,13 +328,24 @@ mod tests {
         assert_eq!(card_brand(b"6200000000000005"), Some(CardBrand::UnionPay));
         assert_eq!(card_brand(b"6759649826438453"), Some(CardBrand::Maestro));
         assert_eq!(card_brand(b"1234567812345670"), None);
-        assert_eq!(card_brand(b"453957876362148"), None, "15-digit Visa does not exist");
+        assert_eq!(
+            card_brand(b"453957876362148"),
+            None,
+            "15-digit Visa does not exist"
+        );
     }
 
     #[test]
     fn ssa_rules() {
         assert!(ssa_valid(b"536225487"));
-        for bad in [&b"000123456"[..], b"666123456", b"900123456", b"999123456", b"123001234", b"123450000"] {
+        for bad in [
+            &b"000123456"[..],
+            b"666123456",
+            b"900123456",
+            b"999123456",
+            b"123001234",
+            b"123450000",
+        ] {
             assert!(!ssa_valid(bad), "{}", String::from_utf8_lossy(bad));
         }
         assert!(!ssa_valid(b"078051120"));

@@ -35,7 +35,9 @@ impl Encoding {
 
     pub fn reason(self) -> &'static str {
         match self {
-            Encoding::Binary => "binary data: strings pass (ASCII and UTF-16LE runs of 6+ characters)",
+            Encoding::Binary => {
+                "binary data: strings pass (ASCII and UTF-16LE runs of 6+ characters)"
+            }
             Encoding::Windows1252 => "not valid UTF-8: decoded as Windows-1252",
             _ => "",
         }
@@ -59,7 +61,12 @@ pub fn sniff_encoding(head: &[u8], complete: bool) -> Encoding {
     let sample = &head[..head.len().min(4096)];
     let pairs = sample.len() / 2;
     if pairs >= 4 {
-        let zero_odd = sample.iter().skip(1).step_by(2).filter(|&&b| b == 0).count();
+        let zero_odd = sample
+            .iter()
+            .skip(1)
+            .step_by(2)
+            .filter(|&&b| b == 0)
+            .count();
         let zero_even = sample.iter().step_by(2).filter(|&&b| b == 0).count();
         // Mostly-ASCII UTF-16 has a NUL in nearly every high byte and almost none in the low bytes.
         if zero_odd * 10 >= pairs * 7 && zero_even * 20 <= pairs {
@@ -146,7 +153,9 @@ impl LineChunker {
     fn emit(&self, end: usize, report_limit: usize, sink: &mut dyn FnMut(TextChunk<'_>)) {
         sink(TextChunk {
             text: &self.pending[..end],
-            placement: Placement::Lines { first_line: self.line },
+            placement: Placement::Lines {
+                first_line: self.line,
+            },
             report_limit,
             columns: self.columns.as_ref(),
         });
@@ -190,7 +199,11 @@ pub fn stream_text<R: Read>(
         }
         Encoding::Utf8 => {
             let mut chunker = LineChunker::new(limits, true);
-            let start = if block.starts_with(b"\xef\xbb\xbf") { 3 } else { 0 };
+            let start = if block.starts_with(b"\xef\xbb\xbf") {
+                3
+            } else {
+                0
+            };
             chunker.push(&block[start..first], sink);
             loop {
                 let len = reader.fill(&mut block).map_err(fail)?;
@@ -208,7 +221,10 @@ pub fn stream_text<R: Read>(
                 _ => WINDOWS_1252.new_decoder_without_bom_handling(),
             };
             let mut chunker = LineChunker::new(limits, true);
-            let mut decoding = Decoding { decoder, out: vec![0u8; block_size * 3 + 16] };
+            let mut decoding = Decoding {
+                decoder,
+                out: vec![0u8; block_size * 3 + 16],
+            };
             decoding.feed(&block[..first], false, &mut chunker, sink);
             loop {
                 let len = reader.fill(&mut block).map_err(fail)?;
@@ -229,9 +245,16 @@ struct Decoding {
 }
 
 impl Decoding {
-    fn feed(&mut self, mut input: &[u8], last: bool, chunker: &mut LineChunker, sink: &mut dyn FnMut(TextChunk<'_>)) {
+    fn feed(
+        &mut self,
+        mut input: &[u8],
+        last: bool,
+        chunker: &mut LineChunker,
+        sink: &mut dyn FnMut(TextChunk<'_>),
+    ) {
         loop {
-            let (result, read, written, _) = self.decoder.decode_to_utf8(input, &mut self.out, last);
+            let (result, read, written, _) =
+                self.decoder.decode_to_utf8(input, &mut self.out, last);
             chunker.push(&self.out[..written], sink);
             input = &input[read..];
             if matches!(result, encoding_rs::CoderResult::InputEmpty) {
@@ -326,7 +349,11 @@ impl StringsPass {
 
     fn flush_ascii(&mut self) {
         if self.ascii.len() >= self.min_run {
-            self.origins.push(RunOrigin { text_start: self.out.len(), file_offset: self.ascii_start, stride: 1 });
+            self.origins.push(RunOrigin {
+                text_start: self.out.len(),
+                file_offset: self.ascii_start,
+                stride: 1,
+            });
             self.out.extend_from_slice(&self.ascii);
             self.out.push(b'\n');
         }
@@ -336,7 +363,11 @@ impl StringsPass {
     fn flush_wide(&mut self, lane: usize) {
         let run = &mut self.wide[lane];
         if run.chars.len() >= self.min_run {
-            self.origins.push(RunOrigin { text_start: self.out.len(), file_offset: run.start, stride: 2 });
+            self.origins.push(RunOrigin {
+                text_start: self.out.len(),
+                file_offset: run.start,
+                stride: 2,
+            });
             self.out.extend_from_slice(&run.chars);
             self.out.push(b'\n');
         }
@@ -369,7 +400,10 @@ impl StringsPass {
 mod tests {
     use super::*;
 
-    fn chunks_of(data: &[u8], limits: &Limits) -> (Encoding, Vec<(Vec<u8>, usize, Option<u64>)>) {
+    /// Each chunk as (text, report limit, first line).
+    type Seen = Vec<(Vec<u8>, usize, Option<u64>)>;
+
+    fn chunks_of(data: &[u8], limits: &Limits) -> (Encoding, Seen) {
         let mut reader = HashingReader::new(data);
         let mut seen = Vec::new();
         let encoding = stream_text(&mut reader, limits, &mut |chunk| {
@@ -389,11 +423,23 @@ mod tests {
         assert_eq!(sniff_encoding(b"", true), Encoding::Empty);
         assert_eq!(sniff_encoding(b"plain text\n", true), Encoding::Utf8);
         assert_eq!(sniff_encoding(b"caf\xc3\xa9\n", true), Encoding::Utf8);
-        assert_eq!(sniff_encoding(b"caf\xe9 cr\xe8me\n", true), Encoding::Windows1252);
+        assert_eq!(
+            sniff_encoding(b"caf\xe9 cr\xe8me\n", true),
+            Encoding::Windows1252
+        );
         assert_eq!(sniff_encoding(b"\xff\xfeh\0i\0", true), Encoding::Utf16Le);
-        assert_eq!(sniff_encoding(b"h\0e\0l\0l\0o\0 \0w\0o\0r\0l\0d\0", true), Encoding::Utf16Le);
-        assert_eq!(sniff_encoding(b"\0h\0e\0l\0l\0o\0 \0w\0o\0r\0l\0d", true), Encoding::Utf16Be);
-        assert_eq!(sniff_encoding(b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0", true), Encoding::Binary);
+        assert_eq!(
+            sniff_encoding(b"h\0e\0l\0l\0o\0 \0w\0o\0r\0l\0d\0", true),
+            Encoding::Utf16Le
+        );
+        assert_eq!(
+            sniff_encoding(b"\0h\0e\0l\0l\0o\0 \0w\0o\0r\0l\0d", true),
+            Encoding::Utf16Be
+        );
+        assert_eq!(
+            sniff_encoding(b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0", true),
+            Encoding::Binary
+        );
     }
 
     #[test]
@@ -411,7 +457,11 @@ mod tests {
 
     #[test]
     fn long_lines_overlap_and_line_numbers_advance() {
-        let limits = Limits { chunk_bytes: 16 * 1024, chunk_overlap: 1024, ..Limits::default() };
+        let limits = Limits {
+            chunk_bytes: 16 * 1024,
+            chunk_overlap: 1024,
+            ..Limits::default()
+        };
         let mut data = b"first\nsecond\n".to_vec();
         data.extend(std::iter::repeat_n(b'x', 40 * 1024));
         data.extend_from_slice(b"\nlast\n");
@@ -438,12 +488,25 @@ mod tests {
         let encoding = stream_text(&mut reader, &Limits::default(), &mut |chunk| {
             if let Placement::Offsets(runs) = chunk.placement {
                 for run in runs {
-                    let end = chunk.text[run.text_start..].iter().position(|&b| b == b'\n').unwrap_or(0);
-                    found.push((String::from_utf8_lossy(&chunk.text[run.text_start..run.text_start + end]).into_owned(), run.file_offset));
+                    let end = chunk.text[run.text_start..]
+                        .iter()
+                        .position(|&b| b == b'\n')
+                        .unwrap_or(0);
+                    found.push((
+                        String::from_utf8_lossy(&chunk.text[run.text_start..run.text_start + end])
+                            .into_owned(),
+                        run.file_offset,
+                    ));
                 }
             }
         });
         assert!(matches!(encoding, Ok(Encoding::Binary)));
-        assert_eq!(found, vec![("ssn=536-22-5487".to_string(), 4), ("mail jane@example.com".to_string(), wide_at)]);
+        assert_eq!(
+            found,
+            vec![
+                ("ssn=536-22-5487".to_string(), 4),
+                ("mail jane@example.com".to_string(), wide_at)
+            ]
+        );
     }
 }

@@ -16,11 +16,29 @@ use crate::error::Error;
 pub use summary::{Summary, SummaryCounts, summary_json};
 
 /// Column names of the output contract, version 1.
-pub const FINDINGS_COLUMNS: &[&str] =
-    &["path", "location", "line", "detector", "data_class", "confidence", "masked_value", "fingerprint"];
-pub const FILES_COLUMNS: &[&str] = &["path", "size", "modified", "format", "status", "reason", "findings", "sha256"];
-pub const IMPACT_COLUMNS: &[&str] =
-    &["data_class", "severity", "findings", "unique_values", "files", "potential_misuse", "regulations", "countermeasures"];
+pub const FINDINGS_COLUMNS: &[&str] = &[
+    "path",
+    "location",
+    "line",
+    "detector",
+    "data_class",
+    "confidence",
+    "masked_value",
+    "fingerprint",
+];
+pub const FILES_COLUMNS: &[&str] = &[
+    "path", "size", "modified", "format", "status", "reason", "findings", "sha256",
+];
+pub const IMPACT_COLUMNS: &[&str] = &[
+    "data_class",
+    "severity",
+    "findings",
+    "unique_values",
+    "files",
+    "potential_misuse",
+    "regulations",
+    "countermeasures",
+];
 
 /// Every file name a report may hold; a folder holding only these is an earlier report.
 pub const REPORT_FILES: &[&str] = &[
@@ -47,16 +65,22 @@ pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
 
 /// RFC 3339 UTC with seconds, or empty when unknown.
 pub fn timestamp(time: Option<SystemTime>) -> String {
-    let Some(time) = time else { return String::new() };
+    let Some(time) = time else {
+        return String::new();
+    };
     let datetime = time::OffsetDateTime::from(time);
-    let format = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+    let format =
+        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
     datetime.format(&format).unwrap_or_default()
 }
 
 /// Prepares `dir` for a report: creates it private, accepts an earlier breachscope report (whose
 /// files are then replaced), refuses anything else unless `force`.
 pub fn prepare_output_dir(dir: &Path, force: bool) -> Result<(), Error> {
-    let out_error = |message: String| Error::Output { path: dir.to_path_buf(), message };
+    let out_error = |message: String| Error::Output {
+        path: dir.to_path_buf(),
+        message,
+    };
     match fs::read_dir(dir) {
         Ok(entries) => {
             let names: Vec<String> = entries
@@ -67,17 +91,27 @@ pub fn prepare_output_dir(dir: &Path, force: bool) -> Result<(), Error> {
                 .iter()
                 .filter(|n| !REPORT_FILES.contains(&n.as_str()) && !is_temporary(n))
                 .collect();
-            let earlier_report = names.iter().any(|n| n == "summary.json") && is_breachscope_summary(&dir.join("summary.json"));
+            let earlier_report = names.iter().any(|n| n == "summary.json")
+                && is_breachscope_summary(&dir.join("summary.json"));
             if !names.is_empty() && !force && (!foreign.is_empty() || !earlier_report) {
-                let example = foreign.first().map(|s| s.as_str()).or(names.first().map(|s| s.as_str())).unwrap_or("");
+                let example = foreign
+                    .first()
+                    .map(|s| s.as_str())
+                    .or(names.first().map(|s| s.as_str()))
+                    .unwrap_or("");
                 return Err(out_error(format!(
                     "not empty and not an earlier breachscope report (holds `{example}`); choose another --out or pass --force"
                 )));
             }
-            for name in names.iter().filter(|n| REPORT_FILES.contains(&n.as_str()) || is_temporary(n)) {
-                fs::remove_file(dir.join(name)).map_err(|e| out_error(format!("cannot replace {name}: {e}")))?;
+            for name in names
+                .iter()
+                .filter(|n| REPORT_FILES.contains(&n.as_str()) || is_temporary(n))
+            {
+                fs::remove_file(dir.join(name))
+                    .map_err(|e| out_error(format!("cannot replace {name}: {e}")))?;
             }
-            fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(|e| out_error(format!("cannot restrict: {e}")))?;
+            fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
+                .map_err(|e| out_error(format!("cannot restrict: {e}")))?;
             Ok(())
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => fs::DirBuilder::new()
@@ -118,7 +152,11 @@ impl AtomicFile {
             .mode(0o600)
             .open(&temp)
             .map_err(|e| Error::io(format!("cannot create {}", temp.display()), e))?;
-        Ok(AtomicFile { temp, target, writer: BufWriter::new(file) })
+        Ok(AtomicFile {
+            temp,
+            target,
+            writer: BufWriter::new(file),
+        })
     }
 
     pub fn writer(&mut self) -> &mut BufWriter<File> {
@@ -126,10 +164,18 @@ impl AtomicFile {
     }
 
     pub fn commit(self) -> Result<(), Error> {
-        let AtomicFile { temp, target, writer } = self;
-        let file = writer.into_inner().map_err(|e| Error::io(format!("cannot write {}", temp.display()), e.into_error()))?;
-        file.sync_all().map_err(|e| Error::io(format!("cannot sync {}", temp.display()), e))?;
-        fs::rename(&temp, &target).map_err(|e| Error::io(format!("cannot rename to {}", target.display()), e))
+        let AtomicFile {
+            temp,
+            target,
+            writer,
+        } = self;
+        let file = writer
+            .into_inner()
+            .map_err(|e| Error::io(format!("cannot write {}", temp.display()), e.into_error()))?;
+        file.sync_all()
+            .map_err(|e| Error::io(format!("cannot sync {}", temp.display()), e))?;
+        fs::rename(&temp, &target)
+            .map_err(|e| Error::io(format!("cannot rename to {}", target.display()), e))
     }
 }
 
@@ -142,13 +188,22 @@ where
     let mut file = AtomicFile::create(dir, name)?;
     {
         let mut csv = csv::WriterBuilder::new().from_writer(file.writer());
-        let write_error = |e: csv::Error| Error::io(format!("cannot write {name}"), std::io::Error::other(e.to_string()));
+        let write_error = |e: csv::Error| {
+            Error::io(
+                format!("cannot write {name}"),
+                std::io::Error::other(e.to_string()),
+            )
+        };
         csv.write_record(columns).map_err(write_error)?;
         for row in rows {
-            let cells: Vec<String> = row.into_iter().map(|c| neutralise(&c).into_owned()).collect();
+            let cells: Vec<String> = row
+                .into_iter()
+                .map(|c| neutralise(&c).into_owned())
+                .collect();
             csv.write_record(&cells).map_err(write_error)?;
         }
-        csv.flush().map_err(|e| Error::io(format!("cannot write {name}"), e))?;
+        csv.flush()
+            .map_err(|e| Error::io(format!("cannot write {name}"), e))?;
     }
     file.commit()
 }
@@ -212,7 +267,8 @@ pub fn write_tables(dir: &Path, results: &Results, impact: &[ImpactRow]) -> Resu
 pub fn write_summary(dir: &Path, summary: &Summary) -> Result<(), Error> {
     let mut file = AtomicFile::create(dir, "summary.json")?;
     let json = summary_json(summary);
-    let text = serde_json::to_string_pretty(&json).map_err(|e| Error::io("cannot encode summary.json", std::io::Error::other(e)))?;
+    let text = serde_json::to_string_pretty(&json)
+        .map_err(|e| Error::io("cannot encode summary.json", std::io::Error::other(e)))?;
     file.writer()
         .write_all(text.as_bytes())
         .and_then(|_| file.writer().write_all(b"\n"))

@@ -61,7 +61,11 @@ pub fn summary_json(s: &Summary) -> Value {
             )
         })
         .collect();
-    let duration = s.finished.duration_since(s.started).map(|d| d.as_secs_f64()).unwrap_or(0.0);
+    let duration = s
+        .finished
+        .duration_since(s.started)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0);
     json!({
         "tool": "breachscope",
         "version": env!("CARGO_PKG_VERSION"),

@@ -29,7 +29,11 @@ impl LintReport {
     }
 
     fn problem(&mut self, rule: &str, file: &str, message: impl Into<String>) {
-        self.problems.push(RuleProblem { rule: rule.to_string(), file: file.to_string(), message: message.into() });
+        self.problems.push(RuleProblem {
+            rule: rule.to_string(),
+            file: file.to_string(),
+            message: message.into(),
+        });
     }
 }
 
@@ -43,13 +47,23 @@ pub fn example_matches(engine: &Engine, text: &str) -> usize {
         .and_then(|end| Columns::from_header_line(&bytes[..end]));
     let mut scratch = Scratch::default();
     let mut out = Vec::new();
-    engine.scan(ChunkInput { text: bytes, columns: columns.as_ref(), report_limit: bytes.len() }, &mut scratch, &mut out);
+    engine.scan(
+        ChunkInput {
+            text: bytes,
+            columns: columns.as_ref(),
+            report_limit: bytes.len(),
+        },
+        &mut scratch,
+        &mut out,
+    );
     out.len()
 }
 
 fn snake_case(id: &str) -> bool {
     !id.is_empty()
-        && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
         && id.as_bytes()[0].is_ascii_lowercase()
 }
 
@@ -64,19 +78,39 @@ pub fn lint(set: &RuleSet) -> LintReport {
         .text_rules
         .iter()
         .map(|r| (r.id.as_str(), r.origin.as_str()))
-        .chain(set.file_rules.iter().map(|r| (r.id.as_str(), r.origin.as_str())))
+        .chain(
+            set.file_rules
+                .iter()
+                .map(|r| (r.id.as_str(), r.origin.as_str())),
+        )
     {
         if ids.insert(id, origin).is_some() {
-            report.problem(id, origin, "rule id used by both a content rule and a file rule");
+            report.problem(
+                id,
+                origin,
+                "rule id used by both a content rule and a file rule",
+            );
         }
     }
     for rule in &set.text_rules {
         report.rules_checked += 1;
-        let problem_here = |report: &mut LintReport, message: String| report.problem(&rule.id, &rule.origin, message);
+        let problem_here = |report: &mut LintReport, message: String| {
+            report.problem(&rule.id, &rule.origin, message)
+        };
         if !snake_case(&rule.id) {
             problem_here(&mut report, "id must be snake_case".into());
         }
-        common_checks(&mut report, &rule.id, &rule.origin, &rule.data_class, rule.kind.as_deref(), set, &rule.references, rule.examples.len(), rule.negative_examples.len());
+        common_checks(
+            &mut report,
+            &rule.id,
+            &rule.origin,
+            &rule.data_class,
+            rule.kind.as_deref(),
+            set,
+            &rule.references,
+            rule.examples.len(),
+            rule.negative_examples.len(),
+        );
         let engine = match Engine::single(set, rule) {
             Ok(engine) => engine,
             Err(e) => {
@@ -93,7 +127,10 @@ pub fn lint(set: &RuleSet) -> LintReport {
         for negative in &rule.negative_examples {
             report.examples_run += 1;
             if example_matches(&engine, negative) > 0 {
-                problem_here(&mut report, format!("negative example matched: {negative:?}"));
+                problem_here(
+                    &mut report,
+                    format!("negative example matched: {negative:?}"),
+                );
             }
         }
     }
@@ -102,7 +139,17 @@ pub fn lint(set: &RuleSet) -> LintReport {
         if !snake_case(&rule.id) {
             report.problem(&rule.id, &rule.origin, "id must be snake_case");
         }
-        common_checks(&mut report, &rule.id, &rule.origin, &rule.data_class, rule.kind.as_deref(), set, &rule.references, rule.examples.len(), rule.negative_examples.len());
+        common_checks(
+            &mut report,
+            &rule.id,
+            &rule.origin,
+            &rule.data_class,
+            rule.kind.as_deref(),
+            set,
+            &rule.references,
+            rule.examples.len(),
+            rule.negative_examples.len(),
+        );
         let compiled = match CompiledFileRule::compile(rule, set) {
             Ok(compiled) => compiled,
             Err(e) => {
@@ -113,13 +160,21 @@ pub fn lint(set: &RuleSet) -> LintReport {
         for example in &rule.examples {
             report.examples_run += 1;
             if !compiled.matches(example) {
-                report.problem(&rule.id, &rule.origin, format!("example path not matched: {example:?}"));
+                report.problem(
+                    &rule.id,
+                    &rule.origin,
+                    format!("example path not matched: {example:?}"),
+                );
             }
         }
         for negative in &rule.negative_examples {
             report.examples_run += 1;
             if compiled.matches(negative) {
-                report.problem(&rule.id, &rule.origin, format!("negative example path matched: {negative:?}"));
+                report.problem(
+                    &rule.id,
+                    &rule.origin,
+                    format!("negative example path matched: {negative:?}"),
+                );
             }
         }
     }
@@ -139,20 +194,40 @@ fn common_checks(
     negatives: usize,
 ) {
     if !set.impact.class.contains_key(data_class) {
-        report.problem(id, origin, format!("data class `{data_class}` has no [class.{data_class}] in impact.toml"));
+        report.problem(
+            id,
+            origin,
+            format!("data class `{data_class}` has no [class.{data_class}] in impact.toml"),
+        );
     }
     if let Some(kind) = kind
         && !set.impact.kind.contains_key(kind)
     {
-        report.problem(id, origin, format!("kind `{kind}` has no [kind.{kind}] in impact.toml"));
+        report.problem(
+            id,
+            origin,
+            format!("kind `{kind}` has no [kind.{kind}] in impact.toml"),
+        );
     }
     if data_class == "credential" && references.is_empty() {
-        report.problem(id, origin, "credential rules cite the vendor's token format in `references`");
+        report.problem(
+            id,
+            origin,
+            "credential rules cite the vendor's token format in `references`",
+        );
     }
     if examples < 3 {
-        report.problem(id, origin, format!("needs at least 3 examples, has {examples}"));
+        report.problem(
+            id,
+            origin,
+            format!("needs at least 3 examples, has {examples}"),
+        );
     }
     if negatives < 3 {
-        report.problem(id, origin, format!("needs at least 3 negative examples, has {negatives}"));
+        report.problem(
+            id,
+            origin,
+            format!("needs at least 3 negative examples, has {negatives}"),
+        );
     }
 }

@@ -11,8 +11,14 @@ use crate::error::Error;
 
 /// The rule files compiled into the binary, by file name.
 const BUILTIN_RULE_FILES: &[(&str, &str)] = &[
-    ("personal.toml", include_str!("../../patterns/personal.toml")),
-    ("credentials.toml", include_str!("../../patterns/credentials.toml")),
+    (
+        "personal.toml",
+        include_str!("../../patterns/personal.toml"),
+    ),
+    (
+        "credentials.toml",
+        include_str!("../../patterns/credentials.toml"),
+    ),
     ("files.toml", include_str!("../../patterns/files.toml")),
 ];
 const BUILTIN_IMPACT: (&str, &str) = ("impact.toml", include_str!("../../patterns/impact.toml"));
@@ -223,10 +229,18 @@ impl RuleSet {
     }
 
     /// Severity of one finding of `rule`: its own, else its kind's, else its class's.
-    pub fn severity_of(&self, data_class: &str, kind: Option<&str>, own: Option<Severity>) -> Severity {
-        own.or_else(|| kind.and_then(|k| self.impact.kind.get(k)).and_then(|e| e.severity))
-            .or_else(|| self.impact.class.get(data_class).and_then(|e| e.severity))
-            .unwrap_or(Severity::Medium)
+    pub fn severity_of(
+        &self,
+        data_class: &str,
+        kind: Option<&str>,
+        own: Option<Severity>,
+    ) -> Severity {
+        own.or_else(|| {
+            kind.and_then(|k| self.impact.kind.get(k))
+                .and_then(|e| e.severity)
+        })
+        .or_else(|| self.impact.class.get(data_class).and_then(|e| e.severity))
+        .unwrap_or(Severity::Medium)
     }
 }
 
@@ -237,20 +251,27 @@ struct Loader {
 
 impl Loader {
     fn new() -> Self {
-        Loader { set: RuleSet::default(), hasher: Sha256::new() }
+        Loader {
+            set: RuleSet::default(),
+            hasher: Sha256::new(),
+        }
     }
 
     fn add_rules(&mut self, origin: &str, text: &str, replace: bool) -> Result<(), Error> {
         self.hasher.update(origin.as_bytes());
         self.hasher.update([0]);
         self.hasher.update(text.as_bytes());
-        let parsed: RuleFileModel = toml::from_str(text)
-            .map_err(|e| Error::RuleFile { file: origin.to_string(), message: e.to_string() })?;
+        let parsed: RuleFileModel = toml::from_str(text).map_err(|e| Error::RuleFile {
+            file: origin.to_string(),
+            message: e.to_string(),
+        })?;
         let mut seen_here: Vec<String> = Vec::new();
         for mut rule in parsed.rule {
             rule.origin = origin.to_string();
             if seen_here.contains(&rule.id) {
-                self.set.duplicate_ids.push((rule.id.clone(), origin.to_string()));
+                self.set
+                    .duplicate_ids
+                    .push((rule.id.clone(), origin.to_string()));
             }
             seen_here.push(rule.id.clone());
             self.place_text_rule(rule, replace);
@@ -258,7 +279,9 @@ impl Loader {
         for mut rule in parsed.file_rule {
             rule.origin = origin.to_string();
             if seen_here.contains(&rule.id) {
-                self.set.duplicate_ids.push((rule.id.clone(), origin.to_string()));
+                self.set
+                    .duplicate_ids
+                    .push((rule.id.clone(), origin.to_string()));
             }
             seen_here.push(rule.id.clone());
             match self.set.file_rules.iter_mut().find(|r| r.id == rule.id) {
@@ -280,8 +303,10 @@ impl Loader {
         self.hasher.update(origin.as_bytes());
         self.hasher.update([0]);
         self.hasher.update(text.as_bytes());
-        let parsed: ImpactModel = toml::from_str(text)
-            .map_err(|e| Error::RuleFile { file: origin.to_string(), message: e.to_string() })?;
+        let parsed: ImpactModel = toml::from_str(text).map_err(|e| Error::RuleFile {
+            file: origin.to_string(),
+            message: e.to_string(),
+        })?;
         self.set.impact.merge(parsed);
         Ok(())
     }
@@ -307,8 +332,10 @@ pub fn load_with_overrides(dir: Option<&Path>) -> Result<RuleSet, Error> {
     loader.add_impact(&format!("builtin:{}", BUILTIN_IMPACT.0), BUILTIN_IMPACT.1)?;
     if let Some(dir) = dir {
         for path in toml_files(dir)? {
-            let text = std::fs::read_to_string(&path)
-                .map_err(|e| Error::RuleFile { file: path.display().to_string(), message: e.to_string() })?;
+            let text = std::fs::read_to_string(&path).map_err(|e| Error::RuleFile {
+                file: path.display().to_string(),
+                message: e.to_string(),
+            })?;
             let origin = path.display().to_string();
             let is_impact = path
                 .file_name()
@@ -325,8 +352,10 @@ pub fn load_with_overrides(dir: Option<&Path>) -> Result<RuleSet, Error> {
 }
 
 fn toml_files(dir: &Path) -> Result<Vec<PathBuf>, Error> {
-    let entries = std::fs::read_dir(dir)
-        .map_err(|e| Error::RuleFile { file: dir.display().to_string(), message: e.to_string() })?;
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::RuleFile {
+        file: dir.display().to_string(),
+        message: e.to_string(),
+    })?;
     let mut files: Vec<PathBuf> = entries
         .filter_map(|entry| entry.ok().map(|e| e.path()))
         .filter(|path| path.is_file() && path.extension().is_some_and(|ext| ext == "toml"))

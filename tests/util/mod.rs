@@ -20,7 +20,13 @@ pub fn run(args: &[&str]) -> Output {
 
 pub fn scan(root: &Path, out: &Path, extra: &[&str]) -> Output {
     let mut command = breachscope();
-    command.arg("scan").arg(root).arg("--out").arg(out).arg("--quiet").args(extra);
+    command
+        .arg("scan")
+        .arg(root)
+        .arg("--out")
+        .arg(out)
+        .arg("--quiet")
+        .args(extra);
     command.output().expect("breachscope runs")
 }
 
@@ -30,8 +36,14 @@ pub fn sample_share() -> PathBuf {
 
 /// Rows of a CSV file as vectors of cells (header first).
 pub fn read_csv(path: &Path) -> Vec<Vec<String>> {
-    let mut reader = csv::ReaderBuilder::new().has_headers(false).from_path(path).expect("csv opens");
-    reader.records().map(|r| r.expect("csv row").iter().map(str::to_string).collect()).collect()
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_path(path)
+        .expect("csv opens");
+    reader
+        .records()
+        .map(|r| r.expect("csv row").iter().map(str::to_string).collect())
+        .collect()
 }
 
 pub fn stderr(output: &Output) -> String {
@@ -40,5 +52,9 @@ pub fn stderr(output: &Output) -> String {
 
 /// The first `n` cells of every data row, joined with commas.
 pub fn rows_prefix(path: &Path, n: usize) -> Vec<String> {
-    read_csv(path).into_iter().skip(1).map(|row| row[..n].join(",")).collect()
+    read_csv(path)
+        .into_iter()
+        .skip(1)
+        .map(|row| row[..n].join(","))
+        .collect()
 }
