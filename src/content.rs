@@ -6,8 +6,9 @@ use crate::detect::Columns;
 /// How to name the place of a match inside a chunk.
 #[derive(Debug, Clone, Copy)]
 pub enum Placement<'a> {
-    /// Plain text: the line number says it all.
-    Lines { first_line: u64 },
+    /// Plain text: the line number says it all. `first_offset` is the decoded offset of the
+    /// chunk's first byte, which orders findings on one long line across chunks.
+    Lines { first_line: u64, first_offset: u64 },
     /// Strings pulled out of a binary: each run's position in the chunk and in the file.
     Offsets(&'a [RunOrigin]),
     /// Structured content (cells, pages, table rows, JSON values, attachments): each segment

@@ -380,17 +380,17 @@ fn detect_chunk(
     }
     resolve_overlaps(&detectors.engine, matches);
     let mut line = match chunk.placement {
-        Placement::Lines { first_line } => first_line,
+        Placement::Lines { first_line, .. } => first_line,
         Placement::Offsets(_) | Placement::Segments(_) => 0,
     };
     let mut counted_to = 0usize;
     for m in matches.iter() {
         let rule = detectors.engine.rule(m.rule);
         let (location, line_number, offset) = match chunk.placement {
-            Placement::Lines { .. } => {
+            Placement::Lines { first_offset, .. } => {
                 line += memchr::memchr_iter(b'\n', &chunk.text[counted_to..m.start]).count() as u64;
                 counted_to = m.start;
-                (String::new(), Some(line), m.start as u64)
+                (String::new(), Some(line), first_offset + m.start as u64)
             }
             Placement::Offsets(runs) => {
                 let offset = RunOrigin::file_offset_of(runs, m.start).unwrap_or(0);

@@ -97,6 +97,8 @@ struct LineChunker {
     pending: Vec<u8>,
     /// Line number of `pending[0]`.
     line: u64,
+    /// Decoded offset of `pending[0]`.
+    offset: u64,
     chunk_bytes: usize,
     overlap: usize,
     columns: Option<Columns>,
@@ -110,6 +112,7 @@ impl LineChunker {
         LineChunker {
             pending: Vec::with_capacity(chunk_bytes + 64 * 1024),
             line: 1,
+            offset: 0,
             chunk_bytes,
             overlap: limits.chunk_overlap,
             columns: None,
@@ -140,11 +143,13 @@ impl LineChunker {
                 let end = newline + 1;
                 self.emit(end, end, sink);
                 self.line += memchr::memchr_iter(b'\n', &self.pending[..end]).count() as u64;
+                self.offset += end as u64;
                 self.pending.drain(..end);
             }
             None => {
                 let keep_from = self.chunk_bytes - self.overlap;
                 self.emit(self.chunk_bytes, keep_from, sink);
+                self.offset += keep_from as u64;
                 self.pending.drain(..keep_from);
             }
         }
@@ -153,9 +158,7 @@ impl LineChunker {
     fn emit(&self, end: usize, report_limit: usize, sink: &mut dyn FnMut(TextChunk<'_>)) {
         sink(TextChunk {
             text: &self.pending[..end],
-            placement: Placement::Lines {
-                first_line: self.line,
-            },
+            placement: Placement::Lines { first_line: self.line, first_offset: self.offset },
             report_limit,
             columns: self.columns.as_ref(),
         });
@@ -408,7 +411,7 @@ mod tests {
         let mut seen = Vec::new();
         let encoding = stream_text(&mut reader, limits, &mut |chunk| {
             let line = match chunk.placement {
-                Placement::Lines { first_line } => Some(first_line),
+                Placement::Lines { first_line, .. } => Some(first_line),
                 Placement::Offsets(_) | Placement::Segments(_) => None,
             };
             seen.push((chunk.text.to_vec(), chunk.report_limit, line));
