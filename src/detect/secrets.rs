@@ -309,6 +309,9 @@ pub fn is_placeholder(value: &[u8], line: &[u8]) -> bool {
 
 /// `$VAR`, `%VAR%`, `{VAR}`, `<password>`, `[TOKEN]`, `__VAR__`, `@VAR@`, `%s`, `%(name)s`.
 fn is_template(v: &[u8]) -> bool {
+    if has_format_field(v) {
+        return true;
+    }
     let n = v.len();
     let inner = |open: usize, close: usize| -> &[u8] {
         if n >= open + close {
@@ -347,6 +350,42 @@ fn is_template(v: &[u8]) -> bool {
     false
 }
 
+/// `{self.password}'`, `{password!r}`, `pre{name}post`: a format field naming a variable.
+fn has_format_field(v: &[u8]) -> bool {
+    let mut start = None;
+    for (i, &b) in v.iter().enumerate() {
+        match b {
+            b'{' => start = Some(i),
+            b'}' => {
+                if let Some(s) = start.take() {
+                    let inner = &v[s + 1..i];
+                    let head_len = inner
+                        .iter()
+                        .take_while(|&&c| c != b'!' && c != b':')
+                        .count();
+                    let (head, rest) = inner.split_at(head_len);
+                    // Python conversions `!r`/`!s`/`!a`, or a `:format` spec.
+                    let rest_ok = rest.is_empty()
+                        || rest.starts_with(b":")
+                        || (rest.len() >= 2
+                            && rest[0] == b'!'
+                            && matches!(rest[1], b'r' | b's' | b'a'));
+                    if rest_ok
+                        && !head.is_empty()
+                        && head.len() <= 40
+                        && is_ident_start(head[0])
+                        && head.iter().all(|&c| is_ident_byte(c) || c == b'.')
+                    {
+                        return true;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    false
+}
+
 /// Letters, digits, `_`, `-`, `.`, space: a label such as `YOUR TOKEN` or `db.password`.
 fn is_wordish(v: &[u8]) -> bool {
     !v.is_empty()
@@ -375,6 +414,17 @@ fn is_mask(v: &[u8]) -> bool {
 
 fn has_placeholder_words(v: &[u8]) -> bool {
     let lowered = lower(v);
+    // `owner-secret`, `my_password`, `test-token`: words around a credential word, no digits.
+    let words_only = lowered
+        .iter()
+        .all(|&b| b.is_ascii_lowercase() || matches!(b, b'-' | b'_' | b'.'));
+    if words_only
+        && ["secret", "password", "passwd", "token"]
+            .iter()
+            .any(|w| contains(&lowered, w.as_bytes()))
+    {
+        return true;
+    }
     let letters: Vec<u8> = lowered
         .iter()
         .copied()
@@ -464,6 +514,17 @@ const EXAMPLE_VALUES: &[&str] = &[
     "sk_test_4eC39HqLyjWDarjtT1zdp7dc",
     // Azurite storage emulator account key (Microsoft documentation).
     "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==",
+    // OAuth RFC 6749 and RFC 5849 sample credentials and tokens.
+    "czZCaGRSa3F0MzpnWDFmQmF0M2JW",
+    "2YotnFZFEjr1zCsicMWpAA",
+    "tGzv3JOkF0XG5Qx2TlKWIA",
+    "SplxlOBeZQQYbYS6WxSbIA",
+    "dpf43f3p2l4k3l03",
+    "kd94hf93k423kf44",
+    "nnch734d00sl2jdk",
+    "pfkkdhi9sl3r4s00",
+    "hh5s93j4hdidpola",
+    "ad180jjd733klru7",
     // Empty-password hashes: NTLM, LM, MD5, SHA-1, SHA-256.
     "31d6cfe0d16ae931b73c59d7e0c089c0",
     "aad3b435b51404eeaad3b435b51404ee",
@@ -475,6 +536,8 @@ const EXAMPLE_VALUES: &[&str] = &[
 /// Fragments of well-known samples: the jwt.io default token's signature, sequential runs.
 const EXAMPLE_FRAGMENTS: &[&str] = &[
     "sflkxwrjsmekkf2qt4fwpmejf36pok6yjv_adqssw5c",
+    // PyJWT documentation token ({"some": "payload"} signed with "secret").
+    "4twft5niznn84awoo1d7ko1t_yoc0z6xopovswacpzg",
     "0123456789",
     "1234567890",
     "abcdefghij",
@@ -548,6 +611,15 @@ const NON_SECRET_WORDS: &[&str] = &[
     "invalid",
     "incorrect",
     "forgot",
+    "scram-sha-256",
+    "sha-256",
+    "sha-512",
+    "sha512",
+    "argon2id",
+    "argon2",
+    "pbkdf2",
+    "aes-256-cbc",
+    "aes256",
     "reset",
     "length",
     "minlength",
@@ -581,11 +653,22 @@ pub fn is_secret_like(value: &[u8], line: &[u8]) -> bool {
     if is_placeholder(v, line) {
         return false;
     }
+    // `Label:` is a heading or a log field name, not a value.
+    if v.ends_with(b":") {
+        return false;
+    }
     let lowered = lower(v);
     if NON_SECRET_WORDS.iter().any(|w| lowered == w.as_bytes()) {
         return false;
     }
-    if is_code_like(v) || is_path_or_url(v) || is_number_like(v) || is_crypt_hash(v) {
+    if is_code_like(v)
+        || is_path_or_url(v)
+        || is_number_like(v)
+        || is_crypt_hash(v)
+        || is_prose_word(v)
+        || is_plain_word(v)
+        || is_unquoted_code_reference(v, line)
+    {
         return false;
     }
     let has_lower = v.iter().any(u8::is_ascii_lowercase);
@@ -604,6 +687,35 @@ pub fn is_secret_like(value: &[u8], line: &[u8]) -> bool {
 
 fn is_code_like(v: &[u8]) -> bool {
     let first = v[0];
+    let lowered = lower(v);
+    if ["self.", "this.", "cls.", "@this."]
+        .iter()
+        .any(|p| lowered.starts_with(p.as_bytes()))
+    {
+        return true;
+    }
+    // `bare-quoted-string`, `always-impersonate`: lower-case words joined by `-` are names.
+    let words: Vec<&[u8]> = v.split(|&b| b == b'-' || b == b'_').collect();
+    if words.len() >= 2
+        && words
+            .iter()
+            .all(|w| !w.is_empty() && w.iter().all(u8::is_ascii_lowercase))
+    {
+        return true;
+    }
+    // `true|false`, `md5|scram`: an enumeration of choices.
+    let choices: Vec<&[u8]> = v.split(|&b| b == b'|').collect();
+    if choices.len() >= 2
+        && choices
+            .iter()
+            .all(|w| !w.is_empty() && w.iter().all(u8::is_ascii_alphanumeric))
+    {
+        return true;
+    }
+    // String escapes (`\u{FB01}`, `\x41`) belong to source code, not to a stored secret.
+    if contains(v, b"\\u{") || contains(v, b"\\x") {
+        return true;
+    }
     // `$password`, `$this->pw`, `$_POST['pw']`, `@password`.
     if first == b'$'
         && v.get(1)
@@ -627,6 +739,9 @@ fn is_code_like(v: &[u8]) -> bool {
             || rest.starts_with(b"[")
             || rest.starts_with(b"::")
             || rest.starts_with(b"->")
+            || rest.starts_with(b"!(")
+            || rest.starts_with(b"![")
+            || rest.starts_with(b"!{")
         {
             return true;
         }
@@ -661,6 +776,76 @@ fn is_code_like(v: &[u8]) -> bool {
         }
     }
     false
+}
+
+/// `Option`, `Owner`, `bOnerow`, `userInput`: letters only, either one capitalised word or a
+/// camelCase identifier; in code these are type and variable names, not literals.
+fn is_plain_word(v: &[u8]) -> bool {
+    if v.is_empty() || !v.iter().all(u8::is_ascii_alphabetic) {
+        return false;
+    }
+    let titlecase = v[0].is_ascii_uppercase() && v[1..].iter().all(u8::is_ascii_lowercase);
+    let camel = v[0].is_ascii_lowercase()
+        && v.windows(2)
+            .any(|w| w[0].is_ascii_lowercase() && w[1].is_ascii_uppercase());
+    titlecase || camel
+}
+
+/// An unquoted identifier that the line goes on to use as code: followed by a call, type
+/// arguments, an operator or a statement end (`= userInput;`, `: PROCESSINFOCLASS = 9`,
+/// `= ZSTD_size(`), as opposed to `PASSWORD=hunter2` in a `.env` file.
+fn is_unquoted_code_reference(v: &[u8], line: &[u8]) -> bool {
+    if !v.first().is_some_and(|&b| is_ident_start(b)) || !v.iter().all(|&b| is_ident_byte(b)) {
+        return false;
+    }
+    let Some(pos) = find(line, v) else {
+        return false;
+    };
+    if pos > 0 && matches!(line[pos - 1], b'"' | b'\'' | b'`') {
+        return false;
+    }
+    // `Pwd=x9Kq2;` in a connection string: a `key=value;` list, not a statement.
+    let tight_pair =
+        pos > 0 && matches!(line[pos - 1], b'=' | b':') && line.get(pos + v.len()) == Some(&b';');
+    if tight_pair {
+        return false;
+    }
+    let after = line[pos + v.len()..].trim_ascii_start();
+    let continues = after.first().is_some_and(|b| {
+        matches!(
+            b,
+            b';' | b')'
+                | b','
+                | b'<'
+                | b'('
+                | b'.'
+                | b'?'
+                | b'{'
+                | b'['
+                | b'='
+                | b'&'
+                | b'|'
+                | b'+'
+                | b'*'
+        )
+    });
+    let statement = line.trim_ascii_end().ends_with(b";");
+    continues || statement
+}
+
+/// `update.`, `their',`: a word of one letter case followed by sentence punctuation, as when a
+/// key word is followed by prose.
+fn is_prose_word(v: &[u8]) -> bool {
+    let letters = v.iter().take_while(|b| b.is_ascii_alphabetic()).count();
+    let word = &v[..letters];
+    let rest = &v[letters..];
+    letters > 0
+        && !rest.is_empty()
+        && (word.iter().all(u8::is_ascii_lowercase)
+            || word.iter().skip(1).all(u8::is_ascii_lowercase))
+        && rest
+            .iter()
+            .all(|b| matches!(b, b'.' | b',' | b';' | b':' | b')' | b'\'' | b'"' | b']'))
 }
 
 /// `self.password`, `config.db.pwd`: identifiers joined by dots.
@@ -717,6 +902,19 @@ fn is_path_or_url(v: &[u8]) -> bool {
         ".gpg",
         ".asc",
         ".html",
+        ".o",
+        ".c",
+        ".h",
+        ".exe",
+        ".dll",
+        ".so",
+        ".py",
+        ".js",
+        ".java",
+        ".rs",
+        ".go",
+        ".sh",
+        ".rb",
         ".php",
     ];
     EXTENSIONS.iter().any(|e| lowered.ends_with(e.as_bytes()))
@@ -1158,10 +1356,65 @@ mod tests {
             "Config::PASSWORD",
             "with space",
             "os.environ[",
+            "update.",
+            "their',",
+            "Thanks.",
+            "Option",
+            "bOnerow",
+            "write!(f",
+            "vec![0",
+            "user-\\u{FB01}le",
+            "owner-secret",
+            "always-impersonate",
+            "true|false",
+            "scram-sha-256",
+            "self.tokens_taken+len",
+            "git-credential-osxkeychain.o",
+            "{self.password}'",
+            "{password!r}",
         ] {
             assert!(
                 !check("secret_like", None, v, &format!("password = {v}")),
                 "should reject {v:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn code_references_are_not_secrets() {
+        for (v, line) in [
+            (
+                "sqlite3Strlen30NN",
+                "nToken = sqlite3Strlen30NN(p->u.zToken)+1;",
+            ),
+            (
+                "PROCESSINFOCLASS",
+                "pub const ProcessAccessToken: PROCESSINFOCLASS = 9i32;",
+            ),
+            (
+                "ZSTD_cwksp_alloc_size",
+                "size_t const tokenSpace = ZSTD_cwksp_alloc_size(x)",
+            ),
+            ("newPwd1", "password = newPwd1;"),
+            ("form1", "if (password == form1) {"),
+        ] {
+            assert!(
+                !check("secret_like", None, v, line),
+                "should reject {v:?} in {line:?}"
+            );
+        }
+        for (v, line) in [
+            ("hunter2", "passwd = hunter2"),
+            ("Xk9mQ2vLp7", "password = \"Xk9mQ2vLp7\";"),
+            ("Welcome1", "DB_PASSWORD=Welcome1"),
+            (
+                "gIxu7neyLG5Mx",
+                "Server=db;User Id=hr;Pwd=gIxu7neyLG5Mx;Encrypt=True;",
+            ),
+        ] {
+            assert!(
+                check("secret_like", None, v, line),
+                "should accept {v:?} in {line:?}"
             );
         }
     }
@@ -1225,6 +1478,17 @@ mod tests {
             ""
         ));
         assert!(check("not_vendor_token", None, "Xk9#mQ2vLp7!", ""));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn validators_are_total(value in proptest::collection::vec(proptest::num::u8::ANY, 0..80),
+                                line in proptest::collection::vec(proptest::num::u8::ANY, 0..120),
+                                arg in proptest::option::of("[0-9.a-z]{0,4}")) {
+            for name in VALIDATORS {
+                proptest::prop_assert!(validate(name, arg.as_deref(), &value, &line).is_some());
+            }
+        }
     }
 
     #[test]

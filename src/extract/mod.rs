@@ -2,6 +2,7 @@
 //! text chunks to the detectors, under the run's limits. A bad file fails alone.
 
 mod archive;
+mod chunks;
 mod compress;
 mod data;
 mod formats;

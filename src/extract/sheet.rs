@@ -1,8 +1,350 @@
 //! Spreadsheets: xlsx, xlsb, ods (and legacy xls via the OLE path), located by `Sheet!Cell`.
+//!
+//! Each sheet becomes tab-separated lines, one per row, with every cell a segment of its own;
+//! the first row with content is the header that gives the cells below their column context.
+//! Numbers are shown as a user sees them: whole numbers without `.0` or an exponent.
 
+use std::borrow::Cow;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use calamine::{Data, DataRef, Ods, Reader, Xls, Xlsb, Xlsx};
+
+use super::chunks::{SegmentChunker, flatten};
 use super::sniff::Format;
-use super::{Input, Node, Note, formats};
+use super::{Input, Node, Note, Source, Status, office};
+use crate::detect::Columns;
 
 pub fn workbook(node: &mut Node<'_>, format: Format, input: Input<'_>) -> Result<Note, String> {
-    formats::not_yet(node, format, input)
+    let Input::Seekable(source) = input else {
+        return Err(format!("{} needs a seekable input", format.name()));
+    };
+    // calamine inflates members itself: check their declared sizes against our limits first.
+    office::zip_precheck(node, source)?;
+    let result = catch_unwind(AssertUnwindSafe(|| match format {
+        Format::Xlsx => {
+            let mut book: Xlsx<_> = Xlsx::new(&mut *source).map_err(|e| open_error(&e))?;
+            let mut sheets = Sheets::new(node);
+            for name in book.sheet_names() {
+                let mut cells = match book.worksheet_cells_reader(&name) {
+                    Ok(cells) => cells,
+                    Err(e) => {
+                        sheets.failed(&name, &e.to_string());
+                        continue;
+                    }
+                };
+                sheets.start(node, &name);
+                loop {
+                    match cells.next_cell() {
+                        Ok(Some(cell)) => {
+                            let (row, col) = cell.get_position();
+                            sheets.cell(node, row, col, render_ref(cell.get_value()));
+                        }
+                        Ok(None) => break,
+                        Err(e) => {
+                            sheets.failed(&name, &e.to_string());
+                            break;
+                        }
+                    }
+                }
+                sheets.finish_sheet(node);
+            }
+            Ok(sheets.note(node, format))
+        }
+        Format::Xlsb => {
+            let mut book: Xlsb<_> = Xlsb::new(&mut *source).map_err(|e| open_error(&e))?;
+            let mut sheets = Sheets::new(node);
+            for name in book.sheet_names() {
+                let mut cells = match book.worksheet_cells_reader(&name) {
+                    Ok(cells) => cells,
+                    Err(e) => {
+                        sheets.failed(&name, &e.to_string());
+                        continue;
+                    }
+                };
+                sheets.start(node, &name);
+                loop {
+                    match cells.next_cell() {
+                        Ok(Some(cell)) => {
+                            let (row, col) = cell.get_position();
+                            sheets.cell(node, row, col, render_ref(cell.get_value()));
+                        }
+                        Ok(None) => break,
+                        Err(e) => {
+                            sheets.failed(&name, &e.to_string());
+                            break;
+                        }
+                    }
+                }
+                sheets.finish_sheet(node);
+            }
+            Ok(sheets.note(node, format))
+        }
+        _ => {
+            let mut book: Ods<_> = Ods::new(&mut *source).map_err(|e| open_error(&e))?;
+            Ok(ranges(node, &mut book, format))
+        }
+    }));
+    match result {
+        Ok(Ok(note)) => Ok(note),
+        Ok(Err(Encrypted)) => Ok(Note::with(
+            format.name(),
+            Status::Encrypted,
+            "workbook is password protected",
+        )),
+        Ok(Err(Failed(reason))) => Err(reason),
+        Err(_) => Err(format!(
+            "the {} parser failed on malformed content",
+            format.name()
+        )),
+    }
+}
+
+/// A legacy .xls workbook: the whole OLE compound file, which holds a Workbook stream.
+pub fn xls(node: &mut Node<'_>, source: &mut Source) -> Result<Note, String> {
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        let mut book: Xls<_> = Xls::new(&mut *source).map_err(|e| open_error(&e))?;
+        Ok(ranges(node, &mut book, Format::Ole))
+    }));
+    match result {
+        Ok(Ok(mut note)) => {
+            note.format = "xls".to_string();
+            Ok(note)
+        }
+        Ok(Err(Encrypted)) => Ok(Note::with(
+            "xls",
+            Status::Encrypted,
+            "workbook is password protected",
+        )),
+        Ok(Err(Failed(reason))) => Err(reason),
+        Err(_) => Err("the xls parser failed on malformed content".to_string()),
+    }
+}
+
+enum OpenError {
+    Encrypted,
+    Failed(String),
+}
+use OpenError::{Encrypted, Failed};
+
+fn open_error(e: &dyn std::fmt::Display) -> OpenError {
+    let text = e.to_string();
+    if text.to_ascii_lowercase().contains("password") {
+        Encrypted
+    } else {
+        Failed(format!("cannot open workbook: {text}"))
+    }
+}
+
+/// Reads every sheet of a workbook whose parser loads whole ranges (ods, xls).
+fn ranges<RS: std::io::Read + std::io::Seek, R: Reader<RS>>(
+    node: &mut Node<'_>,
+    book: &mut R,
+    format: Format,
+) -> Note
+where
+    R::Error: std::fmt::Display,
+{
+    let mut sheets = Sheets::new(node);
+    for name in book.sheet_names() {
+        match book.worksheet_range(&name) {
+            Ok(range) => {
+                sheets.start(node, &name);
+                let (row0, col0) = range.start().unwrap_or((0, 0));
+                for (row, col, value) in range.used_cells() {
+                    let (row, col) = (row0 + row as u32, col0 + col as u32);
+                    sheets.cell(node, row, col, render(value));
+                }
+                sheets.finish_sheet(node);
+            }
+            Err(e) => sheets.failed(&name, &e.to_string()),
+        }
+    }
+    sheets.note(node, format)
+}
+
+/// Writes cells as tab-separated rows, one segment per cell.
+struct Sheets {
+    chunker: SegmentChunker,
+    sheet: String,
+    /// The row being written, its first byte in the chunk and the tabs written so far.
+    row: Option<u32>,
+    row_start: usize,
+    tabs: u32,
+    header_seen: bool,
+    cells: u64,
+    failures: Vec<String>,
+}
+
+/// Tabs written to align one cell under its header: at most the columns Excel has.
+const MAX_COLUMNS: u32 = 16_384;
+
+impl Sheets {
+    fn new(node: &Node<'_>) -> Self {
+        Sheets {
+            chunker: SegmentChunker::new(node),
+            sheet: String::new(),
+            row: None,
+            row_start: 0,
+            tabs: 0,
+            header_seen: false,
+            cells: 0,
+            failures: Vec::new(),
+        }
+    }
+
+    fn start(&mut self, node: &mut Node<'_>, name: &str) {
+        // Each sheet has its own header row.
+        self.chunker.set_columns(node, None);
+        self.sheet = name.to_string();
+        self.row = None;
+        self.header_seen = false;
+    }
+
+    fn cell(&mut self, node: &mut Node<'_>, row: u32, col: u32, value: Option<Cow<'_, str>>) {
+        let Some(value) = value else { return };
+        if value.is_empty() {
+            return;
+        }
+        if self.row != Some(row) {
+            self.end_row(node);
+            self.row = Some(row);
+            self.row_start = self.chunker.position();
+            self.tabs = 0;
+        }
+        let col = col.min(MAX_COLUMNS);
+        if col > self.tabs {
+            for _ in self.tabs..col {
+                self.chunker.push_byte(node, b'\t');
+            }
+            self.tabs = col;
+        } else if self.chunker.position() > self.row_start {
+            // Out of order: keep the values apart even if the column is then off.
+            self.chunker.push_byte(node, b'\t');
+            self.tabs += 1;
+        }
+        self.chunker
+            .place(format!("{}!{}", self.sheet, cell_name(row, col)), None);
+        self.chunker.push_str(node, &flatten(&value));
+        self.cells += 1;
+    }
+
+    fn end_row(&mut self, node: &mut Node<'_>) {
+        if self.row.is_none() {
+            return;
+        }
+        self.row = None;
+        if !self.header_seen {
+            self.header_seen = true;
+            let columns = Columns::from_header_line(self.chunker.since(self.row_start));
+            self.chunker.end_line(node);
+            self.chunker.set_columns(node, columns);
+        } else {
+            self.chunker.end_line(node);
+        }
+    }
+
+    fn finish_sheet(&mut self, node: &mut Node<'_>) {
+        self.end_row(node);
+        self.chunker.flush(node);
+    }
+
+    fn failed(&mut self, sheet: &str, reason: &str) {
+        self.failures.push(format!("sheet {sheet}: {reason}"));
+    }
+
+    fn note(&mut self, node: &mut Node<'_>, format: Format) -> Note {
+        self.chunker.flush(node);
+        if self.failures.is_empty() {
+            Note::scanned(format.name())
+        } else {
+            Note::with(format.name(), Status::Truncated, self.failures.join("; "))
+        }
+    }
+}
+
+/// `A1`-style name of a zero-based cell position.
+pub fn cell_name(row: u32, col: u32) -> String {
+    let mut letters = Vec::new();
+    let mut n = col as u64 + 1;
+    while n > 0 {
+        let rem = ((n - 1) % 26) as u8;
+        letters.push(b'A' + rem);
+        n = (n - 1) / 26;
+    }
+    letters.reverse();
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&letters),
+        u64::from(row) + 1
+    )
+}
+
+fn render(value: &Data) -> Option<Cow<'_, str>> {
+    Some(match value {
+        Data::Int(i) => Cow::Owned(i.to_string()),
+        Data::Float(f) => Cow::Owned(number(*f)),
+        Data::String(s) => Cow::Borrowed(s.as_str()),
+        Data::Bool(b) => Cow::Borrowed(if *b { "TRUE" } else { "FALSE" }),
+        Data::DateTime(d) => Cow::Owned(date_time(d)),
+        Data::DateTimeIso(s) | Data::DurationIso(s) => Cow::Borrowed(s.as_str()),
+        Data::Error(_) | Data::Empty => return None,
+    })
+}
+
+fn render_ref<'a>(value: &'a DataRef<'_>) -> Option<Cow<'a, str>> {
+    Some(match value {
+        DataRef::Int(i) => Cow::Owned(i.to_string()),
+        DataRef::Float(f) => Cow::Owned(number(*f)),
+        DataRef::String(s) => Cow::Borrowed(s.as_str()),
+        DataRef::SharedString(s) => Cow::Borrowed(*s),
+        DataRef::Bool(b) => Cow::Borrowed(if *b { "TRUE" } else { "FALSE" }),
+        DataRef::DateTime(d) => Cow::Owned(date_time(d)),
+        DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => Cow::Borrowed(s.as_str()),
+        DataRef::Error(_) | DataRef::Empty => return None,
+    })
+}
+
+/// A number as the user sees its digits: whole numbers exactly, without `.0` or an exponent
+/// (an SSN or card number stored as a number stays a digit string); others in shortest form.
+pub fn number(f: f64) -> String {
+    if f.is_finite() && f.fract() == 0.0 && f.abs() < 1e21 {
+        format!("{f:.0}")
+    } else {
+        format!("{f}")
+    }
+}
+
+/// A date cell as ISO 8601 (the date alone at midnight), so date rules see a date.
+fn date_time(d: &calamine::ExcelDateTime) -> String {
+    if !d.is_datetime() {
+        return number(d.as_f64());
+    }
+    let (y, mo, day, h, mi, s, _) = d.to_ymd_hms_milli();
+    if (h, mi, s) == (0, 0, 0) {
+        format!("{y:04}-{mo:02}-{day:02}")
+    } else {
+        format!("{y:04}-{mo:02}-{day:02} {h:02}:{mi:02}:{s:02}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cell_names() {
+        assert_eq!(cell_name(0, 0), "A1");
+        assert_eq!(cell_name(4, 3), "D5");
+        assert_eq!(cell_name(0, 25), "Z1");
+        assert_eq!(cell_name(0, 26), "AA1");
+        assert_eq!(cell_name(9, 16383), "XFD10");
+    }
+
+    #[test]
+    fn numbers_render_as_users_see_them() {
+        assert_eq!(number(536225487.0), "536225487");
+        assert_eq!(number(4111111111111111.0), "4111111111111111");
+        assert_eq!(number(12.5), "12.5");
+        assert_eq!(number(-3.0), "-3");
+    }
 }
