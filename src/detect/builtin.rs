@@ -509,58 +509,44 @@ fn boundary_after_ok(text: &[u8], end: usize) -> bool {
 
 fn ssns_in_run(text: &[u8], run: &DigitRun, out: &mut Vec<Candidate>) {
     let groups = &run.groups;
-    // Contiguous nine digits: an SSN only with a keyword or an SSN column.
-    if let [only] = groups.as_slice() {
-        if group_len(*only) == 9
-            && boundary_before_ok(text, only.0)
-            && boundary_after_ok(text, only.1)
-        {
-            let digits = &text[only.0..only.1];
-            if ssa_valid(digits) {
-                out.push(Candidate {
-                    start: only.0,
-                    end: only.1,
-                    normalized: digits.to_vec(),
-                    label: None,
-                    needs_context: true,
-                    test_value: false,
-                });
+    let last = groups.len() - 1;
+    for a in 0..groups.len() {
+        // Contiguous nine digits: an SSN only with a keyword or an SSN column. A dash on either
+        // side makes it part of a longer identifier.
+        if group_len(groups[a]) == 9 {
+            let dash_before = a > 0 && run.separator(text, a - 1) == b'-';
+            let dash_after = a < last && run.separator(text, a) == b'-';
+            let (start, end) = groups[a];
+            if !dash_before
+                && !dash_after
+                && (a > 0 || boundary_before_ok(text, start))
+                && (a < last || boundary_after_ok(text, end))
+                && ssa_valid(&text[start..end])
+            {
+                out.push(Candidate { start, end, normalized: text[start..end].to_vec(), label: None, needs_context: true, test_value: false });
             }
+            continue;
         }
-        return;
-    }
-    // 3-2-4 with one separator, not part of a longer grouped number.
-    if groups.len() != 3 {
-        return;
-    }
-    let lengths = [
-        group_len(groups[0]),
-        group_len(groups[1]),
-        group_len(groups[2]),
-    ];
-    let sep = run.separator(text, 0);
-    if lengths != [3, 2, 4] || run.separator(text, 1) != sep {
-        return;
-    }
-    let (start, end) = (groups[0].0, groups[2].1);
-    if !boundary_before_ok(text, start) || !boundary_after_ok(text, end) {
-        return;
-    }
-    let digits: Vec<u8> = text[start..end]
-        .iter()
-        .copied()
-        .filter(u8::is_ascii_digit)
-        .collect();
-    if ssa_valid(&digits) {
-        // The spaced form is common in tables of unrelated numbers; it needs context.
-        out.push(Candidate {
-            start,
-            end,
-            normalized: digits,
-            label: None,
-            needs_context: sep == b' ',
-            test_value: false,
-        });
+        // 3-2-4 with one separator, not part of a longer number grouped the same way.
+        if a + 2 > last {
+            continue;
+        }
+        let lengths = [group_len(groups[a]), group_len(groups[a + 1]), group_len(groups[a + 2])];
+        let sep = run.separator(text, a);
+        if lengths != [3, 2, 4] || run.separator(text, a + 1) != sep {
+            continue;
+        }
+        let extends_before = a > 0 && run.separator(text, a - 1) == sep;
+        let extends_after = a + 2 < last && run.separator(text, a + 2) == sep;
+        let (start, end) = (groups[a].0, groups[a + 2].1);
+        if extends_before || extends_after || (a == 0 && !boundary_before_ok(text, start)) || (a + 2 == last && !boundary_after_ok(text, end)) {
+            continue;
+        }
+        let digits: Vec<u8> = text[start..end].iter().copied().filter(u8::is_ascii_digit).collect();
+        if ssa_valid(&digits) {
+            // The spaced form is common in tables of unrelated numbers; it needs context.
+            out.push(Candidate { start, end, normalized: digits, label: None, needs_context: sep == b' ', test_value: false });
+        }
     }
 }
 
@@ -940,6 +926,8 @@ mod tests {
         assert!(found(Builtin::UsSsn, "666-22-5487").is_empty());
         assert!(found(Builtin::UsSsn, "536-22-5487-1").is_empty());
         assert!(found(Builtin::UsSsn, "5362254871").is_empty());
+        assert_eq!(found(Builtin::UsSsn, "req=944e20fe1589 536-22-5487"), [("536225487".to_string(), false)]);
+        assert!(found(Builtin::UsSsn, "12-536225487").is_empty());
     }
 
     #[test]

@@ -1,31 +1,82 @@
 //! Context: keywords near a match and the column header above a delimited cell.
 
-/// Case-insensitive keyword search with word edges for short keywords, so `dob` is found in
-/// `user_dob:` but not in `adobe`, while `birth` is found in `birthdate`.
+/// Case-insensitive keyword search in running text. A keyword must begin a word (`ss no` is not
+/// in `access no`); short keywords must also end one, so `dob` is found in `user_dob:` but not
+/// in `adobe`, while `birth` is still found in `birthdate`.
 pub fn contains_keyword(haystack: &[u8], keyword: &[u8]) -> bool {
-    if keyword.is_empty() || haystack.len() < keyword.len() {
-        return false;
-    }
-    let needs_edges = keyword.len() < 4;
-    let first = keyword[0].to_ascii_lowercase();
-    let last_start = haystack.len() - keyword.len();
-    let mut i = 0;
-    while i <= last_start {
-        if haystack[i].to_ascii_lowercase() == first
-            && haystack[i..i + keyword.len()].eq_ignore_ascii_case(keyword)
-            && (!needs_edges || at_word_edges(haystack, i, i + keyword.len()))
-        {
-            return true;
+    find_keyword(haystack, keyword, true).is_some()
+}
+
+/// Where the keyword stands nearest to the end (`from_end`) or the start of `haystack`.
+pub fn keyword_position(haystack: &[u8], keyword: &[u8], from_end: bool) -> Option<usize> {
+    if from_end {
+        let mut last = None;
+        let mut from = 0;
+        while let Some(pos) = find_keyword(&haystack[from..], keyword, true) {
+            last = Some(from + pos);
+            from += pos + 1;
+            if from >= haystack.len() {
+                break;
+            }
         }
-        i += 1;
+        // `find_keyword` on a suffix loses the byte before it; re-check the edge on the whole.
+        last.filter(|&p| p == 0 || !haystack[p - 1].is_ascii_alphabetic() || !keyword[0].is_ascii_alphanumeric())
+    } else {
+        find_keyword(haystack, keyword, true)
+    }
+}
+
+/// True when `gap` holds a number of at least `min` digits (single `-`, space or `.` between
+/// digit groups count as one number): another value stands there and a keyword next to it
+/// belongs to it.
+pub fn holds_other_value(gap: &[u8], min: usize) -> bool {
+    let mut digits = 0;
+    let mut previous_digit = false;
+    for (i, &b) in gap.iter().enumerate() {
+        if b.is_ascii_digit() {
+            digits += 1;
+            if digits >= min {
+                return true;
+            }
+            previous_digit = true;
+        } else {
+            let joins = previous_digit && matches!(b, b'-' | b' ' | b'.') && gap.get(i + 1).is_some_and(u8::is_ascii_digit);
+            if !joins {
+                digits = 0;
+            }
+            previous_digit = false;
+        }
     }
     false
 }
 
-fn at_word_edges(haystack: &[u8], start: usize, end: usize) -> bool {
-    let before_ok = start == 0 || !haystack[start - 1].is_ascii_alphabetic();
-    let after_ok = end >= haystack.len() || !haystack[end].is_ascii_alphabetic();
-    before_ok && after_ok
+/// Case-insensitive keyword search in a column header: headers run words together
+/// (`homephone`, `customerssn`), so only short keywords need word edges.
+pub fn header_contains_keyword(header: &[u8], keyword: &[u8]) -> bool {
+    find_keyword(header, keyword, false).is_some()
+}
+
+fn find_keyword(haystack: &[u8], keyword: &[u8], must_begin_word: bool) -> Option<usize> {
+    if keyword.is_empty() || haystack.len() < keyword.len() {
+        return None;
+    }
+    let short = keyword.len() < 4;
+    let first = keyword[0].to_ascii_lowercase();
+    let last_start = haystack.len() - keyword.len();
+    let mut i = 0;
+    while i <= last_start {
+        if haystack[i].to_ascii_lowercase() == first && haystack[i..i + keyword.len()].eq_ignore_ascii_case(keyword) {
+            let begins = i == 0 || !haystack[i - 1].is_ascii_alphabetic() || !keyword[0].is_ascii_alphanumeric();
+            let end = i + keyword.len();
+            let ends = end >= haystack.len() || !haystack[end].is_ascii_alphabetic() || !keyword[keyword.len() - 1].is_ascii_alphanumeric();
+            let ok = if short { begins && ends } else { begins || !must_begin_word };
+            if ok {
+                return Some(i);
+            }
+        }
+        i += 1;
+    }
+    None
 }
 
 /// The header row of a delimited file, lower-cased, with the delimiter it uses.
@@ -105,6 +156,14 @@ mod tests {
         assert!(contains_keyword(b"BirthDate", b"birth"));
         assert!(contains_keyword(b"SSN#123", b"ssn"));
         assert!(!contains_keyword(b"classname", b"ssn"));
+        assert!(!contains_keyword(b"access no 12", b"ss no"));
+        assert!(header_contains_keyword(b"homephone", b"phone"));
+        assert_eq!(keyword_position(b"ssn 1 ssn 2", b"ssn", true), Some(6));
+        assert_eq!(keyword_position(b"ssn 1 ssn 2", b"ssn", false), Some(0));
+        assert!(holds_other_value(b"#052888899',1603736810396),(", 6));
+        assert!(!holds_other_value(b": ", 6));
+        assert!(holds_other_value(b"=793-29-3548'", 6));
+        assert!(!contains_keyword(b"homephone", b"phone"));
     }
 
     #[test]

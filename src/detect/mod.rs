@@ -307,7 +307,7 @@ impl CompiledRule {
         self.context.as_ref().is_some_and(|c| {
             c.keywords
                 .iter()
-                .any(|k| context::contains_keyword(header.as_bytes(), k))
+                .any(|k| context::header_contains_keyword(header.as_bytes(), k))
         })
     }
 }
@@ -617,9 +617,19 @@ fn has_context(
     }
     let before = &text[window_start..start];
     let after = &text[end..window_end];
-    header_says
-        || context
-            .keywords
-            .iter()
-            .any(|k| context::contains_keyword(before, k) || context::contains_keyword(after, k))
+    // A keyword counts for the value nearest to it: with another number in between, it labels
+    // that one (`SSN#052888899',…,(197724171,` is no context for the second number).
+    let near_before = |k: &Vec<u8>| {
+        context::keyword_position(before, k, true).is_some_and(|p| !context::holds_other_value(&before[p + k.len()..], 6))
+    };
+    // After the value, a keyword that is itself followed by a number labels that number
+    // (`140352916,'LOGIN','…tax_id=793-29-3548'`).
+    let near_after = |k: &Vec<u8>| {
+        context::keyword_position(after, k, false).is_some_and(|p| {
+            let label_end = end + p + k.len();
+            let following = &text[label_end..(label_end + 16).min(text.len())];
+            !context::holds_other_value(&after[..p], 6) && !context::holds_other_value(following, 6)
+        })
+    };
+    header_says || context.keywords.iter().any(|k| near_before(k) || near_after(k))
 }
