@@ -31,7 +31,7 @@ struct Scan {
 }
 
 impl Scan {
-    /// findings.csv rows: path,location,line,detector,data_class (first 5 cells).
+    /// findings.csv rows as path,location,line.
     fn findings(&self) -> Vec<String> {
         rows_prefix(&self.report.join("findings.csv"), 3)
     }
@@ -264,9 +264,7 @@ fn zip_members_are_scanned_with_their_paths() {
         let bytes = writer.finish().unwrap().into_inner();
         fs::write(share.join("backup.zip"), bytes).unwrap();
     });
-    let mut expected = csv_findings("backup.zip!big/notes.txt");
-    expected.clear();
-    expected.extend(text_findings("backup.zip!big/notes.txt"));
+    let mut expected = text_findings("backup.zip!big/notes.txt");
     expected.extend(csv_findings("backup.zip!hr/staff.csv"));
     assert_eq!(s.findings_masked(), expected);
     assert_eq!(
@@ -893,4 +891,64 @@ fn mutated_containers_never_crash_or_hang() {
     let files = s.files();
     assert!(!files.iter().any(|r| r.contains("panic")), "{files:#?}");
     assert!(s.elapsed < Duration::from_secs(120), "took {:?}", s.elapsed);
+}
+
+#[test]
+fn eml_forwarded_message_and_unnamed_parts() {
+    let s = scan_share(&[], |share| {
+        let inner = format!("From: x@y.example\nTo: z@y.example\nSubject: old\n\nssn {SSN}\n");
+        let mail = format!(
+            "From: a@b.example\nTo: c@d.example\nSubject: fwd\nMIME-Version: 1.0\n\
+             Content-Type: multipart/mixed; boundary=\"b\"\n\n--b\n\
+             Content-Type: text/plain; charset=windows-1252\n\n\
+             Gr\u{fc}\u{df}e, card {CARD}\n--b\n\
+             Content-Type: message/rfc822\n\n{inner}--b\n\
+             Content-Type: application/octet-stream\n\
+             Content-Disposition: attachment; filename*=utf-8''Geh%C3%A4lter.txt\n\
+             Content-Transfer-Encoding: base64\n\n{}--b--\n",
+            base64_lines(planted_text().as_bytes())
+        );
+        fs::write(share.join("fwd.eml"), mail).unwrap();
+    });
+    let mut expected = vec![
+        "fwd.eml,body,1,Visa ************1486".to_string(),
+        // The forwarded message is a member of its own: `part N` when it has no file name.
+        "fwd.eml!part 2,body,1,***-**-5487".to_string(),
+    ];
+    expected.extend(text_findings("fwd.eml!Gehälter.txt"));
+    expected.sort();
+    let mut actual = s.findings_masked();
+    actual.sort();
+    assert_eq!(actual, expected);
+    assert_eq!(s.file("fwd.eml!part 2")[3..5], ["eml", "scanned"]);
+}
+
+#[test]
+fn mail_attachment_limit_lists_the_first_skipped() {
+    let s = scan_share(&["--max-entries", "2"], |share| {
+        let mut mail = String::from(
+            "From: a@b.example\nTo: c@d.example\nSubject: many\nMIME-Version: 1.0\n\
+             Content-Type: multipart/mixed; boundary=\"b\"\n\n",
+        );
+        for i in 1..=4 {
+            mail.push_str(&format!(
+                "--b\nContent-Type: text/plain\nContent-Disposition: attachment; filename=\"f{i}.txt\"\n\n{}",
+                planted_text()
+            ));
+        }
+        mail.push_str("--b--\n");
+        fs::write(share.join("many.eml"), mail).unwrap();
+    });
+    let mut expected = text_findings("many.eml!f1.txt");
+    expected.extend(text_findings("many.eml!f2.txt"));
+    assert_eq!(s.findings_masked(), expected);
+    assert_eq!(
+        s.files(),
+        vec![
+            "many.eml,eml,scanned,more than 2 attachments (--max-entries): later ones not read or listed",
+            "many.eml!f1.txt,text/utf-8,scanned,",
+            "many.eml!f2.txt,text/utf-8,scanned,",
+            "many.eml!f3.txt,,skipped,message has more than 2 attachments (--max-entries); not read",
+        ]
+    );
 }

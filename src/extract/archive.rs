@@ -8,6 +8,8 @@ use super::{Input, MemberInfo, Node, Note, Source, Status, formats, io_reason};
 
 /// Bytes of an ODF `mimetype` member read to tell documents from plain zips.
 const MIMETYPE_BYTES: u64 = 256;
+/// Damaged local headers tolerated while recovering a zip (each costs a search of the file).
+const MAX_DAMAGED_HEADERS: usize = 1000;
 /// Dictionary and model memory a 7z decoder may take (KiB): beyond it the block is not decoded.
 const SEVEN_Z_MEMORY_KB: usize = 192 * 1024;
 
@@ -140,7 +142,7 @@ pub fn zip(node: &mut Node<'_>, input: Input<'_>) -> Result<Note, String> {
     }
     let mut reasons = Vec::new();
     if archive.has_duplicate_names() {
-        reasons.push("duplicate member names: only the last of each is read".to_string());
+        reasons.push("duplicate member names: only one of each is read".to_string());
     }
     if failed > 0 {
         reasons.push(format!("{failed} member(s) could not be opened"));
@@ -241,6 +243,8 @@ fn zip_recover(node: &mut Node<'_>, source: &mut Source, why: &str) -> Result<No
     let mut offset = 0u64;
     let mut members = 0usize;
     let mut stop_reason = None;
+    let mut damaged = 0usize;
+    let mut last_damage = None;
     loop {
         let found = next_local_header(source, offset).map_err(|e| io_reason(&e))?;
         let Some(start) = found else { break };
@@ -260,7 +264,7 @@ fn zip_recover(node: &mut Node<'_>, source: &mut Source, why: &str) -> Result<No
             pos: start,
         };
         let bound = next.saturating_sub(start).saturating_sub(30);
-        let mut uses_descriptor = false;
+        let uses_descriptor;
         match zip::read::read_zipfile_from_stream_with_compressed_size(&mut reader, bound) {
             Ok(Some(mut file)) => {
                 uses_descriptor = file.compressed_size() == bound;
@@ -287,16 +291,18 @@ fn zip_recover(node: &mut Node<'_>, source: &mut Source, why: &str) -> Result<No
             }
             Ok(None) => break,
             Err(e) => {
-                stop_reason = Some(format!("damaged local header at offset {start}: {e}"));
+                damaged += 1;
+                last_damage = Some(format!("damaged local header at offset {start}: {e}"));
+                if damaged >= MAX_DAMAGED_HEADERS {
+                    stop_reason = Some(format!("gave up after {damaged} damaged local headers"));
+                    break;
+                }
+                // Try the next header after the damaged one.
+                offset = start + 4;
+                continue;
             }
         }
         let after = reader.pos;
-        if stop_reason.is_some() {
-            // Try the next header after the damaged one.
-            stop_reason = None;
-            offset = start + 4;
-            continue;
-        }
         offset = if uses_descriptor {
             next
         } else {
@@ -304,6 +310,9 @@ fn zip_recover(node: &mut Node<'_>, source: &mut Source, why: &str) -> Result<No
         };
     }
     let mut reason = format!("{why}: {members} member(s) recovered from local headers");
+    if let Some(damage) = last_damage {
+        reason.push_str(&format!("; {damage}"));
+    }
     if let Some(stop) = stop_reason {
         reason.push_str(&format!("; {stop}"));
     }

@@ -71,6 +71,7 @@ fn message(node: &mut Node<'_>, lines: &mut Lines<'_>, format: &str) -> Result<N
         boundaries: Vec::new(),
         leaves: 0,
         bodies: 0,
+        attachments: 0,
         names: HashSet::new(),
         problems: Vec::new(),
     };
@@ -318,8 +319,19 @@ struct Mime<'a, 'r> {
     leaves: usize,
     /// Text bodies seen so far (the first is `body`, later ones `body part N`).
     bodies: usize,
+    /// Attachments seen so far (bounded by `--max-entries`).
+    attachments: usize,
     names: HashSet<String>,
     problems: Vec<String>,
+}
+
+impl Mime<'_, '_> {
+    /// Records a problem once, however often it recurs.
+    fn problem(&mut self, text: String) {
+        if !self.problems.contains(&text) {
+            self.problems.push(text);
+        }
+    }
 }
 
 /// One header, unfolded, with its raw value.
@@ -385,7 +397,7 @@ fn read_headers(mime: &mut Mime<'_, '_>) -> io::Result<(Vec<Header>, Option<End>
         });
     }
     if cut {
-        mime.problems.push(format!(
+        mime.problem(format!(
             "header block longer than {MAX_HEADER_BYTES} bytes: the rest was not scanned"
         ));
     }
@@ -949,7 +961,7 @@ fn entity_in(
                 return multipart(node, mime, boundary.into_bytes(), digest);
             }
             Some(_) if mime.boundaries.len() >= MAX_MIME_DEPTH => {
-                mime.problems.push(format!(
+                mime.problem(format!(
                     "MIME parts nested deeper than {MAX_MIME_DEPTH} levels: the deeper ones were read as raw text"
                 ));
             }
@@ -964,6 +976,25 @@ fn entity_in(
         return text_body(node, mime, kind.transfer, charset.as_deref());
     }
     let name = attachment_name(mime, kind.filename.as_deref());
+    let limit = node.limits.max_entries;
+    if mime.attachments >= limit {
+        // Past the limit only the first is listed: a hostile message may hold millions.
+        if mime.attachments == limit {
+            node.member_not_read(
+                &name,
+                MemberInfo::default(),
+                "",
+                Status::Skipped,
+                format!("message has more than {limit} attachments (--max-entries); not read"),
+            );
+            mime.problem(format!(
+                "more than {limit} attachments (--max-entries): later ones not read or listed"
+            ));
+        }
+        mime.attachments += 1;
+        return PartReader::new(mime, kind.transfer).finish();
+    }
+    mime.attachments += 1;
     let mut reader = PartReader::new(mime, kind.transfer);
     node.member(&name, &mut reader, MemberInfo::default());
     reader.finish()
