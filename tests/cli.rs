@@ -57,7 +57,15 @@ fn sample_share_decoys_are_not_reported() {
         !findings.contains("***-**-4871"),
         "employee id reported as an SSN"
     );
-    assert!(!findings.contains("1092"), "1990-13-01 is no date");
+    let rows = rows_prefix(&report.join("findings.csv"), 4);
+    assert!(
+        !rows.contains(&"hr/employees.csv,,5,date_of_birth".to_string()),
+        "1990-13-01 is no date"
+    );
+    assert!(
+        !rows.contains(&"hr/employees.csv,,5,us_ssn".to_string()),
+        "666-12-3456 is no SSN"
+    );
 }
 
 #[test]
@@ -121,6 +129,7 @@ fn files_csv_accounts_for_every_file() {
         vec![
             expect("README.txt", "text/utf-8", "scanned", "0"),
             expect("app/cache.bin", "binary", "scanned", "3"),
+            expect("config/app.env", "text/utf-8", "scanned", "4"),
             expect("crm/customers.json", "json", "scanned", "8"),
             expect(
                 "exports/contacts-utf16.txt",
@@ -129,6 +138,8 @@ fn files_csv_accounts_for_every_file() {
                 "4"
             ),
             expect("finance/payments.log", "text/utf-8", "scanned", "14"),
+            expect("home/alice/.ssh/id_rsa", "text/utf-8", "scanned", "2"),
+            expect("home/alice/.ssh/id_rsa.pub", "text/utf-8", "scanned", "0"),
             expect("hr/employees.csv", "text/utf-8", "scanned", "17"),
             expect(
                 "legacy/kunden-1252.txt",
@@ -154,6 +165,7 @@ fn impact_counts_unique_values_across_files() {
     assert_eq!(
         impact,
         [
+            "credential,critical,6,6,2",
             "financial,high,17,16,4",
             "government_id,high,7,4,4",
             "personal,medium,8,6,4",
@@ -229,7 +241,7 @@ fn summary_records_key_source_and_comparability() {
     assert_eq!(summary["status"], "complete");
     assert_eq!(summary["fingerprint"]["key_source"], "env");
     assert_eq!(summary["fingerprint"]["comparable_across_runs"], true);
-    assert_eq!(summary["counts"]["items"], 8);
+    assert_eq!(summary["counts"]["items"], 11);
     assert!(
         !fs::read_to_string(keyed.join("summary.json"))
             .expect("text")
@@ -314,6 +326,23 @@ fn fail_on_sets_exit_code_one() {
         &sample_share(),
         &out.path().join("b"),
         &["--fail-on", "critical"],
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "the sample share holds a private key: critical"
+    );
+    let output = scan(
+        &sample_share(),
+        &out.path().join("b2"),
+        &[
+            "--fail-on",
+            "critical",
+            "--exclude",
+            "home",
+            "--exclude",
+            "config",
+        ],
     );
     assert_eq!(output.status.code(), Some(0));
     let output = scan(
@@ -496,4 +525,25 @@ fn special_files_links_and_unreadable_files_are_listed_not_opened() {
     );
     let findings = rows_prefix(&report.join("findings.csv"), 4);
     assert_eq!(findings, ["a.txt,,1,us_ssn"]);
+}
+
+#[test]
+fn placeholders_and_documented_example_keys_are_not_reported() {
+    let out = tempfile::tempdir().expect("tempdir");
+    let report = out.path().join("report");
+    scan(&sample_share(), &report, &[]);
+    let lines: Vec<String> = rows_prefix(&report.join("findings.csv"), 4)
+        .into_iter()
+        .filter(|r| r.starts_with("config/app.env"))
+        .collect();
+    // Lines 10-13 hold ${API_KEY}, changeme, <password> and AWS's documented example key.
+    assert_eq!(
+        lines,
+        [
+            "config/app.env,,5,password_assignment",
+            "config/app.env,,6,aws_access_key_id",
+            "config/app.env,,7,aws_secret_access_key",
+            "config/app.env,,8,github_classic_pat",
+        ]
+    );
 }

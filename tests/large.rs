@@ -68,7 +68,8 @@ fn memory_stays_flat_on_a_large_file() {
     while written < total {
         line += 1;
         if line % 20_000 == 0 {
-            let text = format!("2024-03-01T09:14:22Z WARN payment card=4539578763621486 line {line}\n");
+            let text =
+                format!("2024-03-01T09:14:22Z WARN payment card=4539578763621486 line {line}\n");
             file.write_all(text.as_bytes()).expect("write");
             written += text.len();
             planted += 1;
@@ -84,7 +85,12 @@ fn memory_stays_flat_on_a_large_file() {
     let findings = read_csv(&report.join("findings.csv"));
     assert_eq!(findings.len() - 1, planted);
     // Line numbers stay exact across chunks: every planted line is a multiple of 20,000.
-    assert!(findings.iter().skip(1).all(|row| row[2].parse::<u64>().is_ok_and(|l| l % 20_000 == 0)));
+    assert!(
+        findings
+            .iter()
+            .skip(1)
+            .all(|row| row[2].parse::<u64>().is_ok_and(|l| l % 20_000 == 0))
+    );
     let peak = children_peak_rss_bytes();
     assert!(peak < 200 * MIB as u64, "peak RSS {peak} bytes");
 }

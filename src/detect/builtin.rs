@@ -523,7 +523,14 @@ fn ssns_in_run(text: &[u8], run: &DigitRun, out: &mut Vec<Candidate>) {
                 && (a < last || boundary_after_ok(text, end))
                 && ssa_valid(&text[start..end])
             {
-                out.push(Candidate { start, end, normalized: text[start..end].to_vec(), label: None, needs_context: true, test_value: false });
+                out.push(Candidate {
+                    start,
+                    end,
+                    normalized: text[start..end].to_vec(),
+                    label: None,
+                    needs_context: true,
+                    test_value: false,
+                });
             }
             continue;
         }
@@ -531,7 +538,11 @@ fn ssns_in_run(text: &[u8], run: &DigitRun, out: &mut Vec<Candidate>) {
         if a + 2 > last {
             continue;
         }
-        let lengths = [group_len(groups[a]), group_len(groups[a + 1]), group_len(groups[a + 2])];
+        let lengths = [
+            group_len(groups[a]),
+            group_len(groups[a + 1]),
+            group_len(groups[a + 2]),
+        ];
         let sep = run.separator(text, a);
         if lengths != [3, 2, 4] || run.separator(text, a + 1) != sep {
             continue;
@@ -539,13 +550,28 @@ fn ssns_in_run(text: &[u8], run: &DigitRun, out: &mut Vec<Candidate>) {
         let extends_before = a > 0 && run.separator(text, a - 1) == sep;
         let extends_after = a + 2 < last && run.separator(text, a + 2) == sep;
         let (start, end) = (groups[a].0, groups[a + 2].1);
-        if extends_before || extends_after || (a == 0 && !boundary_before_ok(text, start)) || (a + 2 == last && !boundary_after_ok(text, end)) {
+        if extends_before
+            || extends_after
+            || (a == 0 && !boundary_before_ok(text, start))
+            || (a + 2 == last && !boundary_after_ok(text, end))
+        {
             continue;
         }
-        let digits: Vec<u8> = text[start..end].iter().copied().filter(u8::is_ascii_digit).collect();
+        let digits: Vec<u8> = text[start..end]
+            .iter()
+            .copied()
+            .filter(u8::is_ascii_digit)
+            .collect();
         if ssa_valid(&digits) {
             // The spaced form is common in tables of unrelated numbers; it needs context.
-            out.push(Candidate { start, end, normalized: digits, label: None, needs_context: sep == b' ', test_value: false });
+            out.push(Candidate {
+                start,
+                end,
+                normalized: digits,
+                label: None,
+                needs_context: sep == b' ',
+                test_value: false,
+            });
         }
     }
 }
@@ -926,7 +952,10 @@ mod tests {
         assert!(found(Builtin::UsSsn, "666-22-5487").is_empty());
         assert!(found(Builtin::UsSsn, "536-22-5487-1").is_empty());
         assert!(found(Builtin::UsSsn, "5362254871").is_empty());
-        assert_eq!(found(Builtin::UsSsn, "req=944e20fe1589 536-22-5487"), [("536225487".to_string(), false)]);
+        assert_eq!(
+            found(Builtin::UsSsn, "req=944e20fe1589 536-22-5487"),
+            [("536225487".to_string(), false)]
+        );
         assert!(found(Builtin::UsSsn, "12-536225487").is_empty());
     }
 

@@ -20,7 +20,9 @@ pub fn keyword_position(haystack: &[u8], keyword: &[u8], from_end: bool) -> Opti
             }
         }
         // `find_keyword` on a suffix loses the byte before it; re-check the edge on the whole.
-        last.filter(|&p| p == 0 || !haystack[p - 1].is_ascii_alphabetic() || !keyword[0].is_ascii_alphanumeric())
+        last.filter(|&p| {
+            p == 0 || !haystack[p - 1].is_ascii_alphabetic() || !keyword[0].is_ascii_alphanumeric()
+        })
     } else {
         find_keyword(haystack, keyword, true)
     }
@@ -40,7 +42,9 @@ pub fn holds_other_value(gap: &[u8], min: usize) -> bool {
             }
             previous_digit = true;
         } else {
-            let joins = previous_digit && matches!(b, b'-' | b' ' | b'.') && gap.get(i + 1).is_some_and(u8::is_ascii_digit);
+            let joins = previous_digit
+                && matches!(b, b'-' | b' ' | b'.')
+                && gap.get(i + 1).is_some_and(u8::is_ascii_digit);
             if !joins {
                 digits = 0;
             }
@@ -65,11 +69,21 @@ fn find_keyword(haystack: &[u8], keyword: &[u8], must_begin_word: bool) -> Optio
     let last_start = haystack.len() - keyword.len();
     let mut i = 0;
     while i <= last_start {
-        if haystack[i].to_ascii_lowercase() == first && haystack[i..i + keyword.len()].eq_ignore_ascii_case(keyword) {
-            let begins = i == 0 || !haystack[i - 1].is_ascii_alphabetic() || !keyword[0].is_ascii_alphanumeric();
+        if haystack[i].to_ascii_lowercase() == first
+            && haystack[i..i + keyword.len()].eq_ignore_ascii_case(keyword)
+        {
+            let begins = i == 0
+                || !haystack[i - 1].is_ascii_alphabetic()
+                || !keyword[0].is_ascii_alphanumeric();
             let end = i + keyword.len();
-            let ends = end >= haystack.len() || !haystack[end].is_ascii_alphabetic() || !keyword[keyword.len() - 1].is_ascii_alphanumeric();
-            let ok = if short { begins && ends } else { begins || !must_begin_word };
+            let ends = end >= haystack.len()
+                || !haystack[end].is_ascii_alphabetic()
+                || !keyword[keyword.len() - 1].is_ascii_alphanumeric();
+            let ok = if short {
+                begins && ends
+            } else {
+                begins || !must_begin_word
+            };
             if ok {
                 return Some(i);
             }

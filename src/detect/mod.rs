@@ -620,7 +620,8 @@ fn has_context(
     // A keyword counts for the value nearest to it: with another number in between, it labels
     // that one (`SSN#052888899',…,(197724171,` is no context for the second number).
     let near_before = |k: &Vec<u8>| {
-        context::keyword_position(before, k, true).is_some_and(|p| !context::holds_other_value(&before[p + k.len()..], 6))
+        context::keyword_position(before, k, true)
+            .is_some_and(|p| !context::holds_other_value(&before[p + k.len()..], 6))
     };
     // After the value, a keyword that is itself followed by a number labels that number
     // (`140352916,'LOGIN','…tax_id=793-29-3548'`).
@@ -631,5 +632,20 @@ fn has_context(
             !context::holds_other_value(&after[..p], 6) && !context::holds_other_value(following, 6)
         })
     };
-    header_says || context.keywords.iter().any(|k| near_before(k) || near_after(k))
+    let anywhere =
+        |k: &Vec<u8>| context::contains_keyword(before, k) || context::contains_keyword(after, k);
+    // The nearest-value rule is for numbers (SSNs, phones, accounts); secrets sit among dates and
+    // parameters that are not competing values (`sv=2022-11-02&…&sig=…`).
+    let numeric = text[start..end].iter().any(u8::is_ascii_digit)
+        && text[start..end]
+            .iter()
+            .all(|b| b.is_ascii_digit() || b" -.()+".contains(b));
+    header_says
+        || context.keywords.iter().any(|k| {
+            if numeric {
+                near_before(k) || near_after(k)
+            } else {
+                anywhere(k)
+            }
+        })
 }

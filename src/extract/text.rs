@@ -158,7 +158,10 @@ impl LineChunker {
     fn emit(&self, end: usize, report_limit: usize, sink: &mut dyn FnMut(TextChunk<'_>)) {
         sink(TextChunk {
             text: &self.pending[..end],
-            placement: Placement::Lines { first_line: self.line, first_offset: self.offset },
+            placement: Placement::Lines {
+                first_line: self.line,
+                first_offset: self.offset,
+            },
             report_limit,
             columns: self.columns.as_ref(),
         });
