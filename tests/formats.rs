@@ -210,7 +210,7 @@ fn msg(path: &Path) {
         "/__substg1.0_1000001F",
         &utf16("Hi,\r\nplease update\r\nSSN: 536-22-5487\r\n"),
     );
-    drop(put);
+    let _ = put;
     ole.create_storage("/__attach_version1.0_#00000000")
         .expect("storage");
     let mut put = |name: &str, data: &[u8]| {
@@ -225,7 +225,7 @@ fn msg(path: &Path) {
         "/__attach_version1.0_#00000000/__substg1.0_37010102",
         b"name,ssn\nJane Roe,536-22-5487\n",
     );
-    drop(put);
+    let _ = put;
     ole.flush().expect("flush");
 }
 

@@ -67,7 +67,7 @@ fn memory_stays_flat_on_a_large_file() {
     let mut line = 0u64;
     while written < total {
         line += 1;
-        if line % 20_000 == 0 {
+        if line.is_multiple_of(20_000) {
             let text =
                 format!("2024-03-01T09:14:22Z WARN payment card=4539578763621486 line {line}\n");
             file.write_all(text.as_bytes()).expect("write");

@@ -38,17 +38,3 @@ pub fn plain(node: &mut Node<'_>, mut input: Input<'_>) -> Result<Note, String> 
         encoding.reason(),
     ))
 }
-
-/// For a format whose extractor is missing: the raw bytes go through text decoding / strings,
-/// and the account says so.
-pub fn not_yet(node: &mut Node<'_>, format: Format, mut input: Input<'_>) -> Result<Note, String> {
-    node.stream_text(&mut input)?;
-    Ok(Note::with(
-        format.name(),
-        super::Status::Scanned,
-        format!(
-            "no {} extractor yet: text and strings pass over the raw bytes",
-            format.name()
-        ),
-    ))
-}
