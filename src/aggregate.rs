@@ -1,12 +1,25 @@
-//! The single owner of results: collects findings and file accounts from the workers, keeps
-//! the counts, and hands out sorted, deduplicated views.
+//! The single owner of results: collects file accounts and findings from the workers, keeps
+//! exact per-class tallies, and spools the finding rows to disk so memory does not grow with
+//! the number of findings.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::sync::Arc;
 use std::time::SystemTime;
 
 use crate::extract::Status;
+use crate::report::neutralise;
 use crate::rules::{Confidence, Severity};
+
+/// What every finding of one detector shares.
+#[derive(Debug, Clone)]
+pub struct DetectorInfo {
+    pub id: Arc<str>,
+    pub data_class: Arc<str>,
+    pub kind: Option<Arc<str>>,
+    pub severity: Severity,
+}
 
 /// One occurrence of a detected value; the raw value is already gone.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,26 +29,11 @@ pub struct Finding {
     pub line: Option<u64>,
     /// Byte offset in the decoded text (or file), only to order findings on one line.
     pub offset: u64,
-    pub detector: Arc<str>,
-    pub data_class: Arc<str>,
-    pub kind: Option<Arc<str>>,
+    /// Index into the run's detector table.
+    pub detector: u32,
     pub confidence: Confidence,
-    pub severity: Severity,
     pub masked: String,
-    pub fingerprint: String,
-}
-
-impl Finding {
-    fn sort_key(&self) -> (&str, &str, u64, u64, &str, &str) {
-        (
-            &self.path,
-            &self.location,
-            self.line.unwrap_or(0),
-            self.offset,
-            &self.detector,
-            &self.fingerprint,
-        )
-    }
+    pub fingerprint: [u8; 16],
 }
 
 /// The account of one file or member.
@@ -51,61 +49,258 @@ pub struct FileRecord {
     pub sha256: Option<String>,
 }
 
-/// Everything a scan produced.
-#[derive(Debug, Default)]
-pub struct Results {
-    pub findings: Vec<Finding>,
-    pub files: Vec<FileRecord>,
-    pub bytes_scanned: u64,
+/// What a worker hands over for (part of) one top-level file and its members: accounts (with
+/// the last part), the finding rows already rendered and sorted, and the facts the tallies need.
+/// A file with very many findings arrives in several parts, so no worker holds them all.
+#[derive(Debug)]
+pub struct Batch {
+    /// The top-level file's path: output is ordered by it first.
+    pub group: Arc<str>,
+    /// 0, 1, 2 … for the parts of one group.
+    pub part: u32,
+    /// Present on the last part only.
+    pub records: Option<Vec<FileRecord>>,
+    pub rows: Vec<u8>,
+    /// Rows of one path each: (path, first offset, byte range in `rows`).
+    pub segments: Vec<(Arc<str>, u64, std::ops::Range<usize>)>,
+    pub tallies: Vec<Tally>,
 }
 
-impl Results {
-    /// Adds the accounts of one top-level file and its members with all their findings.
-    pub fn add_files(&mut self, records: Vec<FileRecord>, findings: Vec<Finding>) {
-        let mut per_path: std::collections::HashMap<&str, u64> = std::collections::HashMap::new();
+/// One finding as the tallies see it.
+#[derive(Debug, Clone)]
+pub struct Tally {
+    pub detector: u32,
+    pub fingerprint: [u8; 16],
+    pub path: Arc<str>,
+}
+
+impl Batch {
+    /// Sorts `findings` into reading order (path, then position), renders them as findings.csv
+    /// rows and counts them per path into `counts`.
+    pub fn new(
+        group: Arc<str>,
+        part: u32,
+        mut findings: Vec<Finding>,
+        detectors: &[DetectorInfo],
+        counts: &mut HashMap<Arc<str>, u64>,
+    ) -> Batch {
+        findings.sort_by(|a, b| {
+            (&a.path, a.offset, a.detector, a.fingerprint).cmp(&(
+                &b.path,
+                b.offset,
+                b.detector,
+                b.fingerprint,
+            ))
+        });
+        let mut tallies = Vec::with_capacity(findings.len());
+        let mut segments: Vec<(Arc<str>, u64, std::ops::Range<usize>)> = Vec::new();
+        let mut rows = Vec::new();
         for finding in &findings {
-            *per_path.entry(&finding.path).or_default() += 1;
+            *counts.entry(Arc::clone(&finding.path)).or_default() += 1;
+            tallies.push(Tally {
+                detector: finding.detector,
+                fingerprint: finding.fingerprint,
+                path: Arc::clone(&finding.path),
+            });
+            let start = rows.len();
+            render_row(&mut rows, finding, &detectors[finding.detector as usize]);
+            match segments.last_mut() {
+                Some((path, _, range)) if *path == finding.path => range.end = rows.len(),
+                _ => segments.push((Arc::clone(&finding.path), finding.offset, start..rows.len())),
+            }
         }
-        for mut record in records {
-            record.findings = per_path.get(&*record.path).copied().unwrap_or(0);
+        Batch {
+            group,
+            part,
+            records: None,
+            rows,
+            segments,
+            tallies,
+        }
+    }
+
+    /// The last part: adds the accounts, with their finding counts.
+    pub fn with_records(
+        mut self,
+        mut records: Vec<FileRecord>,
+        counts: &HashMap<Arc<str>, u64>,
+    ) -> Batch {
+        for record in &mut records {
+            record.findings = counts.get(&record.path).copied().unwrap_or(0);
             if record.findings == 0 {
                 // Hashes are evidence for files that matter; the rest would only bloat the report.
                 record.sha256 = None;
             }
-            self.files.push(record);
         }
-        self.findings.extend(findings);
+        self.records = Some(records);
+        self
+    }
+}
+
+fn render_row(rows: &mut Vec<u8>, finding: &Finding, detector: &DetectorInfo) {
+    let line = finding.line.map(|l| l.to_string()).unwrap_or_default();
+    let fingerprint = hex::encode(finding.fingerprint);
+    let cells = [
+        neutralise(&finding.path),
+        neutralise(&finding.location),
+        line.as_str().into(),
+        neutralise(&detector.id),
+        neutralise(&detector.data_class),
+        finding.confidence.as_str().into(),
+        neutralise(&finding.masked),
+        fingerprint.as_str().into(),
+    ];
+    let mut csv = csv::WriterBuilder::new()
+        .has_headers(false)
+        .from_writer(rows);
+    // Writing to a Vec cannot fail.
+    let _ = csv.write_record(cells.iter().map(|c| c.as_bytes()));
+    let _ = csv.flush();
+}
+
+/// Exact tallies for one data class.
+#[derive(Debug, Default)]
+pub struct ClassTally {
+    pub findings: usize,
+    fingerprints: Vec<[u8; 16]>,
+    compacted: usize,
+    pub files: usize,
+    pub severity: Option<Severity>,
+    pub detectors: BTreeSet<Arc<str>>,
+    pub kinds: BTreeSet<Arc<str>>,
+}
+
+impl ClassTally {
+    fn add(&mut self, fingerprint: [u8; 16]) {
+        self.fingerprints.push(fingerprint);
+        // Keep only distinct fingerprints once the list doubles: memory follows unique values.
+        if self.fingerprints.len() >= 2 * self.compacted + 65_536 {
+            self.compact();
+        }
     }
 
-    /// Sorts rows so that the same input gives the same bytes.
+    fn compact(&mut self) {
+        self.fingerprints.sort_unstable();
+        self.fingerprints.dedup();
+        self.compacted = self.fingerprints.len();
+    }
+
+    /// Distinct values (by fingerprint).
+    pub fn unique_values(&mut self) -> usize {
+        self.compact();
+        self.fingerprints.len()
+    }
+}
+
+/// A run of finding rows in the spool: (group, path, first offset, part, spool offset, length).
+type SpooledRows = (Arc<str>, Arc<str>, u64, u32, u64, u64);
+/// A data class and a path that holds it.
+type ClassPath = (Arc<str>, Arc<str>);
+
+/// Everything a scan produced.
+pub struct Results {
+    pub files: Vec<(Arc<str>, FileRecord)>,
+    pub bytes_scanned: u64,
+    pub findings: usize,
+    pub classes: BTreeMap<Arc<str>, ClassTally>,
+    spool: File,
+    segments: Vec<SpooledRows>,
+    spooled: u64,
+    /// (class, path) pairs already counted, per group still in progress.
+    files_seen: HashMap<Arc<str>, BTreeSet<ClassPath>>,
+}
+
+impl Results {
+    /// An empty result set spooling finding rows to a private temporary file.
+    pub fn new() -> io::Result<Results> {
+        Ok(Results {
+            files: Vec::new(),
+            bytes_scanned: 0,
+            findings: 0,
+            classes: BTreeMap::new(),
+            spool: tempfile::tempfile()?,
+            segments: Vec::new(),
+            spooled: 0,
+            files_seen: HashMap::new(),
+        })
+    }
+
+    /// Adds one worker's batch.
+    pub fn add(&mut self, batch: Batch, detectors: &[DetectorInfo]) -> io::Result<()> {
+        self.spool.write_all(&batch.rows)?;
+        for (path, first_offset, range) in &batch.segments {
+            let len = (range.end - range.start) as u64;
+            self.segments.push((
+                Arc::clone(&batch.group),
+                Arc::clone(path),
+                *first_offset,
+                batch.part,
+                self.spooled + range.start as u64,
+                len,
+            ));
+        }
+        self.spooled += batch.rows.len() as u64;
+        let seen = self.files_seen.entry(Arc::clone(&batch.group)).or_default();
+        for tally in &batch.tallies {
+            let detector = &detectors[tally.detector as usize];
+            let class = self
+                .classes
+                .entry(Arc::clone(&detector.data_class))
+                .or_default();
+            class.findings += 1;
+            class.add(tally.fingerprint);
+            class.severity = class.severity.max(Some(detector.severity));
+            if !class.detectors.contains(&detector.id) {
+                class.detectors.insert(Arc::clone(&detector.id));
+            }
+            if let Some(kind) = &detector.kind
+                && !class.kinds.contains(kind)
+            {
+                class.kinds.insert(Arc::clone(kind));
+            }
+            if seen.insert((Arc::clone(&detector.data_class), Arc::clone(&tally.path))) {
+                class.files += 1;
+            }
+        }
+        self.findings += batch.tallies.len();
+        if let Some(records) = batch.records {
+            self.files_seen.remove(&batch.group);
+            self.files
+                .extend(records.into_iter().map(|r| (Arc::clone(&batch.group), r)));
+        }
+        Ok(())
+    }
+
+    /// Orders files and findings so that the same input gives the same bytes: by top-level file,
+    /// then path, then position in the file.
     pub fn sort(&mut self) {
-        self.findings
-            .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-        self.files.sort_by(|a, b| a.path.cmp(&b.path));
+        self.files
+            .sort_by(|a, b| (&a.0, &a.1.path).cmp(&(&b.0, &b.1.path)));
+        self.segments
+            .sort_by(|a, b| (&a.0, &a.1, a.2, a.3).cmp(&(&b.0, &b.1, b.2, b.3)));
     }
 
     pub fn count_status(&self, status: Status) -> usize {
-        self.files.iter().filter(|f| f.status == status).count()
+        self.files.iter().filter(|f| f.1.status == status).count()
     }
 
-    /// Distinct values per data class (by fingerprint).
-    pub fn unique_values(&self) -> BTreeMap<&str, usize> {
-        let mut seen: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
-        for finding in &self.findings {
-            seen.entry(&finding.data_class)
-                .or_default()
-                .insert(&finding.fingerprint);
+    pub fn total_unique_values(&mut self) -> usize {
+        self.classes
+            .values_mut()
+            .map(ClassTally::unique_values)
+            .sum()
+    }
+
+    /// Copies the spooled finding rows, in order, to `out`.
+    pub fn copy_findings(&mut self, out: &mut dyn Write) -> io::Result<()> {
+        self.spool.flush()?;
+        let mut buffer = Vec::new();
+        for (_, _, _, _, offset, len) in &self.segments {
+            self.spool.seek(SeekFrom::Start(*offset))?;
+            buffer.clear();
+            (&mut self.spool).take(*len).read_to_end(&mut buffer)?;
+            out.write_all(&buffer)?;
         }
-        seen.into_iter()
-            .map(|(class, set)| (class, set.len()))
-            .collect()
-    }
-
-    pub fn total_unique_values(&self) -> usize {
-        self.findings
-            .iter()
-            .map(|f| (&*f.data_class, f.fingerprint.as_str()))
-            .collect::<BTreeSet<_>>()
-            .len()
+        Ok(())
     }
 }

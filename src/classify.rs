@@ -1,9 +1,10 @@
 //! Impact: turns findings per data class into severity, misuse, obligations and countermeasures
 //! from `patterns/impact.toml`.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
-use crate::aggregate::Finding;
+use crate::aggregate::ClassTally;
 use crate::rules::{ImpactModel, Severity, Source};
 
 /// One row of impact.csv.
@@ -28,47 +29,34 @@ fn push_unique<T: PartialEq + Clone>(into: &mut Vec<T>, items: &[T]) {
 }
 
 /// One row per data class found, ordered by severity (worst first) then name.
-pub fn impact_rows(findings: &[Finding], model: &ImpactModel) -> Vec<ImpactRow> {
-    #[derive(Default)]
-    struct Acc<'a> {
-        findings: usize,
-        values: BTreeSet<&'a str>,
-        files: BTreeSet<&'a str>,
-        severity: Option<Severity>,
-        detectors: BTreeSet<&'a str>,
-        kinds: BTreeSet<&'a str>,
-    }
-    let mut classes: BTreeMap<&str, Acc> = BTreeMap::new();
-    for finding in findings {
-        let acc = classes.entry(&finding.data_class).or_default();
-        acc.findings += 1;
-        acc.values.insert(&finding.fingerprint);
-        acc.files.insert(&finding.path);
-        acc.severity = acc.severity.max(Some(finding.severity));
-        acc.detectors.insert(&finding.detector);
-        if let Some(kind) = &finding.kind {
-            acc.kinds.insert(kind);
-        }
-    }
+pub fn impact_rows(
+    classes: &mut BTreeMap<Arc<str>, ClassTally>,
+    model: &ImpactModel,
+) -> Vec<ImpactRow> {
     let mut rows: Vec<ImpactRow> = classes
-        .into_iter()
-        .map(|(class, acc)| {
+        .iter_mut()
+        .map(|(class, tally)| {
             let mut row = ImpactRow {
                 data_class: class.to_string(),
-                severity: acc.severity.unwrap_or(Severity::Medium),
-                findings: acc.findings,
-                unique_values: acc.values.len(),
-                files: acc.files.len(),
+                severity: tally.severity.unwrap_or(Severity::Medium),
+                findings: tally.findings,
+                unique_values: tally.unique_values(),
+                files: tally.files,
                 potential_misuse: Vec::new(),
                 regulations: Vec::new(),
                 countermeasures: Vec::new(),
             };
             let entries = model
                 .class
-                .get(class)
+                .get(&**class)
                 .into_iter()
-                .chain(acc.kinds.iter().filter_map(|k| model.kind.get(*k)))
-                .chain(acc.detectors.iter().filter_map(|d| model.detector.get(*d)));
+                .chain(tally.kinds.iter().filter_map(|k| model.kind.get(&**k)))
+                .chain(
+                    tally
+                        .detectors
+                        .iter()
+                        .filter_map(|d| model.detector.get(&**d)),
+                );
             for entry in entries {
                 push_unique(&mut row.potential_misuse, &entry.potential_misuse);
                 push_unique(&mut row.regulations, &entry.regulations);

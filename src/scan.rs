@@ -1,6 +1,7 @@
 //! The pipeline: a walker feeds a bounded channel, rayon workers extract and detect with
 //! per-thread scratch, and one aggregator (the calling thread) owns every result.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -10,7 +11,7 @@ use crossbeam_channel::{Receiver, Sender, bounded};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
 
-use crate::aggregate::{FileRecord, Finding, Results};
+use crate::aggregate::{Batch, DetectorInfo, FileRecord, Finding, Results};
 use crate::classify::impact_rows;
 use crate::config::ScanConfig;
 use crate::content::{Placement, RunOrigin, Segment, TextChunk};
@@ -19,7 +20,7 @@ use crate::detect::{Engine, Match, Scratch};
 use crate::discover::{Disposition, Excludes, Item, walk};
 use crate::error::Error;
 use crate::extract::{ContentSink, MemberRecord, Status, extract_file};
-use crate::fingerprint::{fingerprint, key_id, mask};
+use crate::fingerprint::{Fingerprinter, key_id, mask};
 use crate::report::{self, Summary, SummaryCounts};
 use crate::rules::{RuleSet, Severity, load_with_overrides};
 
@@ -41,13 +42,54 @@ impl ScanOutcome {
 struct Detectors {
     engine: Engine,
     file_rules: FileRules,
-    key: Vec<u8>,
+    /// Content rules (by engine index) then file rules: what every finding of each shares.
+    table: Vec<DetectorInfo>,
+    fingerprinter: Fingerprinter,
     limits: crate::config::Limits,
+}
+
+impl Detectors {
+    fn new(rules: &RuleSet, config: &ScanConfig) -> Result<Detectors, Error> {
+        let engine = Engine::new(rules)?;
+        let file_rules = FileRules::new(rules)?;
+        let text = engine.rules().iter().map(|r| {
+            (
+                r.id.as_str(),
+                r.data_class.as_str(),
+                r.kind.as_deref(),
+                r.severity,
+            )
+        });
+        let files = file_rules.rules.iter().map(|r| {
+            (
+                r.id.as_str(),
+                r.data_class.as_str(),
+                r.kind.as_deref(),
+                r.severity,
+            )
+        });
+        let table = text
+            .chain(files)
+            .map(|(id, class, kind, severity)| DetectorInfo {
+                id: Arc::from(id),
+                data_class: Arc::from(class),
+                kind: kind.map(Arc::from),
+                severity,
+            })
+            .collect();
+        Ok(Detectors {
+            engine,
+            file_rules,
+            table,
+            fingerprinter: Fingerprinter::new(&config.key.bytes),
+            limits: config.limits.clone(),
+        })
+    }
 }
 
 enum WorkerMessage {
     /// One top-level file: its own account and those of its members, and every finding in them.
-    File(Vec<FileRecord>, Vec<Finding>),
+    File(Batch),
 }
 
 /// Runs a whole scan and writes the report.
@@ -63,12 +105,7 @@ pub fn run(config: &ScanConfig) -> Result<ScanOutcome, Error> {
     }
     refuse_output_inside_roots(&config.out_dir, &config.roots)?;
     let rules = load_with_overrides(config.patterns_dir.as_deref())?;
-    let detectors = Arc::new(Detectors {
-        engine: Engine::new(&rules)?,
-        file_rules: FileRules::new(&rules)?,
-        key: config.key.bytes.clone(),
-        limits: config.limits.clone(),
-    });
+    let detectors = Arc::new(Detectors::new(&rules, config)?);
     let excludes = Excludes::new(&config.excludes)?;
     report::prepare_output_dir(&config.out_dir, config.force)?;
     let threads = config.threads.max(1);
@@ -82,7 +119,9 @@ pub fn run(config: &ScanConfig) -> Result<ScanOutcome, Error> {
     let (result_tx, result_rx) = bounded::<WorkerMessage>(1024);
     let stop = AtomicBool::new(false);
     let progress = Progress::new(config.progress);
-    let mut results = Results::default();
+    let mut results =
+        Results::new().map_err(|e| Error::io("cannot create the findings spool", e))?;
+    let mut aggregate_error = None;
     std::thread::scope(|scope| {
         let roots = &config.roots;
         let stop_ref = &stop;
@@ -91,8 +130,9 @@ pub fn run(config: &ScanConfig) -> Result<ScanOutcome, Error> {
                 !stop_ref.load(Ordering::Relaxed) && item_tx.send(item).is_ok()
             });
         });
-        let detectors = Arc::clone(&detectors);
+        let worker_detectors = Arc::clone(&detectors);
         scope.spawn(move || {
+            let detectors = worker_detectors;
             pool.scope(|s| {
                 for _ in 0..threads {
                     let rx = item_rx.clone();
@@ -103,16 +143,25 @@ pub fn run(config: &ScanConfig) -> Result<ScanOutcome, Error> {
             });
             drop(result_tx);
         });
-        aggregate(&result_rx, &mut results, &progress);
+        let table = &detectors.table;
+        if let Err(e) = aggregate(&result_rx, &mut results, table, &progress) {
+            // Keep draining so workers finish; the error is reported after the scope.
+            stop.store(true, Ordering::Relaxed);
+            for _ in result_rx.iter() {}
+            aggregate_error = Some(e);
+        }
     });
+    if let Some(e) = aggregate_error {
+        return Err(Error::io("cannot spool findings", e));
+    }
     progress.finish();
     results.sort();
 
-    let impact = impact_rows(&results.findings, &rules.impact);
+    let impact = impact_rows(&mut results.classes, &rules.impact);
     let max_severity = impact.iter().map(|r| r.severity).max();
     let fail_on_reached =
         matches!((config.fail_on, max_severity), (Some(limit), Some(worst)) if worst >= limit);
-    report::write_tables(&config.out_dir, &results, &impact)?;
+    report::write_tables(&config.out_dir, &mut results, &impact)?;
     let summary = Summary {
         status: "complete",
         started,
@@ -128,7 +177,7 @@ pub fn run(config: &ScanConfig) -> Result<ScanOutcome, Error> {
         rule_set_hash: rules.hash.clone(),
         key_id: key_id(&config.key.bytes),
         key_source: config.key.source,
-        counts: counts(&results),
+        counts: counts(&mut results),
         impact,
         max_severity,
         fail_on: config.fail_on,
@@ -153,7 +202,7 @@ fn options_json(config: &ScanConfig) -> serde_json::Value {
     })
 }
 
-fn counts(results: &Results) -> SummaryCounts {
+fn counts(results: &mut Results) -> SummaryCounts {
     SummaryCounts {
         items: results.files.len(),
         scanned: results.count_status(Status::Scanned),
@@ -162,7 +211,7 @@ fn counts(results: &Results) -> SummaryCounts {
         encrypted: results.count_status(Status::Encrypted),
         truncated: results.count_status(Status::Truncated),
         bytes_scanned: results.bytes_scanned,
-        findings: results.findings.len(),
+        findings: results.findings,
         unique_values: results.total_unique_values(),
     }
 }
@@ -212,19 +261,23 @@ fn worker(detectors: &Detectors, items: &Receiver<Item>, results: &Sender<Worker
     let mut scratch = Scratch::default();
     let mut matches = Vec::new();
     for item in items.iter() {
-        let message = scan_item(detectors, item, &mut scratch, &mut matches);
-        if results.send(message).is_err() {
+        if !scan_item(detectors, item, &mut scratch, &mut matches, results) {
             return;
         }
     }
 }
 
+/// Findings a worker holds for one file before handing them on as a part.
+const FINDINGS_PER_PART: usize = 16_384;
+
+/// Scans one item and sends its batches; false when the aggregator is gone.
 fn scan_item(
     detectors: &Detectors,
     item: Item,
     scratch: &mut Scratch,
     matches: &mut Vec<Match>,
-) -> WorkerMessage {
+    results: &Sender<WorkerMessage>,
+) -> bool {
     let path: Arc<str> = Arc::from(item.display.as_str());
     let mut record = FileRecord {
         path: Arc::clone(&path),
@@ -240,9 +293,15 @@ fn scan_item(
         detectors,
         scratch,
         matches,
+        results,
+        group: Arc::clone(&path),
+        part: 0,
+        counts: HashMap::new(),
         findings: Vec::new(),
         members: Vec::new(),
         current: Arc::clone(&path),
+        bases: HashMap::new(),
+        disconnected: false,
     };
     match &item.disposition {
         Disposition::NotScanned {
@@ -272,9 +331,18 @@ fn scan_item(
             );
         }
     }
-    let mut records = sink.members;
+    let mut records = std::mem::take(&mut sink.members);
     records.push(record);
-    WorkerMessage::File(records, sink.findings)
+    let findings = std::mem::take(&mut sink.findings);
+    let batch = Batch::new(
+        Arc::clone(&sink.group),
+        sink.part,
+        findings,
+        &detectors.table,
+        &mut sink.counts,
+    );
+    let batch = batch.with_records(records, &sink.counts);
+    !sink.disconnected && results.send(WorkerMessage::File(batch)).is_ok()
 }
 
 /// Turns extracted content into findings for one top-level file and its members.
@@ -282,10 +350,35 @@ struct WorkerSink<'a> {
     detectors: &'a Detectors,
     scratch: &'a mut Scratch,
     matches: &'a mut Vec<Match>,
+    results: &'a Sender<WorkerMessage>,
+    group: Arc<str>,
+    part: u32,
+    counts: HashMap<Arc<str>, u64>,
     findings: Vec<Finding>,
     members: Vec<FileRecord>,
     /// The report path of the item whose text arrives, shared by its findings.
     current: Arc<str>,
+    /// Per path, the position of the next segment-placed chunk, so findings keep reading order.
+    bases: HashMap<Arc<str>, u64>,
+    disconnected: bool,
+}
+
+impl WorkerSink<'_> {
+    /// Hands the findings so far to the aggregator, keeping memory flat on huge files.
+    fn flush_part(&mut self) {
+        let findings = std::mem::take(&mut self.findings);
+        let batch = Batch::new(
+            Arc::clone(&self.group),
+            self.part,
+            findings,
+            &self.detectors.table,
+            &mut self.counts,
+        );
+        self.part += 1;
+        if self.results.send(WorkerMessage::File(batch)).is_err() {
+            self.disconnected = true;
+        }
+    }
 }
 
 impl ContentSink for WorkerSink<'_> {
@@ -294,14 +387,27 @@ impl ContentSink for WorkerSink<'_> {
             self.current = Arc::from(path);
         }
         let path = Arc::clone(&self.current);
+        let base = match chunk.placement {
+            Placement::Segments(_) => {
+                let base = self.bases.entry(Arc::clone(&path)).or_default();
+                let here = *base;
+                *base += chunk.text.len() as u64;
+                here
+            }
+            _ => 0,
+        };
         detect_chunk(
             self.detectors,
             &path,
             chunk,
+            base,
             self.scratch,
             self.matches,
             &mut self.findings,
         );
+        if self.findings.len() >= FINDINGS_PER_PART {
+            self.flush_part();
+        }
     }
 
     fn member(&mut self, member: MemberRecord) {
@@ -337,7 +443,13 @@ fn file_rule_findings(
     findings: &mut Vec<Finding>,
 ) {
     let name = path.rsplit(['/', '!']).next().unwrap_or(path).to_string();
-    for rule in detectors.file_rules.matching(path) {
+    for (index, rule) in detectors
+        .file_rules
+        .rules
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.matches(path))
+    {
         // Copies of one key file count once: the fingerprint is over the content when readable.
         let basis = match sha256 {
             Some(hash) => format!("file-sha256:{hash}"),
@@ -348,22 +460,21 @@ fn file_rule_findings(
             location: String::new(),
             line: None,
             offset: 0,
-            detector: Arc::from(rule.id.as_str()),
-            data_class: Arc::from(rule.data_class.as_str()),
-            kind: rule.kind.as_deref().map(Arc::from),
+            detector: (detectors.engine.rules().len() + index) as u32,
             confidence: rule.confidence,
-            severity: rule.severity,
             masked: format!("file {name}"),
-            fingerprint: fingerprint(&detectors.key, basis.as_bytes()),
+            fingerprint: detectors.fingerprinter.fingerprint(basis.as_bytes()),
         });
     }
 }
 
 /// Runs the engine on one chunk and turns its matches into findings.
+#[inline(never)]
 fn detect_chunk(
     detectors: &Detectors,
     path: &Arc<str>,
     chunk: TextChunk<'_>,
+    base: u64,
     scratch: &mut Scratch,
     matches: &mut Vec<Match>,
     findings: &mut Vec<Finding>,
@@ -403,9 +514,9 @@ fn detect_chunk(
                             + memchr::memchr_iter(b'\n', &chunk.text[segment.text_start..m.start])
                                 .count() as u64
                     });
-                    (segment.location.clone(), line, m.start as u64)
+                    (segment.location.clone(), line, base + m.start as u64)
                 }
-                None => (String::new(), None, m.start as u64),
+                None => (String::new(), None, base + m.start as u64),
             },
         };
         findings.push(Finding {
@@ -413,32 +524,36 @@ fn detect_chunk(
             location,
             line: line_number,
             offset,
-            detector: Arc::from(rule.id.as_str()),
-            data_class: Arc::from(rule.data_class.as_str()),
-            kind: rule.kind.as_deref().map(Arc::from),
+            detector: m.rule as u32,
             confidence: m.confidence,
-            severity: rule.severity,
             masked: mask(rule.mask, &m.normalized, m.label),
-            fingerprint: fingerprint(&detectors.key, &m.normalized),
+            fingerprint: detectors.fingerprinter.fingerprint(&m.normalized),
         });
     }
 }
 
 /// Where two rules of one data class claim overlapping text, keeps one finding: the more
 /// confident, then the longer, then the rule listed first (specific rules precede generic ones).
+#[inline(never)]
 fn resolve_overlaps(engine: &Engine, matches: &mut Vec<Match>) {
-    matches.sort_by(|a, b| {
+    matches.sort_unstable_by(|a, b| {
         a.start
             .cmp(&b.start)
             .then(a.end.cmp(&b.end))
             .then(a.rule.cmp(&b.rule))
     });
     let mut kept: Vec<Match> = Vec::with_capacity(matches.len());
+    // Most matches overlap nothing: once past the furthest end so far, skip the search.
+    let mut furthest_end = 0usize;
     for m in matches.drain(..) {
-        let class = &engine.rule(m.rule).data_class;
-        let clash = kept
-            .iter()
-            .rposition(|k| k.end > m.start && &engine.rule(k.rule).data_class == class);
+        let clash = if m.start >= furthest_end {
+            None
+        } else {
+            let class = &engine.rule(m.rule).data_class;
+            kept.iter()
+                .rposition(|k| k.end > m.start && &engine.rule(k.rule).data_class == class)
+        };
+        furthest_end = furthest_end.max(m.end);
         match clash {
             None => kept.push(m),
             Some(i) => {
@@ -454,29 +569,35 @@ fn resolve_overlaps(engine: &Engine, matches: &mut Vec<Match>) {
             }
         }
     }
-    kept.sort_by_key(|m| (m.start, m.rule));
+    kept.sort_unstable_by_key(|m| (m.start, m.rule));
     *matches = kept;
 }
 
-fn aggregate(rx: &Receiver<WorkerMessage>, results: &mut Results, progress: &Progress) {
+fn aggregate(
+    rx: &Receiver<WorkerMessage>,
+    results: &mut Results,
+    table: &[DetectorInfo],
+    progress: &Progress,
+) -> std::io::Result<()> {
     for message in rx.iter() {
         match message {
-            WorkerMessage::File(records, findings) => {
-                // Bytes of the top-level file (the last record); members are inside those bytes.
-                if let Some(top) = records.last()
+            WorkerMessage::File(batch) => {
+                // Bytes of the top-level file; members are inside those bytes.
+                if let Some(top) = batch
+                    .records
+                    .iter()
+                    .flatten()
+                    .find(|r| r.path == batch.group)
                     && matches!(top.status, Status::Scanned | Status::Truncated)
                 {
                     results.bytes_scanned += top.size;
                 }
-                progress.update(
-                    results.files.len() + records.len(),
-                    results.bytes_scanned,
-                    results.findings.len() + findings.len(),
-                );
-                results.add_files(records, findings);
+                results.add(batch, table)?;
+                progress.update(results.files.len(), results.bytes_scanned, results.findings);
             }
         }
     }
+    Ok(())
 }
 
 /// A progress line on stderr when it is a terminal.

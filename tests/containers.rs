@@ -499,13 +499,14 @@ fn eml_headers_bodies_and_attachments() {
     let s = scan_share(&[], |share| {
         fs::write(share.join("mail.eml"), eml_message(true)).unwrap();
     });
+    // In reading order: headers first, then the bodies.
     let mut expected = vec![
+        // An RFC 2047 encoded subject.
+        "mail.eml,header Subject,,***-**-5487".to_string(),
         // The card number is cut by a quoted-printable soft line break.
         "mail.eml,body,2,Visa ************1486".to_string(),
         // A UTF-16LE body part, base64-encoded.
         "mail.eml,body part 2,1,***@example.com".to_string(),
-        // An RFC 2047 encoded subject.
-        "mail.eml,header Subject,,***-**-5487".to_string(),
     ];
     expected.extend(csv_findings("mail.eml!payroll.csv"));
     assert_eq!(s.findings_masked(), expected);
@@ -536,8 +537,8 @@ fn mbox_messages_are_members() {
     });
     let mut expected = vec![
         "inbox.mbox!message 1,header From,,***@example.org".to_string(),
-        "inbox.mbox!message 2,body,1,***-**-5487".to_string(),
         "inbox.mbox!message 2,header From,,***@example.org".to_string(),
+        "inbox.mbox!message 2,body,1,***-**-5487".to_string(),
     ];
     expected.push("inbox.mbox!message 3,body,2,Visa ************1486".to_string());
     expected.push("inbox.mbox!message 3,body part 2,1,***@example.com".to_string());

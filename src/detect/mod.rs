@@ -149,6 +149,7 @@ pub struct Match {
 pub struct Scratch {
     regions: Vec<(usize, usize, usize)>,
     candidates: Vec<Candidate>,
+    family: Vec<(Builtin, Candidate)>,
     last_region_end: Vec<usize>,
     locations: Option<CaptureLocations>,
 }
@@ -360,6 +361,8 @@ impl Engine {
                 AhoCorasickBuilder::new()
                     .ascii_case_insensitive(true)
                     .match_kind(MatchKind::Standard)
+                    // A full DFA: the prefilter runs over every byte, so trade memory for speed.
+                    .kind(Some(aho_corasick::AhoCorasickKind::DFA))
                     .build(&literals)
                     .map_err(|e| Error::Config(format!("prefilter does not build: {e}")))?,
             )
@@ -382,6 +385,7 @@ impl Engine {
     }
 
     /// Finds every match in `input`, appending to `out` in no particular order.
+    #[inline(never)]
     pub fn scan(&self, input: ChunkInput<'_>, scratch: &mut Scratch, out: &mut Vec<Match>) {
         let text = input.text;
         if text.is_empty() {
@@ -399,7 +403,38 @@ impl Engine {
                 .collect(),
             None => Vec::new(),
         };
-        for &index in self.always_rules.iter().chain(&column_rules) {
+        // Digit-based built-ins share one tokenising pass over the chunk.
+        let mut wants = builtin::DigitWants::default();
+        for &index in &self.always_rules {
+            match self.rules[index].matcher {
+                Matcher::Builtin(which) if builtin::DigitWants::only(which).any() => {
+                    wants.add(which)
+                }
+                _ => self.run_rule(index, input, 0, text.len(), scratch, out),
+            }
+        }
+        if wants.any() {
+            scratch.family.clear();
+            builtin::digit_family(text, 0, text.len(), wants, &mut scratch.family);
+            let mut family = std::mem::take(&mut scratch.family);
+            for &index in &self.always_rules {
+                if let Matcher::Builtin(which) = self.rules[index].matcher
+                    && builtin::DigitWants::only(which).any()
+                {
+                    scratch.candidates.clear();
+                    scratch.candidates.extend(
+                        family
+                            .iter()
+                            .filter(|(w, _)| *w == which)
+                            .map(|(_, c)| c.clone()),
+                    );
+                    self.evaluate(index, input, scratch, out);
+                }
+            }
+            family.clear();
+            scratch.family = family;
+        }
+        for &index in &column_rules {
             self.run_rule(index, input, 0, text.len(), scratch, out);
         }
         let Some(prefilter) = &self.prefilter else {
@@ -437,6 +472,7 @@ impl Engine {
 
     /// The bytes a triggered rule searches around a keyword: the keyword's line (within
     /// `MAX_REGION_HALF` each way), the rule's extra lines, and for context rules the window.
+    #[inline(never)]
     fn region_around(
         &self,
         index: usize,
@@ -478,6 +514,7 @@ impl Engine {
         )
     }
 
+    #[inline(never)]
     fn run_rule(
         &self,
         index: usize,
@@ -527,6 +564,19 @@ impl Engine {
                 }
             }
         }
+        self.evaluate(index, input, scratch, out);
+    }
+
+    /// Validators and context for the candidates of rule `index` in `scratch.candidates`.
+    fn evaluate(
+        &self,
+        index: usize,
+        input: ChunkInput<'_>,
+        scratch: &mut Scratch,
+        out: &mut Vec<Match>,
+    ) {
+        let rule = &self.rules[index];
+        let text = input.text;
         for candidate in scratch.candidates.drain(..) {
             if candidate.start >= input.report_limit {
                 continue;
@@ -593,6 +643,7 @@ fn line_around(text: &[u8], start: usize, end: usize) -> &[u8] {
     &text[line_start..line_end]
 }
 
+#[inline(never)]
 fn has_context(
     context: &CompiledContext,
     rule: &CompiledRule,

@@ -208,30 +208,21 @@ where
     file.commit()
 }
 
-/// findings.csv, files.csv and impact.csv.
-pub fn write_tables(dir: &Path, results: &Results, impact: &[ImpactRow]) -> Result<(), Error> {
-    write_csv(
-        dir,
-        "findings.csv",
-        FINDINGS_COLUMNS,
-        results.findings.iter().map(|f| {
-            [
-                f.path.to_string(),
-                f.location.clone(),
-                f.line.map(|l| l.to_string()).unwrap_or_default(),
-                f.detector.to_string(),
-                f.data_class.to_string(),
-                f.confidence.as_str().to_string(),
-                f.masked.clone(),
-                f.fingerprint.clone(),
-            ]
-        }),
-    )?;
+/// findings.csv (copied from the aggregator's spool), files.csv and impact.csv.
+pub fn write_tables(dir: &Path, results: &mut Results, impact: &[ImpactRow]) -> Result<(), Error> {
+    let mut findings = AtomicFile::create(dir, "findings.csv")?;
+    let header = format!("{}\n", FINDINGS_COLUMNS.join(","));
+    findings
+        .writer()
+        .write_all(header.as_bytes())
+        .and_then(|_| results.copy_findings(findings.writer()))
+        .map_err(|e| Error::io("cannot write findings.csv", e))?;
+    findings.commit()?;
     write_csv(
         dir,
         "files.csv",
         FILES_COLUMNS,
-        results.files.iter().map(|f| {
+        results.files.iter().map(|(_, f)| {
             [
                 f.path.to_string(),
                 f.size.to_string(),
