@@ -256,7 +256,7 @@ fn digit_runs(text: &[u8], start: usize, end: usize, mut each: impl FnMut(&Digit
     }
     while i < end {
         if !text[i].is_ascii_digit() {
-            i += 1;
+            i = skip_to_digit(text, i + 1, end);
             continue;
         }
         run.groups.clear();
@@ -545,6 +545,27 @@ fn nanp_digits(ten: &[u8]) -> Option<Vec<u8>> {
     let mut normalized = b"+1".to_vec();
     normalized.extend_from_slice(ten);
     Some(normalized)
+}
+
+/// The first position at or after `i` (and before `end`) holding an ASCII digit, else `end`.
+/// Eight bytes at a time: most text has long stretches without digits.
+fn skip_to_digit(text: &[u8], mut i: usize, end: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    while i + 8 <= end {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(&text[i..i + 8]);
+        // Digits become bytes 0..=9; "some byte below 10" is the classic has-less-than test.
+        let shifted = u64::from_le_bytes(word) ^ (0x30 * ONES);
+        if shifted.wrapping_sub(10 * ONES) & !shifted & HIGHS != 0 {
+            break;
+        }
+        i += 8;
+    }
+    while i < end && !text[i].is_ascii_digit() {
+        i += 1;
+    }
+    i
 }
 
 /// Group lengths that card numbers are printed in (besides contiguous 13-19 digits).
@@ -1042,6 +1063,19 @@ mod tests {
 
     fn values(which: Builtin, text: &str) -> Vec<String> {
         found(which, text).into_iter().map(|(v, _)| v).collect()
+    }
+
+    #[test]
+    fn skipping_to_digits_finds_the_first_one() {
+        let text = b"abcdefghijklmnopqrstuvwxyz 7 and \x80\xff\x3a\x2f 9";
+        assert_eq!(skip_to_digit(text, 0, text.len()), 27);
+        assert_eq!(skip_to_digit(text, 28, text.len()), text.len() - 1);
+        assert_eq!(skip_to_digit(b"no digits here at all", 0, 21), 21);
+        for pos in 0..20 {
+            let mut bytes = vec![b'x'; 20];
+            bytes[pos] = b'5';
+            assert_eq!(skip_to_digit(&bytes, 0, 20), pos);
+        }
     }
 
     #[test]

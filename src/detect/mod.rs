@@ -111,6 +111,8 @@ enum Matcher {
 #[derive(Debug, Clone)]
 struct CompiledContext {
     keywords: Vec<Vec<u8>>,
+    /// All keywords in one automaton: most candidates have none nearby, and one pass says so.
+    finder: Option<AhoCorasick>,
     window: usize,
     required: bool,
     confidence: Confidence,
@@ -260,6 +262,7 @@ impl CompiledRule {
                 .iter()
                 .map(|k| k.to_ascii_lowercase().into_bytes())
                 .collect(),
+            finder: AhoCorasickBuilder::new().ascii_case_insensitive(true).build(&c.keywords).ok(),
             window: c.window,
             required: c.required,
             confidence: c
@@ -668,6 +671,12 @@ fn has_context(
     }
     let before = &text[window_start..start];
     let after = &text[end..window_end];
+    if let Some(finder) = &context.finder
+        && finder.find(before).is_none()
+        && finder.find(after).is_none()
+    {
+        return header_says;
+    }
     // A keyword counts for the value nearest to it: with another number in between, it labels
     // that one (`SSN#052888899',…,(197724171,` is no context for the second number).
     let near_before = |k: &Vec<u8>| {
