@@ -262,7 +262,10 @@ impl CompiledRule {
                 .iter()
                 .map(|k| k.to_ascii_lowercase().into_bytes())
                 .collect(),
-            finder: AhoCorasickBuilder::new().ascii_case_insensitive(true).build(&c.keywords).ok(),
+            finder: AhoCorasickBuilder::new()
+                .ascii_case_insensitive(true)
+                .build(&c.keywords)
+                .ok(),
             window: c.window,
             required: c.required,
             confidence: c

@@ -64,14 +64,20 @@ fn lower(v: &[u8]) -> Vec<u8> {
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
+    find(haystack, needle).is_some()
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    if needle.is_empty() {
+    if needle.is_empty() || needle.len() > haystack.len() {
         return None;
     }
-    haystack.windows(needle.len()).position(|w| w == needle)
+    // Values are short: a plain scan beats building a SIMD searcher; lines can be long.
+    if haystack.len() <= 96 {
+        let first = needle[0];
+        return (0..=haystack.len() - needle.len())
+            .find(|&i| haystack[i] == first && &haystack[i..i + needle.len()] == needle);
+    }
+    memchr::memmem::find(haystack, needle)
 }
 
 fn is_ident_start(b: u8) -> bool {
