@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Whole-process benchmark: regenerates the corpora and compares breachscope with the ripgrep
+# baseline of ../shared/bench/README.md in the same run (hyperfine, warm page cache), then
+# prints the ratios, peak memory, start-up time and the document-heavy corpus throughput.
+#
+#   scripts/bench.sh                 # 1 GiB corpus, 5 runs each
+#   SIZE=100M RUNS=3 scripts/bench.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SIZE=${SIZE:-1G}
+RUNS=${RUNS:-5}
+DOCS_SIZE=${DOCS_SIZE:-200M}
+SHARED=${SHARED:-../shared}
+WORK=${WORK:-/tmp/breachscope-bench}
+mkdir -p "$WORK"
+corpus="$WORK/corpus_$SIZE"
+docs="$WORK/docs_$DOCS_SIZE"
+[ -d "$corpus" ] || python3 "$SHARED/bench/gen_corpus.py" --size "$SIZE" --out "$corpus" --seed 42
+[ -d "$docs" ] || python3 scripts/gen_docs_corpus.py --size "$DOCS_SIZE" --out "$docs" --seed 42
+command -v rg >/dev/null && command -v hyperfine >/dev/null || {
+  echo "needs ripgrep and hyperfine (apt-get install ripgrep hyperfine)" >&2
+  exit 2
+}
+cargo build --release --quiet
+bin=target/release/breachscope
+export BREACHSCOPE_FINGERPRINT_KEY=bench-fingerprint-key-0123456789
+# Warm the page cache so both tools read from memory.
+find "$corpus" "$docs" -type f -exec cat {} + >/dev/null
+
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+hyperfine --warmup 1 --runs "$RUNS" --export-json "$WORK/main.json" \
+  -n "ripgrep -j2 (baseline)" "rg --no-config -uu -a --no-unicode -j 2 --count-matches -f $SHARED/bench/rg-baseline-patterns.txt $corpus > /dev/null" \
+  -n "breachscope --threads 2" "$bin scan $corpus --out $WORK/report2 --force --quiet --threads 2" \
+  -n "breachscope --threads 1" "$bin scan $corpus --out $WORK/report1 --force --quiet --threads 1"
+python3 - "$WORK/main.json" <<'PY'
+import json, sys
+results = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
+base = results["ripgrep -j2 (baseline)"]["median"]
+for name, r in results.items():
+    print(f"{name:28s} median {r['median']:7.3f} s   ratio to ripgrep {r['median'] / base:5.2f}x")
+one, two = results["breachscope --threads 1"]["median"], results["breachscope --threads 2"]["median"]
+print(f"scaling: 2 threads are {one / two:.2f}x faster than 1")
+PY
+echo "peak RSS (KiB), 2 threads: $(/usr/bin/time -f %M "$bin" scan "$corpus" --out "$WORK/report2" --force --quiet --threads 2 2>&1 >/dev/null | tail -1)"
+mkdir -p "$WORK/empty"
+hyperfine --warmup 3 --runs 20 -N -n "start-up (rules compiled, empty share)" "$bin scan $WORK/empty --out $WORK/report-empty --force --quiet" | grep -E "Time|start-up"
+hyperfine --warmup 1 --runs "$RUNS" --export-json "$WORK/docs.json" -n "breachscope docs --threads 2" "$bin scan $docs --out $WORK/report-docs --force --quiet --threads 2" >/dev/null
+python3 - "$WORK/docs.json" "$docs" "$WORK/report-docs/files.csv" <<'PY'
+import csv, json, os, sys
+median = json.load(open(sys.argv[1]))["results"][0]["median"]
+size = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(sys.argv[2]) for f in fs)
+print(f"document corpus: {size / 2**20:.0f} MiB in {median:.2f} s = {size / 2**20 / median:.0f} MiB/s of input (2 threads)")
+PY
