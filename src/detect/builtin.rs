@@ -966,6 +966,23 @@ fn is_domain_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'.' || b == b'-'
 }
 
+/// True when the `:` at `colon` separates user and password in a URL (`://user:` before it).
+fn in_url_userinfo(text: &[u8], colon: usize) -> bool {
+    let floor = colon.saturating_sub(256);
+    let mut i = colon;
+    while i > floor {
+        let b = text[i - 1];
+        if b.is_ascii_whitespace() || b == b'@' || b == b'"' || b == b'\'' {
+            return false;
+        }
+        if b == b'/' && i >= 3 && &text[i - 3..i] == b"://" {
+            return true;
+        }
+        i -= 1;
+    }
+    false
+}
+
 /// Addresses that name a service, not a person's mailbox (`git@github.com` in clone URLs).
 const SERVICE_ADDRESSES: &[&str] = &[
     "git@github.com",
@@ -994,6 +1011,13 @@ fn emails(text: &[u8], start: usize, end: usize, out: &mut Vec<Candidate>) {
             domain_end -= 1;
         }
         if local_start == at || domain_end <= at + 1 {
+            continue;
+        }
+        // `scheme://user:password@host`: the part before `@` is a password, not a mailbox.
+        if local_start > 0
+            && text[local_start - 1] == b':'
+            && in_url_userinfo(text, local_start - 1)
+        {
             continue;
         }
         let local = &text[local_start..at];
@@ -1195,6 +1219,17 @@ mod tests {
         assert!(values(Builtin::Email, "admin@localhost").is_empty());
         assert!(values(Builtin::Email, "git@github.com:acme/repo.git").is_empty());
         assert!(values(Builtin::Email, "lodash@4.17.21").is_empty());
+        assert!(
+            values(
+                Builtin::Email,
+                "https://alice:Secr3t-pw@github.example.com/x"
+            )
+            .is_empty()
+        );
+        assert_eq!(
+            values(Builtin::Email, "mailto:bob@example.com"),
+            ["bob@example.com"]
+        );
     }
 
     #[test]
