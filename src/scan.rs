@@ -3,7 +3,6 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use crossbeam_channel::{Receiver, Sender, bounded};
@@ -18,7 +17,7 @@ use crate::detect::paths::FileRules;
 use crate::detect::{Engine, Match, Scratch};
 use crate::discover::{Disposition, Excludes, Item, walk};
 use crate::error::Error;
-use crate::extract::{ContentSink, MemberRecord, Status, extract_file};
+use crate::extract::{ContentSink, INTERRUPTED, MemberRecord, Status, extract_file};
 use crate::fingerprint::{fingerprint, key_id, mask};
 use crate::report::{self, Summary, SummaryCounts};
 use crate::rules::{RuleSet, Severity, load_with_overrides};
@@ -43,6 +42,8 @@ struct Detectors {
     file_rules: FileRules,
     key: Vec<u8>,
     limits: crate::config::Limits,
+    /// `--reveal`: raw matched text instead of masked values.
+    reveal: bool,
 }
 
 enum WorkerMessage {
@@ -68,6 +69,7 @@ pub fn run(config: &ScanConfig) -> Result<ScanOutcome, Error> {
         file_rules: FileRules::new(&rules)?,
         key: config.key.bytes.clone(),
         limits: config.limits.clone(),
+        reveal: config.reveal,
     });
     let excludes = Excludes::new(&config.excludes)?;
     report::prepare_output_dir(&config.out_dir, config.force)?;
@@ -80,15 +82,19 @@ pub fn run(config: &ScanConfig) -> Result<ScanOutcome, Error> {
 
     let (item_tx, item_rx) = bounded::<Item>(4096);
     let (result_tx, result_rx) = bounded::<WorkerMessage>(1024);
-    let stop = AtomicBool::new(false);
+    let stop = &config.limits.stop;
     let progress = Progress::new(config.progress);
     let mut results = Results::default();
     std::thread::scope(|scope| {
         let roots = &config.roots;
-        let stop_ref = &stop;
         scope.spawn(move || {
-            walk(roots, config.follow_links, &excludes, |item| {
-                !stop_ref.load(Ordering::Relaxed) && item_tx.send(item).is_ok()
+            // After a stop the walk goes on (it only reads directories) so that every file is
+            // still accounted for, as not scanned.
+            walk(roots, config.follow_links, &excludes, |mut item| {
+                if stop.is_raised() {
+                    mark_not_scanned(&mut item);
+                }
+                item_tx.send(item).is_ok()
             });
         });
         let detectors = Arc::clone(&detectors);
@@ -114,7 +120,11 @@ pub fn run(config: &ScanConfig) -> Result<ScanOutcome, Error> {
         matches!((config.fail_on, max_severity), (Some(limit), Some(worst)) if worst >= limit);
     report::write_tables(&config.out_dir, &results, &impact)?;
     let summary = Summary {
-        status: "complete",
+        status: if stop.is_raised() {
+            "interrupted"
+        } else {
+            "complete"
+        },
         started,
         finished: SystemTime::now(),
         roots: config
@@ -149,7 +159,7 @@ fn options_json(config: &ScanConfig) -> serde_json::Value {
         "patterns": config.patterns_dir.as_ref().map(|p| p.display().to_string()),
         "fail_on": config.fail_on.map(Severity::as_str),
         "force": config.force,
-        "reveal": false,
+        "reveal": config.reveal,
     })
 }
 
@@ -211,11 +221,26 @@ fn absolute_lenient(path: &Path) -> PathBuf {
 fn worker(detectors: &Detectors, items: &Receiver<Item>, results: &Sender<WorkerMessage>) {
     let mut scratch = Scratch::default();
     let mut matches = Vec::new();
-    for item in items.iter() {
+    for mut item in items.iter() {
+        // After a stop, queued items are still taken from the channel, to be listed unscanned.
+        if detectors.limits.stop.is_raised() {
+            mark_not_scanned(&mut item);
+        }
         let message = scan_item(detectors, item, &mut scratch, &mut matches);
         if results.send(message).is_err() {
             return;
         }
+    }
+}
+
+/// Turns an item not yet opened into an account of an item the stop request left unscanned.
+fn mark_not_scanned(item: &mut Item) {
+    if item.disposition == Disposition::Scan {
+        item.disposition = Disposition::NotScanned {
+            status: Status::Skipped,
+            format: "",
+            reason: format!("not scanned: {INTERRUPTED}"),
+        };
     }
 }
 
@@ -243,6 +268,7 @@ fn scan_item(
         findings: Vec::new(),
         members: Vec::new(),
         current: Arc::clone(&path),
+        interrupted: false,
     };
     match &item.disposition {
         Disposition::NotScanned {
@@ -253,7 +279,8 @@ fn scan_item(
             record.status = *status;
             record.format = (*format).to_string();
             record.reason = reason.clone();
-            if *status == Status::Error {
+            // File-name rules need no reading: an interrupted scan still reports key files.
+            if *status == Status::Error || reason.ends_with(INTERRUPTED) {
                 file_rule_findings(detectors, &path, None, &mut sink.findings);
             }
         }
@@ -264,6 +291,14 @@ fn scan_item(
             record.reason = outcome.reason;
             record.sha256 = outcome.sha256;
             record.size = record.size.max(outcome.bytes_read);
+            if sink.interrupted || record.reason.ends_with(INTERRUPTED) {
+                // Findings in what was read are kept; the rest of the file was not read.
+                (record.status, record.reason) = if outcome.bytes_read == 0 {
+                    (Status::Skipped, format!("not scanned: {INTERRUPTED}"))
+                } else {
+                    (Status::Truncated, INTERRUPTED.to_string())
+                };
+            }
             file_rule_findings(
                 detectors,
                 &path,
@@ -286,10 +321,16 @@ struct WorkerSink<'a> {
     members: Vec<FileRecord>,
     /// The report path of the item whose text arrives, shared by its findings.
     current: Arc<str>,
+    /// Text arrived after a stop request and was not scanned.
+    interrupted: bool,
 }
 
 impl ContentSink for WorkerSink<'_> {
     fn text(&mut self, path: &str, chunk: TextChunk<'_>) {
+        if self.detectors.limits.stop.is_raised() {
+            self.interrupted = true;
+            return;
+        }
         if &*self.current != path {
             self.current = Arc::from(path);
         }
@@ -418,7 +459,13 @@ fn detect_chunk(
             kind: rule.kind.as_deref().map(Arc::from),
             confidence: m.confidence,
             severity: rule.severity,
-            masked: mask(rule.mask, &m.normalized, m.label),
+            masked: if detectors.reveal {
+                // Forensic export (--reveal): the value exactly as it stood in the text.
+                String::from_utf8_lossy(chunk.text.get(m.start..m.end).unwrap_or_default())
+                    .into_owned()
+            } else {
+                mask(rule.mask, &m.normalized, m.label)
+            },
             fingerprint: fingerprint(&detectors.key, &m.normalized),
         });
     }
