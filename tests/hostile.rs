@@ -274,8 +274,8 @@ fn unreadable_files_and_folders_are_errors_with_reasons() {
     fs::write(root.join("locked.txt"), "card 4539578763621486\n").expect("write");
     fs::create_dir(root.join("closed")).expect("dir");
     fs::write(root.join("closed/inner.txt"), "x").expect("write");
-    fs::set_permissions(root.join("locked.txt"), fs::Permissions::from_mode(0)).expect("chmod");
-    fs::set_permissions(root.join("closed"), fs::Permissions::from_mode(0)).expect("chmod");
+    fs::set_permissions(root.join("locked.txt"), fs::Permissions::from_mode(0o000)).expect("chmod");
+    fs::set_permissions(root.join("closed"), fs::Permissions::from_mode(0o000)).expect("chmod");
     let (findings, files) = scan_rows(&root, &[]);
     fs::set_permissions(root.join("closed"), fs::Permissions::from_mode(0o700)).expect("chmod");
     assert_eq!(findings, ["a.txt||1|us_ssn"]);
