@@ -341,3 +341,441 @@ fn names_that_are_not_utf8_are_shown_losslessly_escaped() {
         ]
     );
 }
+
+// ------------------------------------------------------------------ mutation smoke (stable fuzzing)
+
+mod seeds {
+    //! Small valid inputs of every extracted format, for the mutation smoke test.
+
+    use std::io::{Cursor, Write};
+
+    pub const TEXT: &str =
+        "name,ssn,card\nJane Roe,536-22-5487,4539 5787 6362 1486\njane.roe@example.com\n";
+
+    pub fn zip(members: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        for (name, content) in members {
+            writer
+                .start_file(*name, zip::write::SimpleFileOptions::default())
+                .expect("start");
+            writer.write_all(content).expect("write");
+        }
+        writer.finish().expect("finish").into_inner()
+    }
+
+    pub fn tar(members: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut builder = tar::Builder::new(Vec::new());
+        for (name, content) in members {
+            let mut header = tar::Header::new_gnu();
+            header.set_size(content.len() as u64);
+            header.set_mode(0o644);
+            header.set_entry_type(tar::EntryType::Regular);
+            builder
+                .append_data(&mut header, name, *content)
+                .expect("tar");
+        }
+        builder.into_inner().expect("tar")
+    }
+
+    pub fn gzip(data: &[u8]) -> Vec<u8> {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        encoder.write_all(data).expect("gz");
+        encoder.finish().expect("gz")
+    }
+
+    pub fn bzip2(data: &[u8]) -> Vec<u8> {
+        let mut encoder = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::fast());
+        encoder.write_all(data).expect("bz2");
+        encoder.finish().expect("bz2")
+    }
+
+    pub fn xz(data: &[u8]) -> Vec<u8> {
+        let mut writer =
+            lzma_rust2::XzWriter::new(Vec::new(), lzma_rust2::XzOptions::default()).expect("xz");
+        writer.write_all(data).expect("xz");
+        writer.finish().expect("xz")
+    }
+
+    pub fn seven_z(members: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut writer = sevenz_rust2::ArchiveWriter::new(Cursor::new(Vec::new())).expect("7z");
+        for (name, content) in members {
+            writer
+                .push_archive_entry(
+                    sevenz_rust2::ArchiveEntry::new_file(name),
+                    Some(Cursor::new(content.to_vec())),
+                )
+                .expect("7z entry");
+        }
+        writer.finish().expect("7z").into_inner()
+    }
+
+    pub fn docx() -> Vec<u8> {
+        zip(&[
+            ("[Content_Types].xml", br#"<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>"#),
+            ("word/document.xml", br#"<?xml version="1.0"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>SSN 536-22-5487</w:t></w:r></w:p><w:p><w:r><w:t>jane.roe@example.com</w:t></w:r></w:p></w:body></w:document>"#),
+        ])
+    }
+
+    pub fn xlsx() -> Vec<u8> {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        sheet.write_string(0, 0, "SSN").expect("cell");
+        sheet.write_string(0, 1, "Card").expect("cell");
+        sheet.write_number(1, 0, 536225487.0).expect("cell");
+        sheet.write_string(1, 1, "4539578763621486").expect("cell");
+        book.save_to_buffer().expect("xlsx")
+    }
+
+    pub fn pdf() -> Vec<u8> {
+        let content = "BT /F1 12 Tf 72 700 Td [(SSN 536-)(22-5487)] TJ ET";
+        let objects = [
+            "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
+            "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_string(),
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>".to_string(),
+            format!("<< /Length {} >>\nstream\n{content}\nendstream", content.len()),
+            "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_string(),
+        ];
+        let mut out = b"%PDF-1.4\n".to_vec();
+        let mut offsets = Vec::new();
+        for (i, body) in objects.iter().enumerate() {
+            offsets.push(out.len());
+            out.extend_from_slice(format!("{} 0 obj\n{body}\nendobj\n", i + 1).as_bytes());
+        }
+        let xref = out.len();
+        out.extend_from_slice(b"xref\n0 6\n0000000000 65535 f \n");
+        for offset in offsets {
+            out.extend_from_slice(format!("{offset:010} 00000 n \n").as_bytes());
+        }
+        out.extend_from_slice(
+            format!("trailer\n<< /Size 6 /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n").as_bytes(),
+        );
+        out
+    }
+
+    pub fn eml() -> Vec<u8> {
+        use base64::Engine;
+        let attachment = base64::engine::general_purpose::STANDARD.encode(TEXT);
+        format!(
+            "From: a@corp.example\r\nTo: b@corp.example\r\nSubject: =?utf-8?B?U1NOIDUzNi0yMi01NDg3?=\r\n\
+             MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n\
+             --b1\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n\
+             card 4539 5787 63=\r\n62 1486\r\n\
+             --b1\r\nContent-Type: text/csv; name=\"p.csv\"\r\nContent-Disposition: attachment; filename=\"p.csv\"\r\n\
+             Content-Transfer-Encoding: base64\r\n\r\n{attachment}\r\n--b1--\r\n"
+        )
+        .into_bytes()
+    }
+
+    pub fn sqlite() -> Vec<u8> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("db.sqlite");
+        let conn = rusqlite::Connection::open(&path).expect("db");
+        conn.execute_batch(
+            "CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT, ssn INTEGER, card TEXT);
+             INSERT INTO customers VALUES (1, 'Jane Roe', 536225487, '4539578763621486');",
+        )
+        .expect("fill");
+        drop(conn);
+        std::fs::read(&path).expect("read")
+    }
+
+    pub const SQL_DUMP: &str = "-- MySQL dump 10.13\nCREATE TABLE `people` (\n  `id` int NOT NULL,\n  `ssn` varchar(11)\n);\nINSERT INTO `people` VALUES (1,'536225487'),(2,'219-45-7731');\n";
+    pub const JSON: &str = "{\"customers\": [{\"name\": \"Jane\", \"ssn\": 536225487, \"card\": \"4539 5787 6362 1486\"}]}\n";
+    pub const HTML: &str = "<html><body><p>SSN <b>536-22-5487</b></p><script>x=1</script><p>jane.roe@example.com</p></body></html>\n";
+    pub const RTF: &str = "{\\rtf1\\ansi{\\fonttbl\\f0 Arial;}\\f0 SSN 536-22-5487\\par card 4539 5787 6362 1486\\par}";
+}
+
+/// Every format's seed, named so that the name also hints the format.
+fn mutation_seeds() -> Vec<(&'static str, Vec<u8>)> {
+    let text = seeds::TEXT.as_bytes();
+    let tar = seeds::tar(&[("a.csv", text), ("b.txt", text)]);
+    let utf16: Vec<u8> = [0xff, 0xfe]
+        .into_iter()
+        .chain(seeds::TEXT.encode_utf16().flat_map(u16::to_le_bytes))
+        .collect();
+    vec![
+        ("seed.txt", text.to_vec()),
+        ("seed-utf16.txt", utf16),
+        (
+            "seed.bin",
+            [&[0u8, 1, 2, 0xff][..], text, &[0u8; 8]].concat(),
+        ),
+        (
+            "seed.zip",
+            seeds::zip(&[
+                ("a.csv", text),
+                ("in/b.zip", &seeds::zip(&[("c.txt", text)])),
+            ]),
+        ),
+        ("seed.tar", tar.clone()),
+        ("seed.tar.gz", seeds::gzip(&tar)),
+        ("seed.tar.bz2", seeds::bzip2(&tar)),
+        ("seed.tar.xz", seeds::xz(&tar)),
+        ("seed.tar.zst", zstd::encode_all(&tar[..], 3).expect("zstd")),
+        ("seed.7z", seeds::seven_z(&[("a.csv", text)])),
+        ("seed.docx", seeds::docx()),
+        ("seed.xlsx", seeds::xlsx()),
+        ("seed.pdf", seeds::pdf()),
+        ("seed.eml", seeds::eml()),
+        (
+            "seed.mbox",
+            [&b"From a@b Mon Jan  1 00:00:00 2024\n"[..], &seeds::eml()].concat(),
+        ),
+        ("seed.sqlite", seeds::sqlite()),
+        ("seed.sql", seeds::SQL_DUMP.as_bytes().to_vec()),
+        ("seed.json", seeds::JSON.as_bytes().to_vec()),
+        ("seed.html", seeds::HTML.as_bytes().to_vec()),
+        ("seed.rtf", seeds::RTF.as_bytes().to_vec()),
+    ]
+}
+
+/// Deterministic xorshift: the same mutations on every machine.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+/// One mutation of `data`: bit flips, a cut, a splice from another seed, or "interesting" values
+/// (0xff runs, zeros, large little-endian sizes) over lengths and counts.
+fn mutate(rng: &mut Rng, data: &[u8], other: &[u8]) -> Vec<u8> {
+    let mut out = data.to_vec();
+    if out.is_empty() {
+        return other.to_vec();
+    }
+    for _ in 0..1 + rng.below(3) {
+        let len = out.len().max(1);
+        match rng.below(6) {
+            0 => {
+                for _ in 0..1 + rng.below(8) {
+                    let at = rng.below(len);
+                    if let Some(b) = out.get_mut(at) {
+                        *b ^= 1 << rng.below(8);
+                    }
+                }
+            }
+            1 => out.truncate(rng.below(len)),
+            2 => {
+                let at = rng.below(len);
+                let from = rng.below(other.len());
+                let take = rng.below(other.len() - from + 1).min(4096);
+                out.splice(at..at, other[from..from + take].iter().copied());
+            }
+            3 => {
+                let at = rng.below(len);
+                let end = (at + 1 + rng.below(16)).min(out.len());
+                out[at.min(end)..end].fill(0xff);
+            }
+            4 => {
+                let at = rng.below(len);
+                let value = [0u32, 1, 0x7fff_ffff, 0xffff_fffe, 0x1000_0000][rng.below(5)];
+                for (i, b) in value.to_le_bytes().iter().enumerate() {
+                    if let Some(slot) = out.get_mut(at + i) {
+                        *slot = *b;
+                    }
+                }
+            }
+            _ => {
+                // Duplicate a stretch (repeated headers, members, objects).
+                let at = rng.below(len);
+                let end = (at + 1 + rng.below(256)).min(out.len());
+                let copy = out[at..end].to_vec();
+                out.splice(end..end, copy);
+            }
+        }
+    }
+    out
+}
+
+/// Runs the builtin engine over every chunk, as a scan would.
+struct EngineSink<'a> {
+    engine: &'a breachscope::detect::Engine,
+    scratch: breachscope::detect::Scratch,
+    matches: Vec<breachscope::detect::Match>,
+    chunks: usize,
+    members: usize,
+}
+
+impl breachscope::extract::ContentSink for EngineSink<'_> {
+    fn text(&mut self, _path: &str, chunk: breachscope::content::TextChunk<'_>) {
+        self.chunks += 1;
+        self.matches.clear();
+        let input = breachscope::detect::ChunkInput {
+            text: chunk.text,
+            columns: chunk.columns,
+            report_limit: chunk.report_limit,
+        };
+        self.engine
+            .scan(input, &mut self.scratch, &mut self.matches);
+    }
+
+    fn member(&mut self, _record: breachscope::extract::MemberRecord) {
+        self.members += 1;
+    }
+}
+
+/// Limits small enough that every mutated input is done with quickly.
+fn smoke_limits() -> breachscope::config::Limits {
+    breachscope::config::Limits {
+        max_expanded_bytes: 16 << 20,
+        max_entries: 1000,
+        max_depth: 4,
+        ..Default::default()
+    }
+}
+
+/// Extracts `data` as `name` and scans it with the engine; `Err` holds a panic message.
+fn extract_and_detect(
+    engine: &breachscope::detect::Engine,
+    name: &str,
+    data: &[u8],
+) -> Result<breachscope::extract::ExtractOutcome, String> {
+    let limits = smoke_limits();
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let mut sink = EngineSink {
+            engine,
+            scratch: Default::default(),
+            matches: Vec::new(),
+            chunks: 0,
+            members: 0,
+        };
+        // The engine on the raw bytes too, as the detector fuzz target does.
+        sink.engine.scan(
+            breachscope::detect::ChunkInput {
+                text: data,
+                columns: None,
+                report_limit: data.len(),
+            },
+            &mut sink.scratch,
+            &mut sink.matches,
+        );
+        breachscope::extract::extract_bytes(name, data, &limits, &mut sink)
+    }))
+    .map_err(|panic| {
+        panic
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_else(|| "panic".to_string())
+    })
+}
+
+fn regressions_dir() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/fuzz-regressions")
+}
+
+#[test]
+fn mutated_inputs_of_every_format_never_panic_or_hang() {
+    let seeds = mutation_seeds();
+    let rules = breachscope::rules::load_builtin().expect("rules");
+    let engine = breachscope::detect::Engine::new(&rules).expect("engine");
+    // Every seed is read cleanly first: mutations start from valid inputs.
+    for (name, data) in &seeds {
+        let outcome = extract_and_detect(&engine, name, data).expect("seed panicked");
+        assert_ne!(
+            outcome.status,
+            breachscope::extract::Status::Error,
+            "{name}: {}",
+            outcome.reason
+        );
+    }
+    let budget = std::time::Duration::from_secs(20);
+    let started = std::time::Instant::now();
+    let current = std::sync::Arc::new(std::sync::Mutex::new((String::new(), Vec::new())));
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    let worker_current = std::sync::Arc::clone(&current);
+    std::thread::spawn(move || {
+        let mut rng = Rng(0x5eed_00fb_4eac_4e55);
+        let mut failures = Vec::new();
+        let mut runs = 0usize;
+        'rounds: for round in 0..2500 {
+            for (i, (name, data)) in seeds.iter().enumerate() {
+                if started.elapsed() > budget {
+                    break 'rounds;
+                }
+                let other = &seeds[(i + 1 + round) % seeds.len()].1;
+                let input = mutate(&mut rng, data, other);
+                if let Ok(mut slot) = worker_current.lock() {
+                    *slot = (name.to_string(), input.clone());
+                }
+                runs += 1;
+                if let Err(message) = extract_and_detect(&engine, name, &input) {
+                    failures.push((name.to_string(), input, message));
+                }
+            }
+        }
+        let _ = done_tx.send((runs, failures));
+    });
+    // An input that hangs is reported instead of hanging the test run.
+    let result = done_rx.recv_timeout(budget + std::time::Duration::from_secs(60));
+    let save = |name: &str, data: &[u8], what: &str| -> std::path::PathBuf {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fuzz-findings");
+        fs::create_dir_all(&dir).expect("dir");
+        let hash = data.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+            (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3)
+        });
+        let path = dir.join(format!("{what}-{hash:016x}-{name}"));
+        fs::write(&path, data).expect("save");
+        path
+    };
+    let (runs, failures) = match result {
+        Ok(done) => done,
+        Err(_) => {
+            let (name, data) = current.lock().map(|c| c.clone()).unwrap_or_default();
+            let path = save(&name, &data, "hang");
+            panic!(
+                "extraction of a mutated {name} did not return; input saved to {} (copy it into tests/data/fuzz-regressions/)",
+                path.display()
+            );
+        }
+    };
+    let saved: Vec<String> = failures
+        .iter()
+        .map(|(name, data, message)| format!("{} ({message})", save(name, data, "crash").display()))
+        .collect();
+    assert!(
+        saved.is_empty(),
+        "{} of {runs} mutated inputs panicked; saved (copy into tests/data/fuzz-regressions/):\n{}",
+        saved.len(),
+        saved.join("\n")
+    );
+    eprintln!("{runs} mutated inputs in {:?}", started.elapsed());
+    assert!(
+        runs >= 500,
+        "only {runs} mutated inputs ran in the time budget"
+    );
+}
+
+#[test]
+fn fuzz_regressions_replay_cleanly() {
+    let rules = breachscope::rules::load_builtin().expect("rules");
+    let engine = breachscope::detect::Engine::new(&rules).expect("engine");
+    let Ok(entries) = fs::read_dir(regressions_dir()) else {
+        return;
+    };
+    let mut replayed = 0;
+    for entry in entries {
+        let path = entry.expect("entry").path();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("input");
+        if name.ends_with(".md") {
+            continue;
+        }
+        // The file name ends with the format hint: crash-<hash>-seed.zip.
+        let hint = name.rsplit('-').next().unwrap_or(name);
+        let data = fs::read(&path).expect("read");
+        if let Err(message) = extract_and_detect(&engine, hint, &data) {
+            panic!("{name}: {message}");
+        }
+        replayed += 1;
+    }
+    eprintln!("{replayed} regression inputs replayed");
+}
