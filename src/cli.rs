@@ -78,6 +78,10 @@ pub struct ScanArgs {
     /// Follow symbolic links (off: links are listed as skipped).
     #[arg(long)]
     pub follow_links: bool,
+    /// Write raw matched values into findings.csv's masked_value column (forensic exports only:
+    /// the report then holds the very data it describes). Recorded in summary.json.
+    #[arg(long)]
+    pub reveal: bool,
     /// No progress display and no closing count on stderr.
     #[arg(long, short)]
     pub quiet: bool,
@@ -169,6 +173,7 @@ impl ScanArgs {
             excludes: self.exclude,
             follow_links: self.follow_links,
             progress: !self.quiet && std::io::stderr().is_terminal(),
+            reveal: self.reveal,
             limits: Limits {
                 max_depth: self.max_depth,
                 max_expanded_bytes: self.max_expanded_bytes,

@@ -1,6 +1,8 @@
 //! Plain data that describes one scan: roots, limits, threads, outputs and the fingerprint key.
 
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::Serialize;
 
@@ -58,6 +60,29 @@ pub struct Limits {
     pub max_ratio: u64,
     /// Members read from one archive.
     pub max_entries: usize,
+    /// Raised to stop the scan early (SIGINT/SIGTERM); extraction checks it between reads.
+    #[serde(skip)]
+    pub stop: StopFlag,
+}
+
+/// A shared "stop now" flag: the binary's signal handler raises it, the walker, the workers and
+/// the extractors poll it. Cloning shares the flag.
+#[derive(Debug, Clone, Default)]
+pub struct StopFlag(Arc<AtomicBool>);
+
+impl StopFlag {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Asks every part of the scan to stop; safe to call from a signal handler thread.
+    pub fn raise(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    pub fn is_raised(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
 }
 
 impl Default for Limits {
@@ -69,6 +94,7 @@ impl Default for Limits {
             max_expanded_bytes: 8 << 30,
             max_ratio: 1000,
             max_entries: 100_000,
+            stop: StopFlag::default(),
         }
     }
 }
@@ -86,5 +112,7 @@ pub struct ScanConfig {
     pub excludes: Vec<String>,
     pub follow_links: bool,
     pub progress: bool,
+    /// Write raw matched values into findings.csv instead of masked ones (forensic exports).
+    pub reveal: bool,
     pub limits: Limits,
 }

@@ -136,6 +136,16 @@ pub fn walk(
                             "symbolic link loop back to {}",
                             display_path(root, ancestor, several)
                         )
+                    } else if let Some(target) = error
+                        .io_error()
+                        .filter(|io| io.kind() == std::io::ErrorKind::NotFound)
+                        .and_then(|_| std::fs::read_link(&path).ok())
+                    {
+                        // Followed links whose target is missing: say so, not "vanished".
+                        format!(
+                            "symbolic link to {} whose target does not exist",
+                            target.display()
+                        )
                     } else if let Some(io) = error.io_error() {
                         let what = if path.is_dir() {
                             "directory not readable"

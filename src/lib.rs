@@ -29,6 +29,7 @@
 //!     excludes: vec![],
 //!     follow_links: false,
 //!     progress: false,
+//!     reveal: false,
 //!     limits: Limits::default(),
 //! };
 //! let outcome = breachscope::run(&config)?;

@@ -11,10 +11,11 @@ use breachscope::rules::{lint, load_with_overrides};
 use cli::{Cli, Command, RulesCommand};
 
 /// Exit codes: 0 done, 1 `--fail-on` reached, 2 usage or configuration error, 3 the report could
-/// not be written.
+/// not be written, 130 interrupted (SIGINT/SIGTERM; the report covers what was scanned).
 const EXIT_FAIL_ON: u8 = 1;
 const EXIT_USAGE: u8 = 2;
 const EXIT_IO: u8 = 3;
+const EXIT_INTERRUPTED: u8 = 130;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -34,6 +35,12 @@ fn scan(args: cli::ScanArgs) -> ExitCode {
             return ExitCode::from(EXIT_USAGE);
         }
     };
+    if config.reveal {
+        eprintln!(
+            "breachscope: WARNING: --reveal writes raw values into findings.csv; the report now holds the exposed data itself: protect and delete it accordingly"
+        );
+    }
+    install_stop_handler(&config.limits.stop, quiet);
     match breachscope::run(&config) {
         Ok(outcome) => {
             let c = &outcome.summary.counts;
@@ -51,7 +58,9 @@ fn scan(args: cli::ScanArgs) -> ExitCode {
                     outcome.out_dir.display()
                 );
             }
-            if outcome.failed_threshold() {
+            if outcome.summary.status == "interrupted" {
+                ExitCode::from(EXIT_INTERRUPTED)
+            } else if outcome.failed_threshold() {
                 ExitCode::from(EXIT_FAIL_ON)
             } else {
                 ExitCode::SUCCESS
@@ -65,6 +74,29 @@ fn scan(args: cli::ScanArgs) -> ExitCode {
                 EXIT_IO
             })
         }
+    }
+}
+
+/// SIGINT, SIGTERM and SIGHUP raise the stop flag: the scan winds down and still writes its
+/// report. A second signal quits at once, leaving no report (only `.partial` files, which the
+/// next run into the same folder removes).
+fn install_stop_handler(stop: &breachscope::config::StopFlag, quiet: bool) {
+    let stop = stop.clone();
+    let installed = ctrlc::set_handler(move || {
+        if stop.is_raised() {
+            std::process::exit(i32::from(EXIT_INTERRUPTED));
+        }
+        stop.raise();
+        if !quiet {
+            eprintln!(
+                "breachscope: stopping; writing the report of what was scanned so far (signal again to quit without a report)"
+            );
+        }
+    });
+    if let Err(e) = installed {
+        eprintln!(
+            "breachscope: cannot handle interrupts ({e}); an interrupt ends the scan without a report"
+        );
     }
 }
 

@@ -4,7 +4,6 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use crossbeam_channel::{Receiver, Sender, bounded};
@@ -19,7 +18,7 @@ use crate::detect::paths::FileRules;
 use crate::detect::{Engine, Match, Scratch};
 use crate::discover::{Disposition, Excludes, Item, walk};
 use crate::error::Error;
-use crate::extract::{ContentSink, MemberRecord, Status, extract_file};
+use crate::extract::{ContentSink, INTERRUPTED, MemberRecord, Status, extract_file};
 use crate::fingerprint::{Fingerprinter, key_id, mask};
 use crate::report::{self, Summary, SummaryCounts};
 use crate::rules::{RuleSet, Severity, load_with_overrides};
@@ -46,6 +45,8 @@ struct Detectors {
     table: Vec<DetectorInfo>,
     fingerprinter: Fingerprinter,
     limits: crate::config::Limits,
+    /// `--reveal`: raw matched text instead of masked values.
+    reveal: bool,
 }
 
 impl Detectors {
@@ -83,6 +84,7 @@ impl Detectors {
             table,
             fingerprinter: Fingerprinter::new(&config.key.bytes),
             limits: config.limits.clone(),
+            reveal: config.reveal,
         })
     }
 }
@@ -117,17 +119,21 @@ pub fn run(config: &ScanConfig) -> Result<ScanOutcome, Error> {
 
     let (item_tx, item_rx) = bounded::<Item>(4096);
     let (result_tx, result_rx) = bounded::<WorkerMessage>(1024);
-    let stop = AtomicBool::new(false);
+    let stop = &config.limits.stop;
     let progress = Progress::new(config.progress);
     let mut results =
         Results::new().map_err(|e| Error::io("cannot create the findings spool", e))?;
     let mut aggregate_error = None;
     std::thread::scope(|scope| {
         let roots = &config.roots;
-        let stop_ref = &stop;
         scope.spawn(move || {
-            walk(roots, config.follow_links, &excludes, |item| {
-                !stop_ref.load(Ordering::Relaxed) && item_tx.send(item).is_ok()
+            // After a stop the walk goes on (it only reads directories) so that every file is
+            // still accounted for, as not scanned.
+            walk(roots, config.follow_links, &excludes, |mut item| {
+                if stop.is_raised() {
+                    mark_not_scanned(&mut item);
+                }
+                item_tx.send(item).is_ok()
             });
         });
         let worker_detectors = Arc::clone(&detectors);
@@ -146,7 +152,7 @@ pub fn run(config: &ScanConfig) -> Result<ScanOutcome, Error> {
         let table = &detectors.table;
         if let Err(e) = aggregate(&result_rx, &mut results, table, &progress) {
             // Keep draining so workers finish; the error is reported after the scope.
-            stop.store(true, Ordering::Relaxed);
+            config.limits.stop.raise();
             for _ in result_rx.iter() {}
             aggregate_error = Some(e);
         }
@@ -163,7 +169,11 @@ pub fn run(config: &ScanConfig) -> Result<ScanOutcome, Error> {
         matches!((config.fail_on, max_severity), (Some(limit), Some(worst)) if worst >= limit);
     report::write_tables(&config.out_dir, &mut results, &impact)?;
     let summary = Summary {
-        status: "complete",
+        status: if stop.is_raised() {
+            "interrupted"
+        } else {
+            "complete"
+        },
         started,
         finished: SystemTime::now(),
         roots: config
@@ -198,7 +208,7 @@ fn options_json(config: &ScanConfig) -> serde_json::Value {
         "patterns": config.patterns_dir.as_ref().map(|p| p.display().to_string()),
         "fail_on": config.fail_on.map(Severity::as_str),
         "force": config.force,
-        "reveal": false,
+        "reveal": config.reveal,
     })
 }
 
@@ -260,10 +270,25 @@ fn absolute_lenient(path: &Path) -> PathBuf {
 fn worker(detectors: &Detectors, items: &Receiver<Item>, results: &Sender<WorkerMessage>) {
     let mut scratch = Scratch::default();
     let mut matches = Vec::new();
-    for item in items.iter() {
+    for mut item in items.iter() {
+        // After a stop, queued items are still taken from the channel, to be listed unscanned.
+        if detectors.limits.stop.is_raised() {
+            mark_not_scanned(&mut item);
+        }
         if !scan_item(detectors, item, &mut scratch, &mut matches, results) {
             return;
         }
+    }
+}
+
+/// Turns an item not yet opened into an account of an item the stop request left unscanned.
+fn mark_not_scanned(item: &mut Item) {
+    if item.disposition == Disposition::Scan {
+        item.disposition = Disposition::NotScanned {
+            status: Status::Skipped,
+            format: "",
+            reason: format!("not scanned: {INTERRUPTED}"),
+        };
     }
 }
 
@@ -302,6 +327,7 @@ fn scan_item(
         current: Arc::clone(&path),
         bases: HashMap::new(),
         disconnected: false,
+        interrupted: false,
     };
     match &item.disposition {
         Disposition::NotScanned {
@@ -312,7 +338,8 @@ fn scan_item(
             record.status = *status;
             record.format = (*format).to_string();
             record.reason = reason.clone();
-            if *status == Status::Error {
+            // File-name rules need no reading: an interrupted scan still reports key files.
+            if *status == Status::Error || reason.ends_with(INTERRUPTED) {
                 file_rule_findings(detectors, &path, None, &mut sink.findings);
             }
         }
@@ -323,6 +350,14 @@ fn scan_item(
             record.reason = outcome.reason;
             record.sha256 = outcome.sha256;
             record.size = record.size.max(outcome.bytes_read);
+            if sink.interrupted || record.reason.ends_with(INTERRUPTED) {
+                // Findings in what was read are kept; the rest of the file was not read.
+                (record.status, record.reason) = if outcome.bytes_read == 0 {
+                    (Status::Skipped, format!("not scanned: {INTERRUPTED}"))
+                } else {
+                    (Status::Truncated, INTERRUPTED.to_string())
+                };
+            }
             file_rule_findings(
                 detectors,
                 &path,
@@ -361,6 +396,8 @@ struct WorkerSink<'a> {
     /// Per path, the position of the next segment-placed chunk, so findings keep reading order.
     bases: HashMap<Arc<str>, u64>,
     disconnected: bool,
+    /// Text arrived after a stop request and was not scanned.
+    interrupted: bool,
 }
 
 impl WorkerSink<'_> {
@@ -383,6 +420,10 @@ impl WorkerSink<'_> {
 
 impl ContentSink for WorkerSink<'_> {
     fn text(&mut self, path: &str, chunk: TextChunk<'_>) {
+        if self.detectors.limits.stop.is_raised() {
+            self.interrupted = true;
+            return;
+        }
         if &*self.current != path {
             self.current = Arc::from(path);
         }
@@ -526,7 +567,13 @@ fn detect_chunk(
             offset,
             detector: m.rule as u32,
             confidence: m.confidence,
-            masked: mask(rule.mask, &m.normalized, m.label),
+            masked: if detectors.reveal {
+                // Forensic export (--reveal): the value exactly as it stood in the text.
+                String::from_utf8_lossy(chunk.text.get(m.start..m.end).unwrap_or_default())
+                    .into_owned()
+            } else {
+                mask(rule.mask, &m.normalized, m.label)
+            },
             fingerprint: detectors.fingerprinter.fingerprint(&m.normalized),
         });
     }

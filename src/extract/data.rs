@@ -88,6 +88,32 @@ fn quote_identifier(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
+/// The names of a table's columns, read as bytes: rusqlite's `column_names` panics on a name
+/// that is not UTF-8, which a damaged or hostile database can hold. Falls back to `column N`.
+fn column_names(conn: &Connection, quoted: &str, count: usize) -> Vec<String> {
+    let mut names: Vec<String> = conn
+        .prepare(&format!("PRAGMA table_info({quoted})"))
+        .and_then(|mut s| {
+            s.query_map([], |r| {
+                Ok(match r.get_ref(1)? {
+                    ValueRef::Text(bytes) | ValueRef::Blob(bytes) => {
+                        String::from_utf8_lossy(bytes).into_owned()
+                    }
+                    _ => String::new(),
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()
+        })
+        .unwrap_or_default();
+    names.resize(count, String::new());
+    for (i, name) in names.iter_mut().enumerate() {
+        if name.is_empty() {
+            *name = format!("column {}", i + 1);
+        }
+    }
+    names
+}
+
 fn sqlite_table(
     node: &mut Node<'_>,
     chunker: &mut SegmentChunker,
@@ -100,7 +126,7 @@ fn sqlite_table(
         Ok(s) => s,
         Err(_) => conn.prepare(&format!("SELECT * FROM {quoted}"))?,
     };
-    let names: Vec<String> = statement.column_names().map(|s| s.to_string()).collect();
+    let names = column_names(conn, &quoted, statement.column_count());
     chunker.set_columns(node, Columns::from_header_line(names.join("\t").as_bytes()));
     let mut rows = statement.query([])?;
     let mut number: u64 = 0;
@@ -613,7 +639,8 @@ fn split_identifier(text: &str) -> (String, &str) {
             break;
         }
     }
-    name.truncate(MAX_NAME);
+    // A byte cap could fall inside a multi-byte character (a panic): cut at a boundary.
+    name.truncate(name.floor_char_boundary(MAX_NAME));
     (name, rest)
 }
 

@@ -25,7 +25,7 @@ use sniff::Format;
 
 use sha2::{Digest, Sha256};
 
-use crate::config::Limits;
+use crate::config::{Limits, StopFlag};
 use crate::content::TextChunk;
 
 pub use text::{Encoding, sniff_encoding};
@@ -83,7 +83,30 @@ impl Status {
     }
 }
 
+/// Reason recorded for an item whose reading a stop request (SIGINT/SIGTERM) cut short.
+pub const INTERRUPTED: &str = "scan interrupted";
+
+/// Reads until the scan is asked to stop, then fails with [`INTERRUPTED`]: the file being read
+/// ends at the next block instead of being read to its end.
+struct Stoppable<R> {
+    inner: R,
+    stop: StopFlag,
+}
+
+impl<R: Read> Read for Stoppable<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.stop.is_raised() {
+            return Err(io::Error::other(INTERRUPTED));
+        }
+        self.inner.read(buf)
+    }
+}
+
 /// Opens a file for reading without changing its access time where the OS allows it.
+///
+/// O_NOATIME is only granted to the file's owner (or a process with CAP_FOWNER, e.g. root);
+/// any other file is opened normally, and its access time may then change on filesystems
+/// mounted without `noatime` (bytes and modification times are never changed: read-only open).
 pub fn open_evidence(path: &Path) -> io::Result<File> {
     use std::os::unix::fs::OpenOptionsExt;
     let mut options = std::fs::OpenOptions::new();
@@ -166,6 +189,10 @@ pub fn extract_file(
     let format = sniff::sniff(&head[..head_len], display);
     if format == Format::Plain {
         // The common case reads the file once: hash and text in one pass.
+        let file = Stoppable {
+            inner: file,
+            stop: limits.stop.clone(),
+        };
         let mut reader = HashingReader::new(io::Cursor::new(&head[..head_len]).chain(file));
         let result = text::stream_text(&mut reader, limits, &mut |chunk| sink.text(display, chunk));
         let bytes_read = reader.bytes_read;
@@ -195,7 +222,7 @@ pub fn extract_file(
     }
     // Containers and documents are read by their own parsers, which seek: hash in a pass of
     // its own, then hand the parser the file.
-    let (sha256, bytes_read) = match hash_whole(&mut file) {
+    let (sha256, bytes_read) = match hash_whole(&mut file, &limits.stop) {
         Ok(hashed) => hashed,
         Err(e) => return failed(format!("cannot read: {}", io_reason(&e))),
     };
@@ -221,6 +248,33 @@ pub fn extract_file(
     }
 }
 
+/// Scans one item held in memory as if it were a file named `name` (the name is a format hint
+/// and the report path): the entry point for fuzzing and for callers that already hold bytes.
+pub fn extract_bytes(
+    name: &str,
+    data: &[u8],
+    limits: &Limits,
+    sink: &mut dyn ContentSink,
+) -> ExtractOutcome {
+    let format = sniff::sniff(&data[..data.len().min(SNIFF_BYTES)], name);
+    let mut node = Node {
+        path: name,
+        depth: 0,
+        limits,
+        budget: Budget::new(limits.max_expanded_bytes),
+        sink,
+    };
+    let mut source = Source::Memory(io::Cursor::new(data.to_vec()));
+    let note = node.dispatch(format, Input::Seekable(&mut source));
+    ExtractOutcome {
+        format: note.format,
+        status: note.status,
+        reason: note.reason,
+        sha256: Some(hex::encode(Sha256::digest(data))),
+        bytes_read: data.len() as u64,
+    }
+}
+
 /// Bytes read to decide an item's format.
 const SNIFF_BYTES: usize = 8192;
 /// Members up to this size are spooled in memory; larger ones go to a private temporary file.
@@ -241,9 +295,12 @@ fn read_head(reader: &mut dyn Read, head: &mut [u8]) -> io::Result<usize> {
     Ok(filled)
 }
 
-fn hash_whole(file: &mut File) -> io::Result<(String, u64)> {
+fn hash_whole(file: &mut File, stop: &StopFlag) -> io::Result<(String, u64)> {
     file.seek(SeekFrom::Start(0))?;
-    let mut reader = HashingReader::new(file);
+    let mut reader = HashingReader::new(Stoppable {
+        inner: file,
+        stop: stop.clone(),
+    });
     let mut buf = vec![0u8; 1 << 20];
     while reader.fill(&mut buf)? > 0 {}
     let bytes = reader.bytes_read;
@@ -396,7 +453,10 @@ pub struct Node<'a> {
 impl Node<'_> {
     /// Decodes `reader` as text, or pulls strings out of it when binary, under this item's path.
     pub fn stream_text(&mut self, reader: &mut dyn Read) -> Result<Encoding, String> {
-        let mut hashing = HashingReader::new(reader);
+        let mut hashing = HashingReader::new(Stoppable {
+            inner: reader,
+            stop: self.limits.stop.clone(),
+        });
         let path = self.path;
         let sink = &mut *self.sink;
         text::stream_text(&mut hashing, self.limits, &mut |chunk| {
@@ -462,6 +522,11 @@ impl Node<'_> {
             reason: String::new(),
             sha256: None,
         };
+        if self.limits.stop.is_raised() {
+            record.reason = format!("not scanned: {INTERRUPTED}");
+            self.sink.member(record);
+            return;
+        }
         if self.depth + 1 > self.limits.max_depth {
             record.reason = format!(
                 "nested deeper than the depth limit ({}; --max-depth)",

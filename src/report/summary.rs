@@ -104,6 +104,11 @@ pub fn summary_json(s: &Summary) -> Value {
         "max_severity": s.max_severity.map(Severity::as_str),
         "fail_on": s.fail_on.map(Severity::as_str),
         "fail_on_reached": s.fail_on_reached,
-        "values_in_outputs": "masked",
+        // --reveal puts raw values into findings.csv; say so where an auditor looks first.
+        "values_in_outputs": if s.options.get("reveal") == Some(&Value::Bool(true)) {
+            "raw"
+        } else {
+            "masked"
+        },
     })
 }

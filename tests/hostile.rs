@@ -1,0 +1,781 @@
+//! Hostile input, generated at test time: huge lines, binary noise, broken encodings, link
+//! loops, special and unreadable files, vanished files and names that are not UTF-8. The scan
+//! never crashes, accounts for every entry and keeps every finding it can. (Archive-specific
+//! hostile cases live in tests/containers.rs.)
+
+mod util;
+
+use std::ffi::OsStr;
+use std::fs::{self, File};
+use std::io::{BufWriter, Write};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::symlink;
+use std::path::Path;
+
+use util::*;
+
+const MIB: usize = 1 << 20;
+
+/// Scans `root` with `extra` arguments; returns findings as `path|location|line|detector` and
+/// files as `path|format|status|reason`.
+fn scan_rows(root: &Path, extra: &[&str]) -> (Vec<String>, Vec<String>) {
+    let out = tempfile::tempdir().expect("tempdir");
+    let report = out.path().join("report");
+    let output = scan(root, &report, extra);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let findings = read_csv(&report.join("findings.csv"))
+        .into_iter()
+        .skip(1)
+        .map(|r| format!("{}|{}|{}|{}", r[0], r[1], r[2], r[3]))
+        .collect();
+    let files = read_csv(&report.join("files.csv"))
+        .into_iter()
+        .skip(1)
+        .map(|r| format!("{}|{}|{}|{}", r[0], r[3], r[4], r[5]))
+        .collect();
+    (findings, files)
+}
+
+fn share() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().join("share");
+    fs::create_dir(&root).expect("dir");
+    (dir, root)
+}
+
+fn children_peak_rss_bytes() -> u64 {
+    // SAFETY: getrusage writes into the zeroed struct we pass.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let rc = unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
+    assert_eq!(rc, 0);
+    (usage.ru_maxrss as u64) * 1024
+}
+
+#[test]
+fn a_200_mb_line_without_newline_is_scanned_in_bounded_memory() {
+    let (_dir, root) = share();
+    let total = 200 * MIB;
+    let planted: [(usize, &[u8]); 3] = [
+        (0, b"ssn 536-22-5487 "),
+        (total / 2, b" 4539578763621486 "),
+        (total - 21, b" jane.roe@example.com"),
+    ];
+    let mut file = BufWriter::new(File::create(root.join("one-line.txt")).expect("create"));
+    let mut block = vec![b'x'; MIB];
+    for start in (0..total).step_by(MIB) {
+        block.fill(b'x');
+        for (at, value) in planted {
+            if (start..start + MIB).contains(&at) {
+                block[at - start..at - start + value.len()].copy_from_slice(value);
+            }
+        }
+        file.write_all(&block).expect("write");
+    }
+    drop(file);
+    let (findings, files) = scan_rows(&root, &["--threads", "2"]);
+    assert_eq!(
+        findings,
+        [
+            "one-line.txt||1|us_ssn",
+            "one-line.txt||1|payment_card",
+            "one-line.txt||1|email",
+        ]
+    );
+    assert_eq!(files, ["one-line.txt|text/utf-8|scanned|"]);
+    let peak = children_peak_rss_bytes();
+    assert!(peak < 200 * MIB as u64, "peak RSS {peak} bytes");
+}
+
+#[test]
+fn nul_heavy_binaries_still_give_up_their_strings() {
+    let (_dir, root) = share();
+    let mut data = vec![0u8; MIB];
+    let ascii = b" ssn 536-22-5487 ";
+    data[1000..1000 + ascii.len()].copy_from_slice(ascii);
+    // UTF-16LE at an odd offset, then binary noise right after it.
+    let wide: Vec<u8> = "card 4539578763621486"
+        .encode_utf16()
+        .flat_map(u16::to_le_bytes)
+        .collect();
+    data[500_001..500_001 + wide.len()].copy_from_slice(&wide);
+    for (i, b) in data[600_000..700_000].iter_mut().enumerate() {
+        *b = (i * 7919 % 251) as u8;
+    }
+    fs::write(root.join("blob.bin"), &data).expect("write");
+    // All NUL: nothing to find, nothing to fail.
+    fs::write(root.join("zeros.bin"), vec![0u8; 3 * MIB]).expect("write");
+    let (findings, files) = scan_rows(&root, &[]);
+    assert_eq!(
+        findings,
+        [
+            "blob.bin|offset 1005||us_ssn",
+            "blob.bin|offset 500011||payment_card",
+        ]
+    );
+    let binary = "binary data: strings pass (ASCII and UTF-16LE runs of 6+ characters)";
+    assert_eq!(
+        files,
+        [
+            format!("blob.bin|binary|scanned|{binary}"),
+            format!("zeros.bin|binary|scanned|{binary}"),
+        ]
+    );
+}
+
+#[test]
+fn invalid_utf8_and_lone_surrogates_are_still_scanned() {
+    let (_dir, root) = share();
+    // Broken UTF-8 in the first block: read as Windows-1252.
+    fs::write(
+        root.join("latin.txt"),
+        b"header\nssn 536-22-5487 \xff\xc3\x28 card 4539578763621486\n",
+    )
+    .expect("write");
+    // Valid UTF-8 for the first 1.5 MB (past the block the encoding is sniffed from), broken later: stays UTF-8, bytes still scanned.
+    let mut late = "caf\u{e9} ".repeat(300_000).into_bytes();
+    late.extend_from_slice(b"\n\xc0\xaf\xed\xa0\x80 ssn 536-22-5487\n");
+    fs::write(root.join("late.txt"), &late).expect("write");
+    // UTF-16LE with unpaired surrogates next to the values.
+    let mut utf16 = vec![0xff, 0xfe];
+    let push = |out: &mut Vec<u8>, units: &[u16]| {
+        for u in units {
+            out.extend_from_slice(&u.to_le_bytes());
+        }
+    };
+    let text = |s: &str| s.encode_utf16().collect::<Vec<u16>>();
+    push(&mut utf16, &text("ssn 536-22-5487 "));
+    push(&mut utf16, &[0xd800]);
+    push(&mut utf16, &text("\ncard 4539578763621486 "));
+    push(&mut utf16, &[0xdc00, 0xdc00]);
+    push(&mut utf16, &text("\n"));
+    push(&mut utf16, &[0xd83d]);
+    fs::write(root.join("wide.txt"), &utf16).expect("write");
+    let (findings, files) = scan_rows(&root, &[]);
+    assert_eq!(
+        findings,
+        [
+            "late.txt||2|us_ssn",
+            "latin.txt||2|us_ssn",
+            "latin.txt||2|payment_card",
+            "wide.txt||1|us_ssn",
+            "wide.txt||2|payment_card",
+        ]
+    );
+    assert_eq!(
+        files,
+        [
+            "late.txt|text/utf-8|scanned|",
+            "latin.txt|text/windows-1252|scanned|not valid UTF-8: decoded as Windows-1252",
+            "wide.txt|text/utf-16le|scanned|",
+        ]
+    );
+}
+
+/// A share with a link loop, links out of the root, to devices, to a FIFO, and a dangling link.
+fn linked_share() -> (tempfile::TempDir, std::path::PathBuf) {
+    let (dir, root) = share();
+    fs::write(root.join("a.txt"), "ssn 536-22-5487\n").expect("write");
+    fs::create_dir(root.join("sub")).expect("dir");
+    symlink("..", root.join("sub/loop")).expect("link");
+    let outside = dir.path().join("outside");
+    fs::create_dir(&outside).expect("dir");
+    fs::write(outside.join("b.txt"), "card 4539578763621486\n").expect("write");
+    symlink(&outside, root.join("out")).expect("link");
+    symlink("/dev/zero", root.join("zero")).expect("link");
+    symlink("nowhere.txt", root.join("dangling")).expect("link");
+    let fifo = dir.path().join("pipe");
+    let c_path = std::ffi::CString::new(fifo.as_os_str().as_bytes()).expect("cstring");
+    // SAFETY: mkfifo with a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+    symlink(&fifo, root.join("to-pipe")).expect("link");
+    (dir, root)
+}
+
+#[test]
+fn links_are_listed_not_followed_by_default() {
+    let (dir, root) = linked_share();
+    let (findings, files) = scan_rows(&root, &[]);
+    assert_eq!(findings, ["a.txt||1|us_ssn"]);
+    let not_followed = |name: &str, target: &str| {
+        format!(
+            "{name}|symlink|skipped|symbolic link to {target} not followed (use --follow-links)"
+        )
+    };
+    assert_eq!(
+        files,
+        [
+            "a.txt|text/utf-8|scanned|".to_string(),
+            not_followed("dangling", "nowhere.txt"),
+            not_followed("out", &dir.path().join("outside").display().to_string()),
+            not_followed("sub/loop", ".."),
+            not_followed("to-pipe", &dir.path().join("pipe").display().to_string()),
+            not_followed("zero", "/dev/zero"),
+        ]
+    );
+}
+
+#[test]
+fn following_links_terminates_on_loops_and_never_opens_devices_or_fifos() {
+    let (_dir, root) = linked_share();
+    let (findings, files) = scan_rows(&root, &["--follow-links"]);
+    // Links out of the root are followed when asked: the outside file is scanned under the link.
+    assert_eq!(findings, ["a.txt||1|us_ssn", "out/b.txt||1|payment_card"]);
+    assert_eq!(
+        files,
+        [
+            "a.txt|text/utf-8|scanned|",
+            "dangling||error|symbolic link to nowhere.txt whose target does not exist",
+            "out/b.txt|text/utf-8|scanned|",
+            "sub/loop||skipped|symbolic link loop back to share",
+            "to-pipe|special|skipped|FIFO (named pipe): never opened",
+            "zero|special|skipped|character device: never opened",
+        ]
+    );
+}
+
+#[test]
+fn device_files_are_never_opened() {
+    let (_dir, root) = share();
+    let device = root.join("null-device");
+    let c_path = std::ffi::CString::new(device.as_os_str().as_bytes()).expect("cstring");
+    // SAFETY: mknod with a valid NUL-terminated path; needs CAP_MKNOD (root), else skipped.
+    let made = unsafe { libc::mknod(c_path.as_ptr(), libc::S_IFCHR | 0o600, libc::makedev(1, 3)) };
+    if made != 0 {
+        eprintln!(
+            "note: mknod failed ({}); character-device case skipped (needs root)",
+            std::io::Error::last_os_error()
+        );
+        return;
+    }
+    fs::write(root.join("a.txt"), "ssn 536-22-5487\n").expect("write");
+    let (findings, files) = scan_rows(&root, &[]);
+    assert_eq!(findings, ["a.txt||1|us_ssn"]);
+    assert_eq!(
+        files,
+        [
+            "a.txt|text/utf-8|scanned|",
+            "null-device|special|skipped|character device: never opened",
+        ]
+    );
+}
+
+#[test]
+fn unreadable_files_and_folders_are_errors_with_reasons() {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        eprintln!(
+            "note: running as root, which ignores file permissions; unreadable-file case skipped (the vanished-file case covers the open-error path)"
+        );
+        return;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let (_dir, root) = share();
+    fs::write(root.join("a.txt"), "ssn 536-22-5487\n").expect("write");
+    fs::write(root.join("locked.txt"), "card 4539578763621486\n").expect("write");
+    fs::create_dir(root.join("closed")).expect("dir");
+    fs::write(root.join("closed/inner.txt"), "x").expect("write");
+    fs::set_permissions(root.join("locked.txt"), fs::Permissions::from_mode(0o000)).expect("chmod");
+    fs::set_permissions(root.join("closed"), fs::Permissions::from_mode(0o000)).expect("chmod");
+    let (findings, files) = scan_rows(&root, &[]);
+    fs::set_permissions(root.join("closed"), fs::Permissions::from_mode(0o700)).expect("chmod");
+    assert_eq!(findings, ["a.txt||1|us_ssn"]);
+    assert_eq!(
+        files,
+        [
+            "a.txt|text/utf-8|scanned|",
+            "closed||error|directory not readable: permission denied",
+            "locked.txt||error|cannot open: permission denied",
+        ]
+    );
+}
+
+struct NullSink;
+
+impl breachscope::extract::ContentSink for NullSink {
+    fn text(&mut self, _path: &str, _chunk: breachscope::content::TextChunk<'_>) {}
+    fn member(&mut self, _record: breachscope::extract::MemberRecord) {}
+}
+
+#[test]
+fn a_file_that_vanished_is_an_error_not_a_crash() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let gone = dir.path().join("gone.txt");
+    fs::write(&gone, "ssn 536-22-5487\n").expect("write");
+    fs::remove_file(&gone).expect("remove");
+    let outcome = breachscope::extract::extract_file(
+        &gone,
+        "gone.txt",
+        &breachscope::config::Limits::default(),
+        &mut NullSink,
+    );
+    assert_eq!(outcome.status, breachscope::extract::Status::Error);
+    assert_eq!(outcome.reason, "cannot open: file vanished during the scan");
+    assert_eq!(outcome.sha256, None);
+}
+
+#[test]
+fn names_that_are_not_utf8_are_shown_losslessly_escaped() {
+    let (_dir, root) = share();
+    let odd = root.join(OsStr::from_bytes(b"caf\xe9 \xff\\.txt"));
+    fs::write(&odd, "ssn 536-22-5487\n").expect("write");
+    let newline = root.join(OsStr::from_bytes(b"two\nlines.txt"));
+    fs::write(&newline, "card 4539578763621486\n").expect("write");
+    let dir_name = root.join(OsStr::from_bytes(b"d\x80"));
+    fs::create_dir(&dir_name).expect("dir");
+    fs::write(dir_name.join("x.txt"), "jane.roe@example.com\n").expect("write");
+    let (findings, files) = scan_rows(&root, &[]);
+    assert_eq!(
+        findings,
+        [
+            r"caf\xe9 \xff\\.txt||1|us_ssn",
+            r"d\x80/x.txt||1|email",
+            r"two\x0alines.txt||1|payment_card",
+        ]
+    );
+    assert_eq!(
+        files,
+        [
+            r"caf\xe9 \xff\\.txt|text/utf-8|scanned|",
+            r"d\x80/x.txt|text/utf-8|scanned|",
+            r"two\x0alines.txt|text/utf-8|scanned|",
+        ]
+    );
+}
+
+// ------------------------------------------------------------------ mutation smoke (stable fuzzing)
+
+mod seeds {
+    //! Small valid inputs of every extracted format, for the mutation smoke test.
+
+    use std::io::{Cursor, Write};
+
+    pub const TEXT: &str =
+        "name,ssn,card\nJane Roe,536-22-5487,4539 5787 6362 1486\njane.roe@example.com\n";
+
+    pub fn zip(members: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        for (name, content) in members {
+            writer
+                .start_file(*name, zip::write::SimpleFileOptions::default())
+                .expect("start");
+            writer.write_all(content).expect("write");
+        }
+        writer.finish().expect("finish").into_inner()
+    }
+
+    pub fn tar(members: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut builder = tar::Builder::new(Vec::new());
+        for (name, content) in members {
+            let mut header = tar::Header::new_gnu();
+            header.set_size(content.len() as u64);
+            header.set_mode(0o644);
+            header.set_entry_type(tar::EntryType::Regular);
+            builder
+                .append_data(&mut header, name, *content)
+                .expect("tar");
+        }
+        builder.into_inner().expect("tar")
+    }
+
+    pub fn gzip(data: &[u8]) -> Vec<u8> {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        encoder.write_all(data).expect("gz");
+        encoder.finish().expect("gz")
+    }
+
+    pub fn bzip2(data: &[u8]) -> Vec<u8> {
+        let mut encoder = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::fast());
+        encoder.write_all(data).expect("bz2");
+        encoder.finish().expect("bz2")
+    }
+
+    pub fn xz(data: &[u8]) -> Vec<u8> {
+        let mut writer =
+            lzma_rust2::XzWriter::new(Vec::new(), lzma_rust2::XzOptions::default()).expect("xz");
+        writer.write_all(data).expect("xz");
+        writer.finish().expect("xz")
+    }
+
+    pub fn seven_z(members: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut writer = sevenz_rust2::ArchiveWriter::new(Cursor::new(Vec::new())).expect("7z");
+        for (name, content) in members {
+            writer
+                .push_archive_entry(
+                    sevenz_rust2::ArchiveEntry::new_file(name),
+                    Some(Cursor::new(content.to_vec())),
+                )
+                .expect("7z entry");
+        }
+        writer.finish().expect("7z").into_inner()
+    }
+
+    pub fn docx() -> Vec<u8> {
+        zip(&[
+            ("[Content_Types].xml", br#"<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>"#),
+            ("word/document.xml", br#"<?xml version="1.0"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>SSN 536-22-5487</w:t></w:r></w:p><w:p><w:r><w:t>jane.roe@example.com</w:t></w:r></w:p></w:body></w:document>"#),
+        ])
+    }
+
+    pub fn xlsx() -> Vec<u8> {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        sheet.write_string(0, 0, "SSN").expect("cell");
+        sheet.write_string(0, 1, "Card").expect("cell");
+        sheet.write_number(1, 0, 536225487.0).expect("cell");
+        sheet.write_string(1, 1, "4539578763621486").expect("cell");
+        book.save_to_buffer().expect("xlsx")
+    }
+
+    pub fn pdf() -> Vec<u8> {
+        let content = "BT /F1 12 Tf 72 700 Td [(SSN 536-)(22-5487)] TJ ET";
+        let objects = [
+            "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
+            "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_string(),
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>".to_string(),
+            format!("<< /Length {} >>\nstream\n{content}\nendstream", content.len()),
+            "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_string(),
+        ];
+        let mut out = b"%PDF-1.4\n".to_vec();
+        let mut offsets = Vec::new();
+        for (i, body) in objects.iter().enumerate() {
+            offsets.push(out.len());
+            out.extend_from_slice(format!("{} 0 obj\n{body}\nendobj\n", i + 1).as_bytes());
+        }
+        let xref = out.len();
+        out.extend_from_slice(b"xref\n0 6\n0000000000 65535 f \n");
+        for offset in offsets {
+            out.extend_from_slice(format!("{offset:010} 00000 n \n").as_bytes());
+        }
+        out.extend_from_slice(
+            format!("trailer\n<< /Size 6 /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n").as_bytes(),
+        );
+        out
+    }
+
+    pub fn eml() -> Vec<u8> {
+        use base64::Engine;
+        let attachment = base64::engine::general_purpose::STANDARD.encode(TEXT);
+        format!(
+            "From: a@corp.example\r\nTo: b@corp.example\r\nSubject: =?utf-8?B?U1NOIDUzNi0yMi01NDg3?=\r\n\
+             MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n\
+             --b1\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n\
+             card 4539 5787 63=\r\n62 1486\r\n\
+             --b1\r\nContent-Type: text/csv; name=\"p.csv\"\r\nContent-Disposition: attachment; filename=\"p.csv\"\r\n\
+             Content-Transfer-Encoding: base64\r\n\r\n{attachment}\r\n--b1--\r\n"
+        )
+        .into_bytes()
+    }
+
+    pub fn sqlite() -> Vec<u8> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("db.sqlite");
+        let conn = rusqlite::Connection::open(&path).expect("db");
+        conn.execute_batch(
+            "CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT, ssn INTEGER, card TEXT);
+             INSERT INTO customers VALUES (1, 'Jane Roe', 536225487, '4539578763621486');",
+        )
+        .expect("fill");
+        drop(conn);
+        std::fs::read(&path).expect("read")
+    }
+
+    pub const SQL_DUMP: &str = "-- MySQL dump 10.13\nCREATE TABLE `people` (\n  `id` int NOT NULL,\n  `ssn` varchar(11)\n);\nINSERT INTO `people` VALUES (1,'536225487'),(2,'219-45-7731');\n";
+    pub const JSON: &str = "{\"customers\": [{\"name\": \"Jane\", \"ssn\": 536225487, \"card\": \"4539 5787 6362 1486\"}]}\n";
+    pub const HTML: &str = "<html><body><p>SSN <b>536-22-5487</b></p><script>x=1</script><p>jane.roe@example.com</p></body></html>\n";
+    pub const RTF: &str = "{\\rtf1\\ansi{\\fonttbl\\f0 Arial;}\\f0 SSN 536-22-5487\\par card 4539 5787 6362 1486\\par}";
+}
+
+/// Every format's seed, named so that the name also hints the format.
+fn mutation_seeds() -> Vec<(&'static str, Vec<u8>)> {
+    let text = seeds::TEXT.as_bytes();
+    let tar = seeds::tar(&[("a.csv", text), ("b.txt", text)]);
+    let utf16: Vec<u8> = [0xff, 0xfe]
+        .into_iter()
+        .chain(seeds::TEXT.encode_utf16().flat_map(u16::to_le_bytes))
+        .collect();
+    vec![
+        ("seed.txt", text.to_vec()),
+        ("seed-utf16.txt", utf16),
+        (
+            "seed.bin",
+            [&[0u8, 1, 2, 0xff][..], text, &[0u8; 8]].concat(),
+        ),
+        (
+            "seed.zip",
+            seeds::zip(&[
+                ("a.csv", text),
+                ("in/b.zip", &seeds::zip(&[("c.txt", text)])),
+            ]),
+        ),
+        ("seed.tar", tar.clone()),
+        ("seed.tar.gz", seeds::gzip(&tar)),
+        ("seed.tar.bz2", seeds::bzip2(&tar)),
+        ("seed.tar.xz", seeds::xz(&tar)),
+        ("seed.tar.zst", zstd::encode_all(&tar[..], 3).expect("zstd")),
+        ("seed.7z", seeds::seven_z(&[("a.csv", text)])),
+        ("seed.docx", seeds::docx()),
+        ("seed.xlsx", seeds::xlsx()),
+        ("seed.pdf", seeds::pdf()),
+        ("seed.eml", seeds::eml()),
+        (
+            "seed.mbox",
+            [&b"From a@b Mon Jan  1 00:00:00 2024\n"[..], &seeds::eml()].concat(),
+        ),
+        ("seed.sqlite", seeds::sqlite()),
+        ("seed.sql", seeds::SQL_DUMP.as_bytes().to_vec()),
+        ("seed.json", seeds::JSON.as_bytes().to_vec()),
+        ("seed.html", seeds::HTML.as_bytes().to_vec()),
+        ("seed.rtf", seeds::RTF.as_bytes().to_vec()),
+    ]
+}
+
+/// Deterministic xorshift: the same mutations on every machine.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+/// One mutation of `data`: bit flips, a cut, a splice from another seed, or "interesting" values
+/// (0xff runs, zeros, large little-endian sizes) over lengths and counts.
+fn mutate(rng: &mut Rng, data: &[u8], other: &[u8]) -> Vec<u8> {
+    let mut out = data.to_vec();
+    if out.is_empty() {
+        return other.to_vec();
+    }
+    for _ in 0..1 + rng.below(3) {
+        let len = out.len().max(1);
+        match rng.below(6) {
+            0 => {
+                for _ in 0..1 + rng.below(8) {
+                    let at = rng.below(len);
+                    if let Some(b) = out.get_mut(at) {
+                        *b ^= 1 << rng.below(8);
+                    }
+                }
+            }
+            1 => out.truncate(rng.below(len)),
+            2 => {
+                let at = rng.below(len);
+                let from = rng.below(other.len());
+                let take = rng.below(other.len() - from + 1).min(4096);
+                out.splice(at..at, other[from..from + take].iter().copied());
+            }
+            3 => {
+                let at = rng.below(len);
+                let end = (at + 1 + rng.below(16)).min(out.len());
+                out[at.min(end)..end].fill(0xff);
+            }
+            4 => {
+                let at = rng.below(len);
+                let value = [0u32, 1, 0x7fff_ffff, 0xffff_fffe, 0x1000_0000][rng.below(5)];
+                for (i, b) in value.to_le_bytes().iter().enumerate() {
+                    if let Some(slot) = out.get_mut(at + i) {
+                        *slot = *b;
+                    }
+                }
+            }
+            _ => {
+                // Duplicate a stretch (repeated headers, members, objects).
+                let at = rng.below(len);
+                let end = (at + 1 + rng.below(256)).min(out.len());
+                let copy = out[at..end].to_vec();
+                out.splice(end..end, copy);
+            }
+        }
+    }
+    out
+}
+
+/// Runs the builtin engine over every chunk, as a scan would.
+struct EngineSink<'a> {
+    engine: &'a breachscope::detect::Engine,
+    scratch: breachscope::detect::Scratch,
+    matches: Vec<breachscope::detect::Match>,
+    chunks: usize,
+    members: usize,
+}
+
+impl breachscope::extract::ContentSink for EngineSink<'_> {
+    fn text(&mut self, _path: &str, chunk: breachscope::content::TextChunk<'_>) {
+        self.chunks += 1;
+        self.matches.clear();
+        let input = breachscope::detect::ChunkInput {
+            text: chunk.text,
+            columns: chunk.columns,
+            report_limit: chunk.report_limit,
+        };
+        self.engine
+            .scan(input, &mut self.scratch, &mut self.matches);
+    }
+
+    fn member(&mut self, _record: breachscope::extract::MemberRecord) {
+        self.members += 1;
+    }
+}
+
+/// Limits small enough that every mutated input is done with quickly.
+fn smoke_limits() -> breachscope::config::Limits {
+    breachscope::config::Limits {
+        max_expanded_bytes: 16 << 20,
+        max_entries: 1000,
+        max_depth: 4,
+        ..Default::default()
+    }
+}
+
+/// Extracts `data` as `name` and scans it with the engine; `Err` holds a panic message.
+fn extract_and_detect(
+    engine: &breachscope::detect::Engine,
+    name: &str,
+    data: &[u8],
+) -> Result<breachscope::extract::ExtractOutcome, String> {
+    let limits = smoke_limits();
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let mut sink = EngineSink {
+            engine,
+            scratch: Default::default(),
+            matches: Vec::new(),
+            chunks: 0,
+            members: 0,
+        };
+        // The engine on the raw bytes too, as the detector fuzz target does.
+        sink.engine.scan(
+            breachscope::detect::ChunkInput {
+                text: data,
+                columns: None,
+                report_limit: data.len(),
+            },
+            &mut sink.scratch,
+            &mut sink.matches,
+        );
+        breachscope::extract::extract_bytes(name, data, &limits, &mut sink)
+    }))
+    .map_err(|panic| {
+        panic
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_else(|| "panic".to_string())
+    })
+}
+
+fn regressions_dir() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/fuzz-regressions")
+}
+
+#[test]
+fn mutated_inputs_of_every_format_never_panic_or_hang() {
+    let seeds = mutation_seeds();
+    let rules = breachscope::rules::load_builtin().expect("rules");
+    let engine = breachscope::detect::Engine::new(&rules).expect("engine");
+    // Every seed is read cleanly first: mutations start from valid inputs.
+    for (name, data) in &seeds {
+        let outcome = extract_and_detect(&engine, name, data).expect("seed panicked");
+        assert_ne!(
+            outcome.status,
+            breachscope::extract::Status::Error,
+            "{name}: {}",
+            outcome.reason
+        );
+    }
+    let budget = std::time::Duration::from_secs(20);
+    let started = std::time::Instant::now();
+    let current = std::sync::Arc::new(std::sync::Mutex::new((String::new(), Vec::new())));
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    let worker_current = std::sync::Arc::clone(&current);
+    std::thread::spawn(move || {
+        let mut rng = Rng(0x5eed_00fb_4eac_4e55);
+        let mut failures = Vec::new();
+        let mut runs = 0usize;
+        'rounds: for round in 0..2500 {
+            for (i, (name, data)) in seeds.iter().enumerate() {
+                if started.elapsed() > budget {
+                    break 'rounds;
+                }
+                let other = &seeds[(i + 1 + round) % seeds.len()].1;
+                let input = mutate(&mut rng, data, other);
+                if let Ok(mut slot) = worker_current.lock() {
+                    *slot = (name.to_string(), input.clone());
+                }
+                runs += 1;
+                if let Err(message) = extract_and_detect(&engine, name, &input) {
+                    failures.push((name.to_string(), input, message));
+                }
+            }
+        }
+        let _ = done_tx.send((runs, failures));
+    });
+    // An input that hangs is reported instead of hanging the test run.
+    let result = done_rx.recv_timeout(budget + std::time::Duration::from_secs(60));
+    let save = |name: &str, data: &[u8], what: &str| -> std::path::PathBuf {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fuzz-findings");
+        fs::create_dir_all(&dir).expect("dir");
+        let hash = data.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+            (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3)
+        });
+        let path = dir.join(format!("{what}-{hash:016x}-{name}"));
+        fs::write(&path, data).expect("save");
+        path
+    };
+    let (runs, failures) = match result {
+        Ok(done) => done,
+        Err(_) => {
+            let (name, data) = current.lock().map(|c| c.clone()).unwrap_or_default();
+            let path = save(&name, &data, "hang");
+            panic!(
+                "extraction of a mutated {name} did not return; input saved to {} (copy it into tests/data/fuzz-regressions/)",
+                path.display()
+            );
+        }
+    };
+    let saved: Vec<String> = failures
+        .iter()
+        .map(|(name, data, message)| format!("{} ({message})", save(name, data, "crash").display()))
+        .collect();
+    assert!(
+        saved.is_empty(),
+        "{} of {runs} mutated inputs panicked; saved (copy into tests/data/fuzz-regressions/):\n{}",
+        saved.len(),
+        saved.join("\n")
+    );
+    eprintln!("{runs} mutated inputs in {:?}", started.elapsed());
+    assert!(
+        runs >= 500,
+        "only {runs} mutated inputs ran in the time budget"
+    );
+}
+
+#[test]
+fn fuzz_regressions_replay_cleanly() {
+    let rules = breachscope::rules::load_builtin().expect("rules");
+    let engine = breachscope::detect::Engine::new(&rules).expect("engine");
+    let Ok(entries) = fs::read_dir(regressions_dir()) else {
+        return;
+    };
+    let mut replayed = 0;
+    for entry in entries {
+        let path = entry.expect("entry").path();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("input");
+        if name.ends_with(".md") {
+            continue;
+        }
+        // The file name ends with the format hint: crash-<hash>-seed.zip.
+        let hint = name.rsplit('-').next().unwrap_or(name);
+        let data = fs::read(&path).expect("read");
+        if let Err(message) = extract_and_detect(&engine, hint, &data) {
+            panic!("{name}: {message}");
+        }
+        replayed += 1;
+    }
+    eprintln!("{replayed} regression inputs replayed");
+}
