@@ -68,6 +68,34 @@ fn engine_benches(c: &mut Criterion) {
             });
         });
     }
+    // The cost of the credential library on ordinary data: the same corpora without it.
+    let mut personal_only = rules.clone();
+    personal_only
+        .text_rules
+        .retain(|r| r.data_class != "credential");
+    if let Ok(without) = Engine::new(&personal_only) {
+        for kind in ["personal", "prose"] {
+            let text = corpus(kind, 1 << 20);
+            group.throughput(Throughput::Bytes(text.len() as u64));
+            group.bench_function(format!("{kind}_without_credential_rules"), |b| {
+                let mut scratch = Scratch::default();
+                let mut out = Vec::new();
+                b.iter(|| {
+                    out.clear();
+                    without.scan(
+                        ChunkInput {
+                            text: black_box(&text),
+                            columns: None,
+                            report_limit: text.len(),
+                        },
+                        &mut scratch,
+                        &mut out,
+                    );
+                    black_box(out.len())
+                });
+            });
+        }
+    }
     group.finish();
     family_benches(c, &rules);
 }
