@@ -43,14 +43,6 @@ fn share() -> (tempfile::TempDir, std::path::PathBuf) {
     (dir, root)
 }
 
-fn children_peak_rss_bytes() -> u64 {
-    // SAFETY: getrusage writes into the zeroed struct we pass.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let rc = unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
-    assert_eq!(rc, 0);
-    (usage.ru_maxrss as u64) * 1024
-}
-
 #[test]
 fn a_200_mb_line_without_newline_is_scanned_in_bounded_memory() {
     let (_dir, root) = share();

@@ -46,14 +46,6 @@ fn values_straddling_chunk_edges_in_one_long_line_are_found_once() {
     );
 }
 
-fn children_peak_rss_bytes() -> u64 {
-    // SAFETY: getrusage writes into the zeroed struct we pass.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let rc = unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
-    assert_eq!(rc, 0);
-    (usage.ru_maxrss as u64) * 1024
-}
-
 #[test]
 fn memory_stays_flat_on_a_large_file() {
     let dir = tempfile::tempdir().expect("tempdir");

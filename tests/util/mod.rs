@@ -58,3 +58,12 @@ pub fn rows_prefix(path: &Path, n: usize) -> Vec<String> {
         .map(|row| row[..n].join(","))
         .collect()
 }
+
+/// Peak resident memory of the children this test process has waited for (getrusage).
+pub fn children_peak_rss_bytes() -> u64 {
+    // SAFETY: getrusage writes into the zeroed struct we pass.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let rc = unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
+    assert_eq!(rc, 0);
+    (usage.ru_maxrss as u64) * 1024
+}
