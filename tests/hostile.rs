@@ -771,3 +771,37 @@ fn fuzz_regressions_replay_cleanly() {
     }
     eprintln!("{replayed} regression inputs replayed");
 }
+
+#[test]
+fn a_compressed_text_cut_mid_stream_keeps_the_text_before_the_cut() {
+    use std::io::Write;
+    let (dir, root) = share();
+    // Values at the start, then enough incompressible-ish text that the cut lands well after them.
+    let mut text = String::from("ssn 536-22-5487\ncard 4539578763621486\n");
+    let mut state = 7u64;
+    while text.len() < 4 << 20 {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        // Letters only: random digits would now and then form a valid card number.
+        let word: String = (0..16)
+            .map(|k| char::from(b'a' + ((state >> (k * 4)) % 26) as u8))
+            .collect();
+        text.push_str(&format!("line {word}\n"));
+    }
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(text.as_bytes()).expect("gzip");
+    let gz = encoder.finish().expect("gzip");
+    fs::write(root.join("log.txt.gz"), &gz[..gz.len() * 7 / 10]).expect("write");
+    let report = dir.path().join("report");
+    let output = scan(&root, &report, &[]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let findings = rows_prefix(&report.join("findings.csv"), 4);
+    assert_eq!(
+        findings,
+        [
+            "log.txt.gz!log.txt,,1,us_ssn",
+            "log.txt.gz!log.txt,,2,payment_card"
+        ]
+    );
+}

@@ -129,6 +129,9 @@ pub struct HashingReader<R> {
     inner: R,
     hasher: Sha256,
     pub bytes_read: u64,
+    /// A read error met after part of a block was filled: reported on the next call, so the
+    /// bytes before it are still handed on.
+    deferred: Option<io::Error>,
 }
 
 impl<R: Read> HashingReader<R> {
@@ -137,17 +140,25 @@ impl<R: Read> HashingReader<R> {
             inner,
             hasher: Sha256::new(),
             bytes_read: 0,
+            deferred: None,
         }
     }
 
     /// Fills as much of `buf` as the source gives (short only at the end).
     pub fn fill(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if let Some(e) = self.deferred.take() {
+            return Err(e);
+        }
         let mut filled = 0;
         while filled < buf.len() {
             match self.inner.read(&mut buf[filled..]) {
                 Ok(0) => break,
                 Ok(n) => filled += n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) if filled > 0 => {
+                    self.deferred = Some(e);
+                    break;
+                }
                 Err(e) => return Err(e),
             }
         }

@@ -199,7 +199,14 @@ pub fn stream_text<R: Read>(
             let mut len = first;
             while len > 0 {
                 strings.push(&block[..len], sink);
-                len = reader.fill(&mut block).map_err(fail)?;
+                len = match reader.fill(&mut block) {
+                    Ok(len) => len,
+                    Err(e) => {
+                        // What was read before the failure is still scanned.
+                        strings.finish(sink);
+                        return Err(fail(e));
+                    }
+                };
             }
             strings.finish(sink);
         }
@@ -212,7 +219,13 @@ pub fn stream_text<R: Read>(
             };
             chunker.push(&block[start..first], sink);
             loop {
-                let len = reader.fill(&mut block).map_err(fail)?;
+                let len = match reader.fill(&mut block) {
+                    Ok(len) => len,
+                    Err(e) => {
+                        chunker.finish(sink);
+                        return Err(fail(e));
+                    }
+                };
                 if len == 0 {
                     break;
                 }
@@ -233,7 +246,14 @@ pub fn stream_text<R: Read>(
             };
             decoding.feed(&block[..first], false, &mut chunker, sink);
             loop {
-                let len = reader.fill(&mut block).map_err(fail)?;
+                let len = match reader.fill(&mut block) {
+                    Ok(len) => len,
+                    Err(e) => {
+                        decoding.feed(&[], true, &mut chunker, sink);
+                        chunker.finish(sink);
+                        return Err(fail(e));
+                    }
+                };
                 decoding.feed(&block[..len], len == 0, &mut chunker, sink);
                 if len == 0 {
                     break;
