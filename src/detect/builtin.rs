@@ -966,21 +966,16 @@ fn is_domain_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'.' || b == b'-'
 }
 
-/// True when the `:` at `colon` separates user and password in a URL (`://user:` before it).
-fn in_url_userinfo(text: &[u8], colon: usize) -> bool {
-    let floor = colon.saturating_sub(256);
-    let mut i = colon;
-    while i > floor {
-        let b = text[i - 1];
-        if b.is_ascii_whitespace() || b == b'@' || b == b'"' || b == b'\'' {
-            return false;
-        }
-        if b == b'/' && i >= 3 && &text[i - 3..i] == b"://" {
-            return true;
-        }
-        i -= 1;
-    }
-    false
+/// True when the `@` at `at` ends the userinfo of a URL: the token it ends holds `://` and then
+/// a `:` (`smtp://user:pa#ss@host`).
+fn in_url_userinfo(text: &[u8], at: usize) -> bool {
+    let floor = at.saturating_sub(512);
+    let token_start = text[floor..at]
+        .iter()
+        .rposition(|b| b.is_ascii_whitespace() || matches!(b, b'"' | b'\'' | b'<' | b'(' | b'='))
+        .map_or(floor, |p| floor + p + 1);
+    let token = &text[token_start..at];
+    memchr::memmem::find(token, b"://").is_some_and(|p| token[p + 3..].contains(&b':'))
 }
 
 /// Addresses that name a service, not a person's mailbox (`git@github.com` in clone URLs).
@@ -1013,11 +1008,14 @@ fn emails(text: &[u8], start: usize, end: usize, out: &mut Vec<Candidate>) {
         if local_start == at || domain_end <= at + 1 {
             continue;
         }
-        // `scheme://user:password@host`: the part before `@` is a password, not a mailbox.
-        if local_start > 0
-            && text[local_start - 1] == b':'
-            && in_url_userinfo(text, local_start - 1)
-        {
+        // `scheme://user:password@host` and `token@host/path`: the part before `@` is a
+        // credential in a URL, not a mailbox. A mailbox is never followed by a path or a port.
+        let url_follows = match text.get(domain_end) {
+            Some(b'/') => true,
+            Some(b':') => text.get(domain_end + 1).is_some_and(u8::is_ascii_digit),
+            _ => false,
+        };
+        if url_follows || in_url_userinfo(text, at) {
             continue;
         }
         let local = &text[local_start..at];
@@ -1203,6 +1201,22 @@ mod tests {
         );
         assert!(values(Builtin::Iban, "DE89370400440532013001").is_empty());
         assert!(values(Builtin::Iban, "XDE89370400440532013000").is_empty());
+    }
+
+    #[test]
+    fn passwords_and_tokens_in_urls_are_not_emails() {
+        assert!(
+            values(
+                Builtin::Email,
+                "\"smtp://offset:kuu9#IsX@mail.acme-corp.com:587\""
+            )
+            .is_empty()
+        );
+        assert!(values(Builtin::Email, "token ghp_abc@github.com/acme/repo.git").is_empty());
+        assert_eq!(
+            values(Builtin::Email, "to: a.b@example.com: see"),
+            ["a.b@example.com"]
+        );
     }
 
     #[test]
