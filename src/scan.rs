@@ -510,7 +510,6 @@ fn file_rule_findings(
 }
 
 /// Runs the engine on one chunk and turns its matches into findings.
-#[inline(never)]
 fn detect_chunk(
     detectors: &Detectors,
     path: &Arc<str>,
@@ -581,7 +580,6 @@ fn detect_chunk(
 
 /// Where two rules of one data class claim overlapping text, keeps one finding: the more
 /// confident, then the longer, then the rule listed first (specific rules precede generic ones).
-#[inline(never)]
 fn resolve_overlaps(engine: &Engine, matches: &mut Vec<Match>) {
     matches.sort_unstable_by(|a, b| {
         a.start

@@ -109,7 +109,6 @@ impl BuiltinMatchers {
         }
     }
 
-    #[inline(never)]
     fn dates(&self, text: &[u8], start: usize, end: usize, out: &mut Vec<Candidate>) {
         let haystack = &text[..end];
         let mut at = start;
@@ -246,7 +245,6 @@ impl DigitRun {
 }
 
 /// Calls `each` for every digit run that starts inside `text[start..end]`.
-#[inline(never)]
 fn digit_runs(text: &[u8], start: usize, end: usize, mut each: impl FnMut(&DigitRun)) {
     let mut run = DigitRun::default();
     let mut i = start;
@@ -706,7 +704,6 @@ fn boundary_after_ok(text: &[u8], end: usize) -> bool {
     }
 }
 
-#[inline(never)]
 fn ssns_in_run(text: &[u8], run: &DigitRun, out: &mut Vec<Candidate>) {
     let groups = &run.groups;
     let last = groups.len() - 1;
@@ -986,7 +983,6 @@ const SERVICE_ADDRESSES: &[&str] = &[
     "git@ssh.dev.azure.com",
 ];
 
-#[inline(never)]
 fn emails(text: &[u8], start: usize, end: usize, out: &mut Vec<Candidate>) {
     for at in memchr::memchr_iter(b'@', &text[start..end]).map(|p| p + start) {
         let mut local_start = at;
@@ -1166,7 +1162,6 @@ mod tests {
     }
 
     #[test]
-    #[inline(never)]
     fn phones() {
         assert_eq!(
             values(Builtin::Phone, "call (415) 555-2671 now"),
@@ -1189,7 +1184,6 @@ mod tests {
     }
 
     #[test]
-    #[inline(never)]
     fn ibans() {
         assert_eq!(
             values(Builtin::Iban, "IBAN DE89 3704 0044 0532 0130 00 paid"),
@@ -1247,7 +1241,6 @@ mod tests {
     }
 
     #[test]
-    #[inline(never)]
     fn dates_normalise_to_iso() {
         assert_eq!(values(Builtin::DateOfBirth, "1985-03-14"), ["1985-03-14"]);
         assert_eq!(values(Builtin::DateOfBirth, "03/14/1985"), ["1985-03-14"]);

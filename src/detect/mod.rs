@@ -391,7 +391,6 @@ impl Engine {
     }
 
     /// Finds every match in `input`, appending to `out` in no particular order.
-    #[inline(never)]
     pub fn scan(&self, input: ChunkInput<'_>, scratch: &mut Scratch, out: &mut Vec<Match>) {
         let text = input.text;
         if text.is_empty() {
@@ -478,7 +477,6 @@ impl Engine {
 
     /// The bytes a triggered rule searches around a keyword: the keyword's line (within
     /// `MAX_REGION_HALF` each way), the rule's extra lines, and for context rules the window.
-    #[inline(never)]
     fn region_around(
         &self,
         index: usize,
@@ -520,7 +518,6 @@ impl Engine {
         )
     }
 
-    #[inline(never)]
     fn run_rule(
         &self,
         index: usize,
@@ -649,7 +646,6 @@ fn line_around(text: &[u8], start: usize, end: usize) -> &[u8] {
     &text[line_start..line_end]
 }
 
-#[inline(never)]
 fn has_context(
     context: &CompiledContext,
     rule: &CompiledRule,
