@@ -18,6 +18,48 @@ pub struct ImpactRow {
     pub potential_misuse: Vec<String>,
     pub regulations: Vec<Source>,
     pub countermeasures: Vec<Source>,
+    /// Records (rows, objects, labelled blocks) holding this class.
+    pub records: usize,
+    /// Individuals (point estimate) with at least one element of this class.
+    pub individuals: usize,
+}
+
+/// One combination of data elements found together in records (name + SSN, card + code).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CombinationRow {
+    pub id: String,
+    pub name: String,
+    pub severity: Severity,
+    pub notification_trigger: bool,
+    /// The element groups it requires, as written in impact.toml.
+    pub requires: Vec<Vec<String>>,
+    pub records: usize,
+    /// Individuals (point estimate) with at least one record of this combination.
+    pub individuals: usize,
+    pub files: usize,
+    pub explanation: Option<String>,
+    pub potential_misuse: Vec<String>,
+    pub regulations: Vec<Source>,
+    pub countermeasures: Vec<Source>,
+}
+
+/// Tallies for one credential kind (cloud keys, passwords, private keys …).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KindRow {
+    pub kind: String,
+    pub name: Option<String>,
+    pub severity: Severity,
+    pub findings: usize,
+    pub unique_values: usize,
+    pub files: usize,
+    pub countermeasures: Vec<Source>,
+}
+
+/// The impact rows of one group (the first `--group-by-depth` path components).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupImpact {
+    pub group: String,
+    pub rows: Vec<ImpactRow>,
 }
 
 fn push_unique<T: PartialEq + Clone>(into: &mut Vec<T>, items: &[T]) {
@@ -45,6 +87,8 @@ pub fn impact_rows(
                 potential_misuse: Vec::new(),
                 regulations: Vec::new(),
                 countermeasures: Vec::new(),
+                records: 0,
+                individuals: 0,
             };
             let entries = model
                 .class

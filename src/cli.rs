@@ -85,6 +85,13 @@ pub struct ScanArgs {
     /// No progress display and no closing count on stderr.
     #[arg(long, short)]
     pub quiet: bool,
+    /// In unstructured text, findings within N lines of each other belong to one record
+    /// (0: the same line, or one labelled block such as `Name: …` / `SSN: …`).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub record_lines: usize,
+    /// Leading path components that name a group (client, department) for impact_by_group.csv.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub group_by_depth: usize,
     /// Deepest nesting of containers opened (archives inside archives, attachments in mail).
     #[arg(long, value_name = "N", default_value_t = Limits::default().max_depth)]
     pub max_depth: usize,
@@ -174,6 +181,8 @@ impl ScanArgs {
             follow_links: self.follow_links,
             progress: !self.quiet && std::io::stderr().is_terminal(),
             reveal: self.reveal,
+            record_lines: self.record_lines,
+            group_depth: self.group_by_depth,
             limits: Limits {
                 max_depth: self.max_depth,
                 max_expanded_bytes: self.max_expanded_bytes,

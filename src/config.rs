@@ -114,5 +114,10 @@ pub struct ScanConfig {
     pub progress: bool,
     /// Write raw matched values into findings.csv instead of masked ones (forensic exports).
     pub reveal: bool,
+    /// Unstructured text: findings within this many lines of each other form one record (0: the
+    /// same line or one labelled block).
+    pub record_lines: usize,
+    /// Path components that name a group (client, department) in impact_by_group.csv.
+    pub group_depth: usize,
     pub limits: Limits,
 }

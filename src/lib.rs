@@ -30,6 +30,8 @@
 //!     follow_links: false,
 //!     progress: false,
 //!     reveal: false,
+//!     record_lines: 0,
+//!     group_depth: 1,
 //!     limits: Limits::default(),
 //! };
 //! let outcome = breachscope::run(&config)?;
@@ -46,6 +48,7 @@ pub mod discover;
 mod error;
 pub mod extract;
 pub mod fingerprint;
+pub mod people;
 pub mod provenance;
 pub mod report;
 pub mod rules;

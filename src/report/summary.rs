@@ -6,8 +6,9 @@ use std::time::SystemTime;
 use serde_json::{Value, json};
 
 use super::timestamp;
-use crate::classify::ImpactRow;
+use crate::classify::{CombinationRow, GroupImpact, ImpactRow, KindRow};
 use crate::config::{KeySource, Limits};
+use crate::people::PeopleEstimate;
 use crate::rules::Severity;
 
 /// Item counts by status, plus bytes and findings.
@@ -39,6 +40,10 @@ pub struct Summary {
     pub key_source: KeySource,
     pub counts: SummaryCounts,
     pub impact: Vec<ImpactRow>,
+    pub combinations: Vec<CombinationRow>,
+    pub kinds: Vec<KindRow>,
+    pub groups: Vec<GroupImpact>,
+    pub people: PeopleEstimate,
     pub max_severity: Option<Severity>,
     pub fail_on: Option<Severity>,
     pub fail_on_reached: bool,

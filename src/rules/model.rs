@@ -173,6 +173,9 @@ pub struct Source {
     #[serde(alias = "action", alias = "obligation")]
     pub text: String,
     pub source: String,
+    /// A deadline the source sets, in words (`60 days after discovery`, `72 hours`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline: Option<String>,
 }
 
 /// What exposure of one data class, credential kind or detector means.
@@ -201,6 +204,31 @@ pub struct ImpactModel {
     pub kind: BTreeMap<String, ImpactEntry>,
     #[serde(default)]
     pub detector: BTreeMap<String, ImpactEntry>,
+    /// Data elements that together trigger more than each alone (name + SSN, card + code).
+    #[serde(default)]
+    pub combination: Vec<Combination>,
+}
+
+/// Elements that, found in one record, make a notification trigger or a worse exposure.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Combination {
+    pub id: String,
+    pub name: String,
+    /// Every group must be present; a group is met by any one of its elements. An element is a
+    /// rule id, `kind:NAME` (a credential kind) or `class:NAME` (a data class).
+    pub requires: Vec<Vec<String>>,
+    pub severity: Severity,
+    /// True when the combination is "personal information" that a breach law requires notice for.
+    #[serde(default)]
+    pub notification_trigger: bool,
+    pub explanation: Option<String>,
+    #[serde(default)]
+    pub potential_misuse: Vec<String>,
+    #[serde(default)]
+    pub regulations: Vec<Source>,
+    #[serde(default)]
+    pub countermeasures: Vec<Source>,
 }
 
 impl ImpactModel {
@@ -208,6 +236,12 @@ impl ImpactModel {
         self.class.extend(other.class);
         self.kind.extend(other.kind);
         self.detector.extend(other.detector);
+        for combination in other.combination {
+            match self.combination.iter_mut().find(|c| c.id == combination.id) {
+                Some(existing) => *existing = combination,
+                None => self.combination.push(combination),
+            }
+        }
     }
 }
 
