@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use crate::extract::Status;
+use crate::people::Role;
 use crate::report::neutralise;
 use crate::rules::{Confidence, Severity};
 
@@ -19,6 +20,8 @@ pub struct DetectorInfo {
     pub data_class: Arc<str>,
     pub kind: Option<Arc<str>>,
     pub severity: Severity,
+    /// What the element does for telling people apart; None: it makes no records.
+    pub role: Option<Role>,
 }
 
 /// One occurrence of a detected value; the raw value is already gone.
@@ -34,6 +37,8 @@ pub struct Finding {
     pub confidence: Confidence,
     pub masked: String,
     pub fingerprint: [u8; 16],
+    /// The record (row, object, labelled block) within `path`, for people-related elements.
+    pub record: Option<Arc<str>>,
 }
 
 /// The account of one file or member.
@@ -61,9 +66,86 @@ pub struct Batch {
     /// Present on the last part only.
     pub records: Option<Vec<FileRecord>>,
     pub rows: Vec<u8>,
+    /// Findings grouped by record, for the people-related elements.
+    pub record_parts: Vec<RecordPart>,
     /// Rows of one path each: (path, first offset, byte range in `rows`).
     pub segments: Vec<(Arc<str>, u64, std::ops::Range<usize>)>,
     pub tallies: Vec<Tally>,
+}
+
+/// The people-related findings of one record (or of its part in one batch).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordPart {
+    /// The top-level file, which orders output first.
+    pub group: Arc<str>,
+    pub path: Arc<str>,
+    /// Unique within `path`: `line 7`, `lines 3-5`, `table t row 17`, `$[2]`.
+    pub record: Arc<str>,
+    /// The place of its first finding, and that finding's position (for reading order).
+    pub location: String,
+    pub offset: u64,
+    /// Distinct elements, sorted.
+    pub elements: Vec<RecordElement>,
+}
+
+/// One distinct value in a record.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct RecordElement {
+    pub detector: u32,
+    pub fingerprint: [u8; 16],
+    pub masked: String,
+}
+
+impl RecordPart {
+    /// Folds another part of the same record into this one.
+    pub fn absorb(&mut self, other: RecordPart) {
+        if other.offset < self.offset {
+            self.offset = other.offset;
+            self.location = other.location;
+        }
+        self.elements.extend(other.elements);
+        self.elements.sort();
+        self.elements
+            .dedup_by(|a, b| a.detector == b.detector && a.fingerprint == b.fingerprint);
+    }
+}
+
+/// Groups findings that carry a record into record parts, in reading order.
+fn record_parts(group: &Arc<str>, findings: &[Finding]) -> Vec<RecordPart> {
+    let mut parts: BTreeMap<(Arc<str>, Arc<str>), RecordPart> = BTreeMap::new();
+    for finding in findings {
+        let Some(record) = &finding.record else {
+            continue;
+        };
+        let element = RecordElement {
+            detector: finding.detector,
+            fingerprint: finding.fingerprint,
+            masked: finding.masked.clone(),
+        };
+        let key = (Arc::clone(&finding.path), Arc::clone(record));
+        let part = parts.entry(key).or_insert_with(|| RecordPart {
+            group: Arc::clone(group),
+            path: Arc::clone(&finding.path),
+            record: Arc::clone(record),
+            location: finding.location.clone(),
+            offset: finding.offset,
+            elements: Vec::new(),
+        });
+        if finding.offset < part.offset {
+            part.offset = finding.offset;
+            part.location = finding.location.clone();
+        }
+        part.elements.push(element);
+    }
+    parts
+        .into_values()
+        .map(|mut part| {
+            part.elements.sort();
+            part.elements
+                .dedup_by(|a, b| a.detector == b.detector && a.fingerprint == b.fingerprint);
+            part
+        })
+        .collect()
 }
 
 /// One finding as the tallies see it.
@@ -109,11 +191,13 @@ impl Batch {
                 _ => segments.push((Arc::clone(&finding.path), finding.offset, start..rows.len())),
             }
         }
+        let record_parts = record_parts(&group, &findings);
         Batch {
             group,
             part,
             records: None,
             rows,
+            record_parts,
             segments,
             tallies,
         }
@@ -203,6 +287,13 @@ pub struct Results {
     pub bytes_scanned: u64,
     pub findings: usize,
     pub classes: BTreeMap<Arc<str>, ClassTally>,
+    /// Per credential kind.
+    pub kinds: BTreeMap<Arc<str>, ClassTally>,
+    /// Per (group, class), the group being the first `group_depth` path components.
+    pub group_classes: BTreeMap<(Arc<str>, Arc<str>), ClassTally>,
+    pub group_depth: usize,
+    /// Every record with people-related findings; merged and ordered by `sort`.
+    pub records: Vec<RecordPart>,
     spool: File,
     segments: Vec<SpooledRows>,
     spooled: u64,
@@ -212,12 +303,16 @@ pub struct Results {
 
 impl Results {
     /// An empty result set spooling finding rows to a private temporary file.
-    pub fn new() -> io::Result<Results> {
+    pub fn new(group_depth: usize) -> io::Result<Results> {
         Ok(Results {
             files: Vec::new(),
             bytes_scanned: 0,
             findings: 0,
             classes: BTreeMap::new(),
+            kinds: BTreeMap::new(),
+            group_classes: BTreeMap::new(),
+            group_depth,
+            records: Vec::new(),
             spool: tempfile::tempfile()?,
             segments: Vec::new(),
             spooled: 0,
@@ -258,10 +353,41 @@ impl Results {
             {
                 class.kinds.insert(Arc::clone(kind));
             }
-            if seen.insert((Arc::clone(&detector.data_class), Arc::clone(&tally.path))) {
+            let first_in_file =
+                seen.insert((Arc::clone(&detector.data_class), Arc::clone(&tally.path)));
+            if first_in_file {
                 class.files += 1;
             }
+            if let Some(kind) = &detector.kind {
+                let kind_tally = self.kinds.entry(Arc::clone(kind)).or_default();
+                kind_tally.findings += 1;
+                kind_tally.add(tally.fingerprint);
+                kind_tally.severity = kind_tally.severity.max(Some(detector.severity));
+                if seen.insert((Arc::from(format!("kind:{kind}")), Arc::clone(&tally.path))) {
+                    kind_tally.files += 1;
+                }
+            }
+            let group = group_of(&tally.path, self.group_depth);
+            let group_tally = self
+                .group_classes
+                .entry((group, Arc::clone(&detector.data_class)))
+                .or_default();
+            group_tally.findings += 1;
+            group_tally.add(tally.fingerprint);
+            group_tally.severity = group_tally.severity.max(Some(detector.severity));
+            if !group_tally.detectors.contains(&detector.id) {
+                group_tally.detectors.insert(Arc::clone(&detector.id));
+            }
+            if let Some(kind) = &detector.kind
+                && !group_tally.kinds.contains(kind)
+            {
+                group_tally.kinds.insert(Arc::clone(kind));
+            }
+            if first_in_file {
+                group_tally.files += 1;
+            }
         }
+        self.records.extend(batch.record_parts);
         self.findings += batch.tallies.len();
         if let Some(records) = batch.records {
             self.files_seen.remove(&batch.group);
@@ -274,6 +400,22 @@ impl Results {
     /// Orders files and findings so that the same input gives the same bytes: by top-level file,
     /// then path, then position in the file.
     pub fn sort(&mut self) {
+        // Parts of one record from several batches become one record.
+        self.records
+            .sort_by(|a, b| (&a.path, &a.record).cmp(&(&b.path, &b.record)));
+        let mut merged: Vec<RecordPart> = Vec::with_capacity(self.records.len());
+        for part in self.records.drain(..) {
+            match merged.last_mut() {
+                Some(last) if last.path == part.path && last.record == part.record => {
+                    last.absorb(part)
+                }
+                _ => merged.push(part),
+            }
+        }
+        merged.sort_by(|a, b| {
+            (&a.group, &a.path, a.offset, &a.record).cmp(&(&b.group, &b.path, b.offset, &b.record))
+        });
+        self.records = merged;
         self.files
             .sort_by(|a, b| (&a.0, &a.1.path).cmp(&(&b.0, &b.1.path)));
         self.segments
@@ -303,4 +445,16 @@ impl Results {
         }
         Ok(())
     }
+}
+
+/// The group of a report path: its first `depth` folder names (`(top level)` for files at the
+/// top); archive members belong to the group of their archive.
+pub fn group_of(path: &str, depth: usize) -> Arc<str> {
+    let outer = path.split('!').next().unwrap_or(path);
+    let folders: Vec<&str> = outer.split('/').collect();
+    let folders = &folders[..folders.len().saturating_sub(1)];
+    if folders.is_empty() || depth == 0 {
+        return Arc::from("(top level)");
+    }
+    Arc::from(folders[..depth.min(folders.len())].join("/"))
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::aggregate::ClassTally;
-use crate::rules::{ImpactModel, Severity, Source};
+use crate::rules::{Combination, ImpactModel, Severity, Source};
 
 /// One row of impact.csv.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,4 +124,57 @@ pub fn cite(items: &[Source]) -> String {
         .map(|s| format!("{} [{}]", s.text, s.source))
         .collect::<Vec<_>>()
         .join(" | ")
+}
+
+/// One row per combination found, worst first: counts from the people resolution.
+pub fn combination_rows(
+    combinations: &[Combination],
+    counts: &[(usize, usize, usize)],
+) -> Vec<CombinationRow> {
+    let mut rows: Vec<CombinationRow> = combinations
+        .iter()
+        .zip(counts)
+        .filter(|(_, (records, _, _))| *records > 0)
+        .map(|(c, &(records, individuals, files))| CombinationRow {
+            id: c.id.clone(),
+            name: c.name.clone(),
+            severity: c.severity,
+            notification_trigger: c.notification_trigger,
+            requires: c.requires.clone(),
+            records,
+            individuals,
+            files,
+            explanation: c.explanation.clone(),
+            potential_misuse: c.potential_misuse.clone(),
+            regulations: c.regulations.clone(),
+            countermeasures: c.countermeasures.clone(),
+        })
+        .collect();
+    rows.sort_by(|a, b| b.severity.cmp(&a.severity).then_with(|| a.id.cmp(&b.id)));
+    rows
+}
+
+/// One row per credential kind found, worst first.
+pub fn kind_rows(kinds: &mut BTreeMap<Arc<str>, ClassTally>, model: &ImpactModel) -> Vec<KindRow> {
+    let mut rows: Vec<KindRow> = kinds
+        .iter_mut()
+        .map(|(kind, tally)| {
+            let entry = model.kind.get(&**kind);
+            KindRow {
+                kind: kind.to_string(),
+                name: entry.and_then(|e| e.name.clone()),
+                severity: tally.severity.unwrap_or(Severity::Medium),
+                findings: tally.findings,
+                unique_values: tally.unique_values(),
+                files: tally.files,
+                countermeasures: entry.map(|e| e.countermeasures.clone()).unwrap_or_default(),
+            }
+        })
+        .collect();
+    rows.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.kind.cmp(&b.kind))
+    });
+    rows
 }

@@ -10,8 +10,9 @@ use crossbeam_channel::{Receiver, Sender, bounded};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
 
+use crate::aggregate::group_of;
 use crate::aggregate::{Batch, DetectorInfo, FileRecord, Finding, Results};
-use crate::classify::impact_rows;
+use crate::classify::{GroupImpact, combination_rows, impact_rows, kind_rows};
 use crate::config::ScanConfig;
 use crate::content::{Placement, RunOrigin, Segment, TextChunk};
 use crate::detect::paths::FileRules;
@@ -20,6 +21,10 @@ use crate::discover::{Disposition, Excludes, Item, walk};
 use crate::error::Error;
 use crate::extract::{ContentSink, INTERRUPTED, MemberRecord, Status, extract_file};
 use crate::fingerprint::{Fingerprinter, key_id, mask};
+use crate::people::Role;
+use crate::people::names::normalize_name_parts;
+use crate::people::records::record_labels;
+use crate::people::resolve::{Resolution, resolve};
 use crate::report::{self, Summary, SummaryCounts};
 use crate::rules::{RuleSet, Severity, load_with_overrides};
 
@@ -47,6 +52,16 @@ struct Detectors {
     limits: crate::config::Limits,
     /// `--reveal`: raw matched text instead of masked values.
     reveal: bool,
+    record_lines: usize,
+    /// Engine indices of the full-name rule and of the name-part rules joined into it.
+    name_rules: NameRules,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct NameRules {
+    full: Option<usize>,
+    given: Option<usize>,
+    family: Option<usize>,
 }
 
 impl Detectors {
@@ -69,15 +84,28 @@ impl Detectors {
                 r.severity,
             )
         });
-        let table = text
+        let people = &rules.impact.people;
+        let table: Vec<DetectorInfo> = text
             .chain(files)
             .map(|(id, class, kind, severity)| DetectorInfo {
                 id: Arc::from(id),
                 data_class: Arc::from(class),
                 kind: kind.map(Arc::from),
                 severity,
+                role: Role::of(people, id, kind),
             })
             .collect();
+        let index_of = |role: Role| {
+            engine
+                .rules()
+                .iter()
+                .position(|r| Role::of(people, &r.id, r.kind.as_deref()) == Some(role))
+        };
+        let name_rules = NameRules {
+            full: index_of(Role::Name),
+            given: index_of(Role::GivenName),
+            family: index_of(Role::FamilyName),
+        };
         Ok(Detectors {
             engine,
             file_rules,
@@ -85,6 +113,8 @@ impl Detectors {
             fingerprinter: Fingerprinter::new(&config.key.bytes),
             limits: config.limits.clone(),
             reveal: config.reveal,
+            record_lines: config.record_lines,
+            name_rules,
         })
     }
 }
@@ -121,8 +151,8 @@ pub fn run(config: &ScanConfig) -> Result<ScanOutcome, Error> {
     let (result_tx, result_rx) = bounded::<WorkerMessage>(1024);
     let stop = &config.limits.stop;
     let progress = Progress::new(config.progress);
-    let mut results =
-        Results::new().map_err(|e| Error::io("cannot create the findings spool", e))?;
+    let mut results = Results::new(config.group_depth)
+        .map_err(|e| Error::io("cannot create the findings spool", e))?;
     let mut aggregate_error = None;
     std::thread::scope(|scope| {
         let roots = &config.roots;
@@ -163,11 +193,37 @@ pub fn run(config: &ScanConfig) -> Result<ScanOutcome, Error> {
     progress.finish();
     results.sort();
 
-    let impact = impact_rows(&mut results.classes, &rules.impact);
-    let max_severity = impact.iter().map(|r| r.severity).max();
+    let mut impact = impact_rows(&mut results.classes, &rules.impact);
+    let resolution = resolve(
+        &results.records,
+        &detectors.table,
+        &rules.impact.combination,
+    );
+    for row in &mut impact {
+        if let Some(&(records, individuals)) = resolution.class_counts.get(row.data_class.as_str())
+        {
+            row.records = records;
+            row.individuals = individuals;
+        }
+    }
+    let combinations = combination_rows(&rules.impact.combination, &resolution.combination_counts);
+    let kinds = kind_rows(&mut results.kinds, &rules.impact);
+    let groups = group_impact(&mut results, &resolution, &detectors.table, &rules.impact);
+    let max_severity = impact
+        .iter()
+        .map(|r| r.severity)
+        .chain(combinations.iter().map(|c| c.severity))
+        .max();
     let fail_on_reached =
         matches!((config.fail_on, max_severity), (Some(limit), Some(worst)) if worst >= limit);
-    report::write_tables(&config.out_dir, &mut results, &impact)?;
+    report::write_tables(&config.out_dir, &mut results, &impact, &combinations)?;
+    report::write_people(
+        &config.out_dir,
+        &results,
+        &resolution,
+        &detectors.table,
+        &rules.impact,
+    )?;
     let summary = Summary {
         status: if stop.is_raised() {
             "interrupted"
@@ -189,10 +245,10 @@ pub fn run(config: &ScanConfig) -> Result<ScanOutcome, Error> {
         key_source: config.key.source,
         counts: counts(&mut results),
         impact,
-        combinations: Vec::new(),
-        kinds: Vec::new(),
-        groups: Vec::new(),
-        people: Default::default(),
+        combinations,
+        kinds,
+        groups,
+        people: resolution.estimate.clone(),
         max_severity,
         fail_on: config.fail_on,
         fail_on_reached,
@@ -204,6 +260,60 @@ pub fn run(config: &ScanConfig) -> Result<ScanOutcome, Error> {
     })
 }
 
+/// Impact rows per group, with records and individuals counted per group.
+fn group_impact(
+    results: &mut crate::aggregate::Results,
+    resolution: &Resolution,
+    table: &[DetectorInfo],
+    model: &crate::rules::ImpactModel,
+) -> Vec<GroupImpact> {
+    let mut per_group: std::collections::BTreeMap<
+        Arc<str>,
+        std::collections::BTreeMap<Arc<str>, crate::aggregate::ClassTally>,
+    > = std::collections::BTreeMap::new();
+    for ((group, class), tally) in std::mem::take(&mut results.group_classes) {
+        per_group.entry(group).or_default().insert(class, tally);
+    }
+    type Counts = (usize, std::collections::BTreeSet<usize>);
+    let mut people: std::collections::BTreeMap<(Arc<str>, Arc<str>), Counts> =
+        std::collections::BTreeMap::new();
+    for (record, verdict) in results.records.iter().zip(&resolution.records) {
+        let group = group_of(&record.path, results.group_depth);
+        let classes: std::collections::BTreeSet<&Arc<str>> = record
+            .elements
+            .iter()
+            .filter_map(|e| table.get(e.detector as usize).map(|d| &d.data_class))
+            .collect();
+        for class in classes {
+            let entry = people
+                .entry((Arc::clone(&group), Arc::clone(class)))
+                .or_default();
+            entry.0 += 1;
+            if let Some(person) = verdict.individual {
+                entry.1.insert(person);
+            }
+        }
+    }
+    per_group
+        .into_iter()
+        .map(|(group, mut classes)| {
+            let mut rows = impact_rows(&mut classes, model);
+            for row in &mut rows {
+                if let Some((records, individuals)) =
+                    people.get(&(Arc::clone(&group), Arc::from(row.data_class.as_str())))
+                {
+                    row.records = *records;
+                    row.individuals = individuals.len();
+                }
+            }
+            GroupImpact {
+                group: group.to_string(),
+                rows,
+            }
+        })
+        .collect()
+}
+
 fn options_json(config: &ScanConfig) -> serde_json::Value {
     json!({
         "threads": config.threads,
@@ -213,6 +323,8 @@ fn options_json(config: &ScanConfig) -> serde_json::Value {
         "fail_on": config.fail_on.map(Severity::as_str),
         "force": config.force,
         "reveal": config.reveal,
+        "record_lines": config.record_lines,
+        "group_by_depth": config.group_depth,
     })
 }
 
@@ -509,6 +621,7 @@ fn file_rule_findings(
             confidence: rule.confidence,
             masked: format!("file {name}"),
             fingerprint: detectors.fingerprinter.fingerprint(basis.as_bytes()),
+            record: None,
         });
     }
 }
@@ -534,12 +647,14 @@ fn detect_chunk(
         return;
     }
     resolve_overlaps(&detectors.engine, matches);
+    let records = records_of(detectors, &chunk, matches);
+    let first_finding = findings.len();
     let mut line = match chunk.placement {
         Placement::Lines { first_line, .. } => first_line,
         Placement::Offsets(_) | Placement::Segments(_) => 0,
     };
     let mut counted_to = 0usize;
-    for m in matches.iter() {
+    for (m, record) in matches.iter().zip(records) {
         let rule = detectors.engine.rule(m.rule);
         let (location, line_number, offset) = match chunk.placement {
             Placement::Lines { first_offset, .. } => {
@@ -578,8 +693,150 @@ fn detect_chunk(
                 mask(rule.mask, &m.normalized, m.label)
             },
             fingerprint: detectors.fingerprinter.fingerprint(&m.normalized),
+            record,
         });
     }
+    join_name_parts(detectors, matches, findings, first_finding);
+}
+
+/// The record of each match whose element plays a part in telling people apart.
+fn records_of(
+    detectors: &Detectors,
+    chunk: &TextChunk<'_>,
+    matches: &[Match],
+) -> Vec<Option<Arc<str>>> {
+    // Documented test values (low confidence) belong to no one.
+    let in_record = |m: &Match| {
+        detectors.table[m.rule].role.is_some() && m.confidence != crate::rules::Confidence::Low
+    };
+    let people: Vec<usize> = matches
+        .iter()
+        .filter(|m| in_record(m))
+        .map(|m| m.start)
+        .collect();
+    let mut records = Vec::with_capacity(matches.len());
+    if people.is_empty() {
+        records.resize(matches.len(), None);
+        return records;
+    }
+    let mut labels = record_labels(chunk, &people, detectors.record_lines).into_iter();
+    let mut previous: Option<Arc<str>> = None;
+    for m in matches {
+        if !in_record(m) {
+            records.push(None);
+            continue;
+        }
+        let label = labels.next().unwrap_or_default();
+        let shared = match &previous {
+            Some(p) if **p == *label => Arc::clone(p),
+            _ => Arc::from(label),
+        };
+        previous = Some(Arc::clone(&shared));
+        records.push(Some(shared));
+    }
+    split_lists(detectors, matches, &mut records);
+    records
+}
+
+/// A "record" that holds two SSNs, or nothing but several cards or accounts (`jcb=… diners=…`,
+/// `iban=… beneficiary=…`), lists several people: each value becomes its own record.
+fn split_lists(detectors: &Detectors, matches: &[Match], records: &mut [Option<Arc<str>>]) {
+    let mut start = 0;
+    while start < matches.len() {
+        let mut end = start + 1;
+        while end < matches.len() && records[start].is_some() && records[end] == records[start] {
+            end += 1;
+        }
+        let run = start..end;
+        start = end;
+        let Some(label) = records[run.start].clone() else {
+            continue;
+        };
+        let members: Vec<&Match> = run.clone().map(|i| &matches[i]).collect();
+        let distinct_values_of = |rule: usize| {
+            let mut values: Vec<&[u8]> = members
+                .iter()
+                .filter(|m| m.rule == rule)
+                .map(|m| m.normalized.as_slice())
+                .collect();
+            values.sort_unstable();
+            values.dedup();
+            values.len()
+        };
+        let role = |m: &Match| detectors.table[m.rule].role;
+        let two_primaries = members
+            .iter()
+            .any(|m| role(m) == Some(Role::Primary) && distinct_values_of(m.rule) > 1);
+        let one_linking_kind = members
+            .iter()
+            .all(|m| role(m) == Some(Role::Linking) && m.rule == members[0].rule)
+            && distinct_values_of(members[0].rule) > 1;
+        if two_primaries || one_linking_kind {
+            for (n, i) in run.enumerate() {
+                records[i] = Some(Arc::from(format!("{label} #{}", n + 1)));
+            }
+        }
+    }
+}
+
+/// A given name and a family name in one record are one full name: the given-name finding
+/// becomes a full-name finding (fingerprinted as the whole name), the family-name one goes.
+/// `matches` are the chunk's matches in order, `findings[from..]` their findings.
+fn join_name_parts(
+    detectors: &Detectors,
+    matches: &[Match],
+    findings: &mut Vec<Finding>,
+    from: usize,
+) {
+    let NameRules {
+        full: Some(full),
+        given: Some(given),
+        family: Some(family),
+    } = detectors.name_rules
+    else {
+        return;
+    };
+    if !matches.iter().any(|m| m.rule == given) {
+        return;
+    }
+    let mut dropped = vec![false; matches.len()];
+    let mut run_start = 0;
+    // The matches of one record stand next to each other: a row, an object, a block.
+    while run_start < matches.len() {
+        let record = findings[from + run_start].record.clone();
+        let mut run_end = run_start + 1;
+        while run_end < matches.len()
+            && record.is_some()
+            && findings[from + run_end].record == record
+        {
+            run_end += 1;
+        }
+        let run = run_start..run_end;
+        run_start = run_end;
+        let position = |rule: usize| run.clone().find(|&i| matches[i].rule == rule);
+        let (Some(g), Some(f), None) = (position(given), position(family), position(full)) else {
+            continue;
+        };
+        let Some(name) = normalize_name_parts(&matches[g].normalized, &matches[f].normalized)
+        else {
+            continue;
+        };
+        let finding = &mut findings[from + g];
+        finding.detector = full as u32;
+        finding.masked = if detectors.reveal {
+            String::from_utf8_lossy(&name).into_owned()
+        } else {
+            mask(detectors.engine.rule(full).mask, &name, None)
+        };
+        finding.fingerprint = detectors.fingerprinter.fingerprint(&name);
+        dropped[f] = true;
+    }
+    let mut index = 0;
+    let tail: Vec<Finding> = findings.drain(from..).collect();
+    findings.extend(tail.into_iter().filter(|_| {
+        index += 1;
+        !dropped[index - 1]
+    }));
 }
 
 /// Where two rules of one data class claim overlapping text, keeps one finding: the more

@@ -9,9 +9,11 @@ use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use crate::aggregate::Results;
-use crate::classify::{ImpactRow, cite};
+use crate::aggregate::{DetectorInfo, Results};
+use crate::classify::{CombinationRow, ImpactRow, cite};
 use crate::error::Error;
+use crate::people::resolve::Resolution;
+use crate::rules::ImpactModel;
 
 pub use summary::{Summary, SummaryCounts, summary_json};
 
@@ -38,6 +40,26 @@ pub const IMPACT_COLUMNS: &[&str] = &[
     "potential_misuse",
     "regulations",
     "countermeasures",
+    "records",
+    "individuals",
+];
+pub const RECORDS_COLUMNS: &[&str] = &[
+    "path",
+    "location",
+    "record",
+    "data_elements",
+    "combination",
+    "severity",
+    "individual",
+];
+pub const INDIVIDUALS_COLUMNS: &[&str] = &[
+    "individual",
+    "identifiers",
+    "data_elements",
+    "records",
+    "files",
+    "severity",
+    "notification_trigger",
 ];
 
 /// Every file name a report may hold; a folder holding only these is an earlier report.
@@ -208,8 +230,14 @@ where
     file.commit()
 }
 
-/// findings.csv (copied from the aggregator's spool), files.csv and impact.csv.
-pub fn write_tables(dir: &Path, results: &mut Results, impact: &[ImpactRow]) -> Result<(), Error> {
+/// findings.csv (copied from the aggregator's spool), files.csv and impact.csv (one row per
+/// data class, then one per combination found, as `combination:ID`).
+pub fn write_tables(
+    dir: &Path,
+    results: &mut Results,
+    impact: &[ImpactRow],
+    combinations: &[CombinationRow],
+) -> Result<(), Error> {
     let mut findings = AtomicFile::create(dir, "findings.csv")?;
     let header = format!("{}\n", FINDINGS_COLUMNS.join(","));
     findings
@@ -235,20 +263,114 @@ pub fn write_tables(dir: &Path, results: &mut Results, impact: &[ImpactRow]) -> 
             ]
         }),
     )?;
+    let classes = impact.iter().map(impact_cells);
+    let combos = combinations.iter().map(|c| {
+        vec![
+            format!("combination:{}", c.id),
+            c.severity.as_str().to_string(),
+            c.records.to_string(),
+            c.individuals.to_string(),
+            c.files.to_string(),
+            c.potential_misuse.join(" | "),
+            cite(&c.regulations),
+            cite(&c.countermeasures),
+            c.records.to_string(),
+            c.individuals.to_string(),
+        ]
+    });
+    write_csv(dir, "impact.csv", IMPACT_COLUMNS, classes.chain(combos))
+}
+
+/// The cells of one impact row, in `IMPACT_COLUMNS` order.
+pub fn impact_cells(row: &ImpactRow) -> Vec<String> {
+    vec![
+        row.data_class.clone(),
+        row.severity.as_str().to_string(),
+        row.findings.to_string(),
+        row.unique_values.to_string(),
+        row.files.to_string(),
+        row.potential_misuse.join(" | "),
+        cite(&row.regulations),
+        cite(&row.countermeasures),
+        row.records.to_string(),
+        row.individuals.to_string(),
+    ]
+}
+
+/// records.csv (one row per record, in reading order) and individuals.csv (the first-pass
+/// notification list, masked).
+pub fn write_people(
+    dir: &Path,
+    results: &Results,
+    resolution: &Resolution,
+    table: &[DetectorInfo],
+    model: &ImpactModel,
+) -> Result<(), Error> {
+    let individual_id = |index: Option<usize>| {
+        index
+            .and_then(|i| resolution.individuals.get(i))
+            .map(|p| p.id.clone())
+            .unwrap_or_default()
+    };
     write_csv(
         dir,
-        "impact.csv",
-        IMPACT_COLUMNS,
-        impact.iter().map(|row| {
+        "records.csv",
+        RECORDS_COLUMNS,
+        results
+            .records
+            .iter()
+            .zip(&resolution.records)
+            .map(|(record, verdict)| {
+                let mut elements: Vec<&str> = record
+                    .elements
+                    .iter()
+                    .filter_map(|e| table.get(e.detector as usize).map(|d| &*d.id))
+                    .collect();
+                elements.dedup();
+                let elements: std::collections::BTreeSet<&str> = elements.into_iter().collect();
+                let combinations: Vec<&str> = verdict
+                    .combinations
+                    .iter()
+                    .filter_map(|&c| model.combination.get(c).map(|c| c.id.as_str()))
+                    .collect();
+                [
+                    record.path.to_string(),
+                    record.location.clone(),
+                    record.record.to_string(),
+                    elements.into_iter().collect::<Vec<_>>().join(";"),
+                    combinations.join(";"),
+                    verdict
+                        .severity
+                        .map(|s| s.as_str())
+                        .unwrap_or("")
+                        .to_string(),
+                    individual_id(verdict.individual),
+                ]
+            }),
+    )?;
+    write_csv(
+        dir,
+        "individuals.csv",
+        INDIVIDUALS_COLUMNS,
+        resolution.individuals.iter().map(|person| {
             [
-                row.data_class.clone(),
-                row.severity.as_str().to_string(),
-                row.findings.to_string(),
-                row.unique_values.to_string(),
-                row.files.to_string(),
-                row.potential_misuse.join(" | "),
-                cite(&row.regulations),
-                cite(&row.countermeasures),
+                person.id.clone(),
+                person.identifiers.join("; "),
+                person
+                    .data_elements
+                    .iter()
+                    .map(|e| &**e)
+                    .collect::<Vec<_>>()
+                    .join(";"),
+                person.records.to_string(),
+                person.files.to_string(),
+                person.severity.as_str().to_string(),
+                person
+                    .notification_triggers
+                    .iter()
+                    .map(String::as_str)
+                    .collect::<Vec<_>>()
+                    .join(";"),
             ]
         }),
     )

@@ -178,7 +178,86 @@ pub fn lint(set: &RuleSet) -> LintReport {
             }
         }
     }
+    lint_people(set, &mut report);
     report
+}
+
+/// Every element a combination or the people model names must exist: a rule id, `kind:NAME`
+/// of some rule, or `class:NAME` of impact.toml; every combination and obligation has a source.
+fn lint_people(set: &RuleSet, report: &mut LintReport) {
+    let rule_ids: Vec<&str> = set
+        .text_rules
+        .iter()
+        .map(|r| r.id.as_str())
+        .chain(set.file_rules.iter().map(|r| r.id.as_str()))
+        .collect();
+    let kinds: Vec<&str> = set
+        .text_rules
+        .iter()
+        .filter_map(|r| r.kind.as_deref())
+        .chain(set.file_rules.iter().filter_map(|r| r.kind.as_deref()))
+        .collect();
+    let exists = |element: &str| match element.split_once(':') {
+        Some(("kind", kind)) => kinds.contains(&kind),
+        Some(("class", class)) => set.impact.class.contains_key(class),
+        _ => rule_ids.contains(&element),
+    };
+    let origin = "impact.toml";
+    let mut seen = Vec::new();
+    for combination in &set.impact.combination {
+        let id = format!("combination {}", combination.id);
+        if seen.contains(&combination.id) {
+            report.problem(&id, origin, "combination id used twice");
+        }
+        seen.push(combination.id.clone());
+        if combination.requires.len() < 2 || combination.requires.iter().any(Vec::is_empty) {
+            report.problem(
+                &id,
+                origin,
+                "requires at least two non-empty element groups",
+            );
+        }
+        for element in combination.requires.iter().flatten() {
+            if !exists(element) {
+                report.problem(&id, origin, format!("names unknown element `{element}`"));
+            }
+        }
+        if combination.regulations.is_empty() {
+            report.problem(
+                &id,
+                origin,
+                "names no regulation or contract with its source",
+            );
+        }
+        for cited in combination
+            .regulations
+            .iter()
+            .chain(&combination.countermeasures)
+        {
+            if cited.source.trim().is_empty() {
+                report.problem(&id, origin, format!("`{}` has no source", cited.text));
+            }
+        }
+    }
+    let people = &set.impact.people;
+    let named = people
+        .primary
+        .iter()
+        .chain(&people.linking)
+        .chain(&people.quasi)
+        .chain(&people.attributes)
+        .chain(&people.name)
+        .chain(&people.given_name)
+        .chain(&people.family_name);
+    for element in named {
+        if !exists(element) {
+            report.problem(
+                "[people]",
+                origin,
+                format!("names unknown element `{element}`"),
+            );
+        }
+    }
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -207,6 +207,33 @@ pub struct ImpactModel {
     /// Data elements that together trigger more than each alone (name + SSN, card + code).
     #[serde(default)]
     pub combination: Vec<Combination>,
+    /// Which elements identify a person, and how strongly.
+    #[serde(default)]
+    pub people: PeopleModel,
+}
+
+/// The roles data elements play when findings are grouped into records and people. Each entry
+/// is a rule id or `kind:NAME`; an element in no list does not make or join records.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeopleModel {
+    /// Identifiers one person has one of (SSN, passport): shared means the same person,
+    /// different means different people.
+    #[serde(default)]
+    pub primary: Vec<String>,
+    /// Identifiers that link records to one person (e-mail, phone, card, account, username).
+    #[serde(default)]
+    pub linking: Vec<String>,
+    /// Attributes many people share (date of birth, address): they link only with the same name.
+    #[serde(default)]
+    pub quasi: Vec<String>,
+    /// Elements that belong to a record but identify no one (expiry, security code, password).
+    #[serde(default)]
+    pub attributes: Vec<String>,
+    /// The rule of full person names; given and family name rules are joined into it.
+    pub name: Option<String>,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
 }
 
 /// Elements that, found in one record, make a notification trigger or a worse exposure.
@@ -242,6 +269,14 @@ impl ImpactModel {
                 None => self.combination.push(combination),
             }
         }
+        let people = other.people;
+        self.people.primary.extend(people.primary);
+        self.people.linking.extend(people.linking);
+        self.people.quasi.extend(people.quasi);
+        self.people.attributes.extend(people.attributes);
+        self.people.name = people.name.or(self.people.name.take());
+        self.people.given_name = people.given_name.or(self.people.given_name.take());
+        self.people.family_name = people.family_name.or(self.people.family_name.take());
     }
 }
 
