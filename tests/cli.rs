@@ -12,7 +12,7 @@ const FINDINGS_HEADER: &str =
     "path,location,line,detector,data_class,confidence,masked_value,fingerprint";
 const FILES_HEADER: &str = "path,size,modified,format,status,reason,findings,sha256";
 const IMPACT_HEADER: &str =
-    "data_class,severity,findings,unique_values,files,potential_misuse,regulations,countermeasures";
+    "data_class,severity,findings,unique_values,files,potential_misuse,regulations,countermeasures,records,individuals";
 
 /// Every finding on the sample share: path, location, line, detector, class, confidence, masked value.
 const SAMPLE_FINDINGS: &str = include_str!("data/sample-share-findings.txt");
@@ -84,6 +84,14 @@ fn output_files_have_exactly_the_contract_columns_and_are_private() {
     assert_eq!(header("findings.csv"), FINDINGS_HEADER);
     assert_eq!(header("files.csv"), FILES_HEADER);
     assert_eq!(header("impact.csv"), IMPACT_HEADER);
+    assert_eq!(
+        header("records.csv"),
+        "path,location,record,data_elements,combination,severity,individual"
+    );
+    assert_eq!(
+        header("individuals.csv"),
+        "individual,identifiers,data_elements,records,files,severity,notification_trigger"
+    );
     let mut names: Vec<String> = fs::read_dir(&report)
         .expect("dir")
         .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
@@ -91,7 +99,14 @@ fn output_files_have_exactly_the_contract_columns_and_are_private() {
     names.sort();
     assert_eq!(
         names,
-        ["files.csv", "findings.csv", "impact.csv", "summary.json"]
+        [
+            "files.csv",
+            "findings.csv",
+            "impact.csv",
+            "individuals.csv",
+            "records.csv",
+            "summary.json"
+        ]
     );
     assert_eq!(
         fs::metadata(&report).expect("meta").permissions().mode() & 0o777,
@@ -200,7 +215,13 @@ fn same_key_gives_identical_reports_and_a_second_run_replaces_the_first() {
             .code(),
         Some(0)
     );
-    for name in ["findings.csv", "files.csv", "impact.csv"] {
+    for name in [
+        "findings.csv",
+        "files.csv",
+        "impact.csv",
+        "records.csv",
+        "individuals.csv",
+    ] {
         assert_eq!(
             fs::read(first.join(name)).expect(name),
             fs::read(second.join(name)).expect(name),

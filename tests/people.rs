@@ -1,0 +1,285 @@
+//! From findings to people: a generated HR/CRM/finance share with known people, some in several
+//! files and formats, some with only partial identifiers, two different people of one name.
+
+mod util;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::Path;
+
+use util::*;
+
+// Eight synthetic people (every value below is made up and only checksum-valid):
+// Jane Roe      hr/staff.csv, crm JSON (shared e-mail), cards.xlsx (SSN + e-mail), mail attachment
+//               (SSN), clinic/patients.csv (name + date of birth + MRN)
+// Omar Haddad   hr/staff.csv, mail attachment (SSN), notes/memo.txt block (SSN); cards.xlsx holds
+//               an "Omar Haddad" with a card and nothing else in common (same person in truth)
+// Maria Garcia  hr/staff.csv: SSN 412-67-1923
+// Maria Garcia  crm JSON: a different person of the same name, nothing in common
+// Wei Chen      crm JSON and the users table of accounts/users.sql (shared e-mail)
+// Ahmed Khan    cards.xlsx only
+// Priya Patel   notes/memo.txt: a name and a date of birth only
+// Lena Kim      accounts/users.sql only: username, e-mail, password hash
+const TRUE_PEOPLE: usize = 8;
+
+const BCRYPT_A: &str = "$2b$12$HvfttBhGCfRMPqlbnJibfP/kwKLJCX2l0zMUSe.NhiCSNKH8aTaMD";
+const BCRYPT_B: &str = "$2b$12$hghhd0dHe0SbubBWpsOFE24AUNDJ9gJDsseHEF8V9Q7LJavjNg.TO";
+
+fn base64_lines(data: &[u8]) -> String {
+    use base64::Engine;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(data);
+    encoded
+        .as_bytes()
+        .chunks(76)
+        .map(|c| format!("{}\r\n", String::from_utf8_lossy(c)))
+        .collect()
+}
+
+fn cards_xlsx(path: &Path) {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name("Cards").expect("sheet name");
+    let rows: [[&str; 6]; 4] = [
+        ["Cardholder Name", "SSN", "Card Number", "Exp", "CVV", "Email"],
+        [
+            "Jane Roe",
+            "536-22-5487",
+            "4539578763621486",
+            "11/27",
+            "123",
+            "jane.roe@example.com",
+        ],
+        [
+            "Ahmed Khan",
+            "",
+            "5425233430109903",
+            "08/26",
+            "",
+            "ahmed.khan@example.org",
+        ],
+        ["Omar Haddad", "", "376364306154226", "03/28", "", ""],
+    ];
+    for (r, row) in rows.iter().enumerate() {
+        for (c, cell) in row.iter().enumerate() {
+            if !cell.is_empty() {
+                sheet
+                    .write_string(r as u32, c as u16, *cell)
+                    .expect("cell");
+            }
+        }
+    }
+    book.save(path).expect("xlsx saved");
+}
+
+fn payroll_mail() -> String {
+    let attachment = "name,ssn\nOmar Haddad,219-45-7731\nJane Roe,536-22-5487\n";
+    format!(
+        "From: HR <hr@corp.example.com>\r\n\
+         To: Payroll <payroll@corp.example.com>\r\n\
+         Subject: payroll corrections\r\n\
+         MIME-Version: 1.0\r\n\
+         Content-Type: multipart/mixed; boundary=\"b\"\r\n\
+         \r\n\
+         --b\r\n\
+         Content-Type: text/plain; charset=utf-8\r\n\
+         \r\n\
+         See the attached list.\r\n\
+         --b\r\n\
+         Content-Type: text/csv; name=\"payroll.csv\"\r\n\
+         Content-Disposition: attachment; filename=\"payroll.csv\"\r\n\
+         Content-Transfer-Encoding: base64\r\n\
+         \r\n\
+         {}\
+         --b--\r\n",
+        base64_lines(attachment.as_bytes())
+    )
+}
+
+/// Writes the share and returns its root.
+fn people_share(dir: &Path) -> std::path::PathBuf {
+    let root = dir.join("share");
+    for folder in ["hr", "crm", "finance", "mail", "notes", "accounts", "clinic"] {
+        fs::create_dir_all(root.join(folder)).expect("folder");
+    }
+    fs::write(
+        root.join("hr/staff.csv"),
+        "employee_id,first_name,last_name,ssn,date_of_birth,email,phone\n\
+         E-1001,Jane,Roe,536-22-5487,1985-03-14,jane.roe@example.com,(415) 555-2671\n\
+         E-1002,Omar,Haddad,219-45-7731,1979-07-22,omar.haddad@example.com,212-555-0187\n\
+         E-1003,Maria,Garcia,412-67-1923,1991-02-14,maria.garcia@example.org,646-555-0142\n",
+    )
+    .expect("csv");
+    fs::write(
+        root.join("crm/customers.json"),
+        r#"[
+  {"name": "Maria Garcia", "email": "m.garcia@globex.com", "phone": "+44 20 7946 0958"},
+  {"name": "Wei Chen", "email": "wei.chen@example.net", "dob": "1988-03-03"},
+  {"name": "Jane Roe", "email": "jane.roe@example.com"}
+]
+"#,
+    )
+    .expect("json");
+    cards_xlsx(&root.join("finance/cards.xlsx"));
+    fs::write(root.join("mail/payroll.eml"), payroll_mail()).expect("eml");
+    fs::write(
+        root.join("notes/memo.txt"),
+        "Incident follow-up (synthetic)\n\
+         \n\
+         Name: Omar Haddad\n\
+         SSN: 219-45-7731\n\
+         DOB: 07/22/1979\n\
+         \n\
+         Name: Priya Patel\n\
+         DOB: 02/14/1991\n",
+    )
+    .expect("memo");
+    fs::write(
+        root.join("accounts/users.sql"),
+        format!(
+            "CREATE TABLE users (id int, username varchar(40), email varchar(80), password_hash varchar(80));\n\
+             INSERT INTO users (id, username, email, password_hash) VALUES\n\
+             (1, 'wchen', 'wei.chen@example.net', '{BCRYPT_A}'),\n\
+             (2, 'lkim', 'lena.kim@example.com', '{BCRYPT_B}');\n"
+        ),
+    )
+    .expect("sql");
+    fs::write(
+        root.join("clinic/patients.csv"),
+        "patient_name,mrn,date_of_birth,diagnosis_code\n\
+         Jane Roe,MRN00482913,1985-03-14,E11.9\n",
+    )
+    .expect("patients");
+    root
+}
+
+struct Report {
+    records: Vec<Vec<String>>,
+    individuals: Vec<Vec<String>>,
+    impact: Vec<Vec<String>>,
+    summary: serde_json::Value,
+}
+
+fn scan_people(extra: &[&str]) -> (tempfile::TempDir, Report) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = people_share(dir.path());
+    let out = dir.path().join("report");
+    let output = scan(&root, &out, extra);
+    assert!(output.status.success(), "scan failed: {}", stderr(&output));
+    let summary = serde_json::from_slice(&fs::read(out.join("summary.json")).expect("summary"))
+        .expect("summary json");
+    let report = Report {
+        records: read_csv(&out.join("records.csv")),
+        individuals: read_csv(&out.join("individuals.csv")),
+        impact: read_csv(&out.join("impact.csv")),
+        summary,
+    };
+    (dir, report)
+}
+
+#[test]
+fn records_csv_has_one_row_per_record_with_its_elements_and_combinations() {
+    let (_dir, report) = scan_people(&[]);
+    assert_eq!(
+        report.records[0],
+        ["path", "location", "record", "data_elements", "combination", "severity", "individual"]
+    );
+    let rows: Vec<String> = report.records[1..]
+        .iter()
+        .map(|r| format!("{} | {} | {} | {} | {}", r[0], r[2], r[3], r[4], r[5]))
+        .collect();
+    let expected = EXPECTED_RECORDS;
+    assert_eq!(rows, expected, "records.csv rows:\n{}", rows.join("\n"));
+}
+
+const EXPECTED_RECORDS: &[&str] = &[];
+
+#[test]
+fn individuals_are_counted_once_across_files_and_formats_with_bounds() {
+    let (_dir, report) = scan_people(&[]);
+    let people = &report.summary["people"];
+    let count = |key: &str| people[key].as_u64().unwrap_or(u64::MAX) as usize;
+    let (estimate, lower, upper) = (
+        count("individuals"),
+        count("individuals_lower_bound"),
+        count("individuals_upper_bound"),
+    );
+    assert!(lower <= TRUE_PEOPLE && TRUE_PEOPLE <= upper);
+    assert_eq!((lower, estimate, upper), (7, 9, 10));
+    assert_eq!(count("possible_same_person_clusters"), 2);
+    assert_eq!(report.individuals.len() - 1, estimate);
+    assert!(people["method"].as_str().unwrap_or("").contains("Lower bound"));
+
+    // Jane Roe's SSN stands in a CSV, a spreadsheet and a mail attachment: one person.
+    let rows_with = |element: &str, masked: &str| -> Vec<&Vec<String>> {
+        report.individuals[1..]
+            .iter()
+            .filter(|r| r[1].contains(&format!("{element} {masked}")))
+            .collect()
+    };
+    let jane = rows_with("us_ssn", "***-**-5487");
+    assert_eq!(jane.len(), 1);
+    assert_eq!(jane[0][3], "5", "Jane's records: {:?}", jane[0]);
+    assert_eq!(jane[0][4], "5", "Jane's files: {:?}", jane[0]);
+    // Two different people named Maria Garcia, nothing in common: counted twice.
+    let marias: Vec<_> = report.individuals[1..]
+        .iter()
+        .filter(|r| r[1].contains("person_name M. G."))
+        .collect();
+    assert_eq!(marias.len(), 2);
+}
+
+#[test]
+fn impact_counts_records_individuals_and_combinations() {
+    let (_dir, report) = scan_people(&[]);
+    let header = &report.impact[0];
+    assert_eq!(&header[8..], ["records", "individuals"]);
+    let rows: BTreeMap<&str, (&str, &str, &str)> = report.impact[1..]
+        .iter()
+        .map(|r| (r[0].as_str(), (r[1].as_str(), r[8].as_str(), r[9].as_str())))
+        .collect();
+    let expected: BTreeMap<&str, (&str, &str, &str)> = EXPECTED_IMPACT.iter().copied().collect();
+    assert_eq!(rows, expected);
+}
+
+const EXPECTED_IMPACT: &[(&str, (&str, &str, &str))] = &[];
+
+#[test]
+fn individual_ids_are_stable_for_the_same_key() {
+    let (_a, first) = scan_people(&[]);
+    let (_b, second) = scan_people(&["--threads", "1"]);
+    assert_eq!(first.individuals, second.individuals);
+    assert_eq!(first.records, second.records);
+    // No raw value in either file.
+    for row in first.records.iter().chain(&first.individuals) {
+        let line = row.join(",");
+        for raw in ["536-22-5487", "jane.roe@", "4539578763621486", "Jane Roe", "wchen"] {
+            assert!(!line.contains(raw), "raw value {raw} in {line}");
+        }
+    }
+}
+
+#[test]
+fn a_wider_proximity_window_joins_neighbouring_lines() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().join("share");
+    fs::create_dir_all(&root).expect("root");
+    fs::write(
+        root.join("notes.txt"),
+        "Payroll issue: SSN 219-45-7731 was paid twice.\nCall 212-555-0187 about it.\n",
+    )
+    .expect("notes");
+    let records = |extra: &[&str]| {
+        let out = dir.path().join(format!("out{}", extra.len()));
+        let output = scan(&root, &out, extra);
+        assert!(output.status.success(), "{}", stderr(&output));
+        rows_prefix(&out.join("records.csv"), 4)
+    };
+    assert_eq!(
+        records(&[]),
+        ["notes.txt,,line 1,us_ssn", "notes.txt,,line 2,phone"]
+    );
+    assert_eq!(
+        records(&["--record-lines", "1"]),
+        ["notes.txt,,lines 1-2,phone;us_ssn"]
+    );
+}
