@@ -253,7 +253,7 @@ fn not_scanned(results: &Results) -> Vec<report::NotScanned> {
         })
         .collect();
     // Stable: the map already ordered equal counts by status, then reason.
-    rows.sort_by(|a, b| b.count.cmp(&a.count));
+    rows.sort_by_key(|r| std::cmp::Reverse(r.count));
     rows
 }
 

@@ -91,7 +91,16 @@ fn output_files_have_exactly_the_contract_columns_and_are_private() {
     names.sort();
     assert_eq!(
         names,
-        ["files.csv", "findings.csv", "impact.csv", "summary.json"]
+        [
+            "countermeasures.csv",
+            "files.csv",
+            "findings.csv",
+            "impact.csv",
+            "impact_by_group.csv",
+            "report.html",
+            "report.md",
+            "summary.json"
+        ]
     );
     assert_eq!(
         fs::metadata(&report).expect("meta").permissions().mode() & 0o777,

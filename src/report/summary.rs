@@ -216,8 +216,10 @@ pub(crate) mod tests {
         financial.countermeasures = vec![reissue.clone()];
         financial.regulations = vec![state_definition.clone(), gdpr_financial.clone()];
         model.class.insert("financial".into(), financial);
-        let mut card = ImpactEntry::default();
-        card.countermeasures = vec![acquirer.clone()];
+        let card = ImpactEntry {
+            countermeasures: vec![acquirer.clone()],
+            ..ImpactEntry::default()
+        };
         model.detector.insert("payment_card".into(), card);
         let mut government = entry(
             "Government identifiers",
