@@ -126,7 +126,7 @@ pub fn build(summary: &Summary, model: &ImpactModel, plan: &[Action]) -> Vec<Blo
     summary_section(summary, model, plan, &mut blocks);
     scope_section(summary, &mut blocks);
     exposure_section(summary, model, &mut blocks);
-    groups_section(summary, &mut blocks);
+    groups_section(summary, model, &mut blocks);
     combinations_section(summary, &mut blocks);
     plan_section(plan, &mut blocks);
     meaning_section(summary, model, &mut blocks);
@@ -193,9 +193,16 @@ fn summary_section(summary: &Summary, model: &ImpactModel, plan: &[Action], out:
             .filter(|c| c.notification_trigger && c.records > 0)
             .collect();
         if let Some(most) = notify.iter().map(|c| c.individuals).max() {
+            // The people estimate counts each person once across combinations; else the
+            // largest combination is a floor.
+            let (how, count) = if summary.people.notification_triggered > 0 {
+                ("an estimated", summary.people.notification_triggered)
+            } else {
+                ("at least", most)
+            };
             out.push(Block::Para(format!(
-                "For at least {} people the exposed details come together in a way that breach-notification laws cover: those people, and in some cases a regulator, must be told.",
-                thousands(most)
+                "For {how} {} people the exposed details come together in a way that breach-notification laws cover: those people, and in some cases a regulator, must be told.",
+                thousands(count)
             )));
         }
         let mut text = format!(
@@ -460,7 +467,7 @@ fn group_total(rows: &[ImpactRow]) -> (usize, Option<Severity>) {
     )
 }
 
-fn groups_section(summary: &Summary, out: &mut Vec<Block>) {
+fn groups_section(summary: &Summary, model: &ImpactModel, out: &mut Vec<Block>) {
     out.push(Block::Heading {
         id: "groups",
         text: "Where the exposure sits".to_string(),
@@ -512,7 +519,7 @@ fn groups_section(summary: &Summary, out: &mut Vec<Block>) {
                     worst.map_or("", Severity::as_str).to_string(),
                     g.rows
                         .iter()
-                        .map(|r| r.data_class.replace('_', " "))
+                        .map(|r| class_name(model, &r.data_class).to_lowercase())
                         .collect::<Vec<_>>()
                         .join(", "),
                     thousands(*total),
