@@ -244,6 +244,7 @@ pub fn run(config: &ScanConfig) -> Result<ScanOutcome, Error> {
         key_id: key_id(&config.key.bytes),
         key_source: config.key.source,
         counts: counts(&mut results),
+        not_scanned: not_scanned(&results),
         impact,
         combinations,
         kinds,
@@ -253,6 +254,7 @@ pub fn run(config: &ScanConfig) -> Result<ScanOutcome, Error> {
         fail_on: config.fail_on,
         fail_on_reached,
     };
+    report::write_documents(&config.out_dir, &summary, &rules.impact)?;
     report::write_summary(&config.out_dir, &summary)?;
     Ok(ScanOutcome {
         summary,
@@ -340,6 +342,31 @@ fn counts(results: &mut Results) -> SummaryCounts {
         findings: results.findings,
         unique_values: results.total_unique_values(),
     }
+}
+
+/// Items not scanned in full, counted by status and reason, most frequent first.
+fn not_scanned(results: &Results) -> Vec<report::NotScanned> {
+    let mut counts: std::collections::BTreeMap<(&'static str, &str), usize> = Default::default();
+    for (_, file) in results
+        .files
+        .iter()
+        .filter(|f| f.1.status != Status::Scanned)
+    {
+        *counts
+            .entry((file.status.as_str(), file.reason.as_str()))
+            .or_default() += 1;
+    }
+    let mut rows: Vec<report::NotScanned> = counts
+        .into_iter()
+        .map(|((status, reason), count)| report::NotScanned {
+            status,
+            reason: reason.to_string(),
+            count,
+        })
+        .collect();
+    // Stable: the map already ordered equal counts by status, then reason.
+    rows.sort_by_key(|r| std::cmp::Reverse(r.count));
+    rows
 }
 
 /// The output folder may not be inside a scanned root: the scan would read its own report.

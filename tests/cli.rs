@@ -11,8 +11,7 @@ use util::*;
 const FINDINGS_HEADER: &str =
     "path,location,line,detector,data_class,confidence,masked_value,fingerprint";
 const FILES_HEADER: &str = "path,size,modified,format,status,reason,findings,sha256";
-const IMPACT_HEADER: &str =
-    "data_class,severity,findings,unique_values,files,potential_misuse,regulations,countermeasures,records,individuals";
+const IMPACT_HEADER: &str = "data_class,severity,findings,unique_values,files,potential_misuse,regulations,countermeasures,records,individuals";
 
 /// Every finding on the sample share: path, location, line, detector, class, confidence, masked value.
 const SAMPLE_FINDINGS: &str = include_str!("data/sample-share-findings.txt");
@@ -100,11 +99,15 @@ fn output_files_have_exactly_the_contract_columns_and_are_private() {
     assert_eq!(
         names,
         [
+            "countermeasures.csv",
             "files.csv",
             "findings.csv",
             "impact.csv",
+            "impact_by_group.csv",
             "individuals.csv",
             "records.csv",
+            "report.html",
+            "report.md",
             "summary.json"
         ]
     );

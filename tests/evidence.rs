@@ -123,7 +123,16 @@ fn sigint_writes_an_interrupted_report_that_accounts_for_every_file() {
     left.sort();
     assert_eq!(
         left,
-        ["files.csv", "findings.csv", "impact.csv", "summary.json"]
+        [
+            "countermeasures.csv",
+            "files.csv",
+            "findings.csv",
+            "impact.csv",
+            "impact_by_group.csv",
+            "report.html",
+            "report.md",
+            "summary.json"
+        ]
     );
 }
 

@@ -40,7 +40,14 @@ fn cards_xlsx(path: &Path) {
     let sheet = book.add_worksheet();
     sheet.set_name("Cards").expect("sheet name");
     let rows: [[&str; 6]; 4] = [
-        ["Cardholder Name", "SSN", "Card Number", "Exp", "CVV", "Email"],
+        [
+            "Cardholder Name",
+            "SSN",
+            "Card Number",
+            "Exp",
+            "CVV",
+            "Email",
+        ],
         [
             "Jane Roe",
             "536-22-5487",
@@ -62,9 +69,7 @@ fn cards_xlsx(path: &Path) {
     for (r, row) in rows.iter().enumerate() {
         for (c, cell) in row.iter().enumerate() {
             if !cell.is_empty() {
-                sheet
-                    .write_string(r as u32, c as u16, *cell)
-                    .expect("cell");
+                sheet.write_string(r as u32, c as u16, *cell).expect("cell");
             }
         }
     }
@@ -98,7 +103,9 @@ fn payroll_mail() -> String {
 /// Writes the share and returns its root.
 fn people_share(dir: &Path) -> std::path::PathBuf {
     let root = dir.join("share");
-    for folder in ["hr", "crm", "finance", "mail", "notes", "accounts", "clinic"] {
+    for folder in [
+        "hr", "crm", "finance", "mail", "notes", "accounts", "clinic",
+    ] {
         fs::create_dir_all(root.join(folder)).expect("folder");
     }
     fs::write(
@@ -181,7 +188,15 @@ fn records_csv_has_one_row_per_record_with_its_elements_and_combinations() {
     let (_dir, report) = scan_people(&[]);
     assert_eq!(
         report.records[0],
-        ["path", "location", "record", "data_elements", "combination", "severity", "individual"]
+        [
+            "path",
+            "location",
+            "record",
+            "data_elements",
+            "combination",
+            "severity",
+            "individual"
+        ]
     );
     let rows: Vec<String> = report.records[1..]
         .iter()
@@ -207,7 +222,12 @@ fn individuals_are_counted_once_across_files_and_formats_with_bounds() {
     assert_eq!((lower, estimate, upper), (7, 9, 10));
     assert_eq!(count("possible_same_person_clusters"), 2);
     assert_eq!(report.individuals.len() - 1, estimate);
-    assert!(people["method"].as_str().unwrap_or("").contains("Lower bound"));
+    assert!(
+        people["method"]
+            .as_str()
+            .unwrap_or("")
+            .contains("Lower bound")
+    );
 
     // Jane Roe's SSN stands in a CSV, a spreadsheet and a mail attachment: one person.
     let rows_with = |element: &str, masked: &str| -> Vec<&Vec<String>> {
@@ -252,7 +272,13 @@ fn individual_ids_are_stable_for_the_same_key() {
     // No raw value in either file.
     for row in first.records.iter().chain(&first.individuals) {
         let line = row.join(",");
-        for raw in ["536-22-5487", "jane.roe@", "4539578763621486", "Jane Roe", "wchen"] {
+        for raw in [
+            "536-22-5487",
+            "jane.roe@",
+            "4539578763621486",
+            "Jane Roe",
+            "wchen",
+        ] {
             assert!(!line.contains(raw), "raw value {raw} in {line}");
         }
     }

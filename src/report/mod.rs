@@ -1,6 +1,11 @@
 //! Writers for the report files: sorted CSV safe to open in a spreadsheet, the JSON summary,
-//! each written to a private temporary file and renamed into place only when complete.
+//! the client's HTML and Markdown report, each written to a private temporary file and renamed
+//! into place only when complete.
 
+mod document;
+mod html;
+mod markdown;
+pub mod plan;
 mod summary;
 
 use std::fs::{self, File, OpenOptions};
@@ -15,7 +20,9 @@ use crate::error::Error;
 use crate::people::resolve::Resolution;
 use crate::rules::ImpactModel;
 
-pub use summary::{Summary, SummaryCounts, summary_json};
+pub use html::escape as html_escape;
+pub use plan::{Action, PLAN_COLUMNS, build_plan};
+pub use summary::{NotScanned, Summary, SummaryCounts, summary_json};
 
 /// Column names of the output contract, version 1.
 pub const FINDINGS_COLUMNS: &[&str] = &[
@@ -61,6 +68,63 @@ pub const INDIVIDUALS_COLUMNS: &[&str] = &[
     "severity",
     "notification_trigger",
 ];
+
+/// impact_by_group.csv: `group`, then exactly the columns of impact.csv.
+pub fn impact_by_group_columns() -> Vec<&'static str> {
+    std::iter::once("group")
+        .chain(IMPACT_COLUMNS.iter().copied())
+        .collect()
+}
+
+/// Rows of impact_by_group.csv: by group, then severity (worst first), then class.
+pub fn impact_by_group_rows(summary: &Summary) -> Vec<Vec<String>> {
+    let mut rows: Vec<(&str, &ImpactRow)> = summary
+        .groups
+        .iter()
+        .flat_map(|g| g.rows.iter().map(move |row| (g.group.as_str(), row)))
+        .collect();
+    rows.sort_by(|a, b| {
+        a.0.cmp(b.0)
+            .then_with(|| b.1.severity.cmp(&a.1.severity))
+            .then_with(|| a.1.data_class.cmp(&b.1.data_class))
+    });
+    rows.into_iter()
+        .map(|(group, row)| {
+            let mut cells = vec![group.to_string()];
+            cells.extend(impact_cells(row));
+            cells
+        })
+        .collect()
+}
+
+/// The client's documents: report.html, report.md, countermeasures.csv and impact_by_group.csv.
+/// Written before summary.json, which stays last.
+pub fn write_documents(dir: &Path, summary: &Summary, model: &ImpactModel) -> Result<(), Error> {
+    let plan = build_plan(summary, model);
+    write_csv(
+        dir,
+        "countermeasures.csv",
+        PLAN_COLUMNS,
+        plan::plan_rows(&plan),
+    )?;
+    write_csv(
+        dir,
+        "impact_by_group.csv",
+        &impact_by_group_columns(),
+        impact_by_group_rows(summary),
+    )?;
+    let blocks = document::build(summary, model, &plan);
+    write_text(dir, "report.html", &html::render(&blocks))?;
+    write_text(dir, "report.md", &markdown::render(&blocks))
+}
+
+fn write_text(dir: &Path, name: &str, text: &str) -> Result<(), Error> {
+    let mut file = AtomicFile::create(dir, name)?;
+    file.writer()
+        .write_all(text.as_bytes())
+        .map_err(|e| Error::io(format!("cannot write {name}"), e))?;
+    file.commit()
+}
 
 /// Every file name a report may hold; a folder holding only these is an earlier report.
 pub const REPORT_FILES: &[&str] = &[
@@ -281,7 +345,8 @@ pub fn write_tables(
     write_csv(dir, "impact.csv", IMPACT_COLUMNS, classes.chain(combos))
 }
 
-/// The cells of one impact row, in `IMPACT_COLUMNS` order.
+/// The cells of one impact row, in `IMPACT_COLUMNS` order; impact.csv and impact_by_group.csv
+/// both use it so their columns stay in step.
 pub fn impact_cells(row: &ImpactRow) -> Vec<String> {
     vec![
         row.data_class.clone(),
@@ -400,6 +465,50 @@ mod tests {
         assert_eq!(neutralise("-5"), "'-5");
         assert_eq!(neutralise("@SUM(A1)"), "'@SUM(A1)");
         assert_eq!(neutralise("plain"), "plain");
+    }
+
+    #[test]
+    fn impact_by_group_is_group_then_the_impact_columns_sorted() {
+        let (summary, _) = summary::tests::summary_fixture();
+        let columns = impact_by_group_columns();
+        assert_eq!(
+            columns.join(","),
+            "group,data_class,severity,findings,unique_values,files,potential_misuse,regulations,countermeasures"
+        );
+        assert_eq!(&columns[1..], IMPACT_COLUMNS);
+        let rows: Vec<String> = impact_by_group_rows(&summary)
+            .iter()
+            .map(|r| {
+                assert_eq!(r.len(), columns.len());
+                r[..6].join(",")
+            })
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                "finance,financial,high,4000,3300,12",
+                "hr,government_id,high,50,40,2",
+                "hr,personal,medium,20,18,1",
+            ]
+        );
+    }
+
+    #[test]
+    fn documents_are_written_and_listed_as_report_files() {
+        let (summary, model) = summary::tests::summary_fixture();
+        let dir = tempfile::tempdir().expect("tempdir");
+        write_documents(dir.path(), &summary, &model).expect("written");
+        for name in [
+            "report.html",
+            "report.md",
+            "countermeasures.csv",
+            "impact_by_group.csv",
+        ] {
+            assert!(REPORT_FILES.contains(&name));
+            assert!(dir.path().join(name).is_file(), "{name}");
+        }
+        let csv = fs::read_to_string(dir.path().join("countermeasures.csv")).expect("csv");
+        assert!(csv.starts_with("priority,action,affected,data_classes,deadline,source\n"));
     }
 
     #[test]

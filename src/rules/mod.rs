@@ -5,6 +5,6 @@ mod model;
 
 pub use lint::{LintReport, RuleProblem, lint};
 pub use model::{
-    Combination, Confidence, ContextSpec, FileRule, ImpactModel, PeopleModel, RuleSet, Severity,
-    Source, TextRule, load_builtin, load_with_overrides,
+    Combination, Confidence, ContextSpec, FileRule, ImpactEntry, ImpactModel, PeopleModel, RuleSet,
+    Severity, Source, TextRule, load_builtin, load_with_overrides,
 };

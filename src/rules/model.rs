@@ -176,6 +176,12 @@ pub struct Source {
     /// A deadline the source sets, in words (`60 days after discovery`, `72 hours`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deadline: Option<String>,
+    /// Whom the statement concerns, counted in people, overriding the entry's `audience`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audience: Option<String>,
+    /// What the statement concerns, counted in distinct values, overriding the entry's `unit`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
 }
 
 /// What exposure of one data class, credential kind or detector means.
@@ -192,6 +198,11 @@ pub struct ImpactEntry {
     pub countermeasures: Vec<Source>,
     /// Plain-language explanation for reports.
     pub explanation: Option<String>,
+    /// Whom its countermeasures concern when counted in people, plural, to follow a number
+    /// ("people whose Social Security number was exposed").
+    pub audience: Option<String>,
+    /// What its countermeasures concern when counted in distinct values, plural ("cloud keys").
+    pub unit: Option<String>,
 }
 
 /// `patterns/impact.toml`: classes, credential kinds and per-detector refinements.
@@ -250,6 +261,8 @@ pub struct Combination {
     #[serde(default)]
     pub notification_trigger: bool,
     pub explanation: Option<String>,
+    /// Whom its countermeasures concern, plural, to follow a number of people.
+    pub audience: Option<String>,
     #[serde(default)]
     pub potential_misuse: Vec<String>,
     #[serde(default)]
