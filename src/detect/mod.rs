@@ -516,10 +516,10 @@ impl CompiledRule {
     fn header_matches(&self, header: &str) -> bool {
         self.cell.is_none()
             && self.context.as_ref().is_some_and(|c| {
-            c.keywords
-                .iter()
-                .any(|k| context::header_contains_keyword(header.as_bytes(), k))
-        })
+                c.keywords
+                    .iter()
+                    .any(|k| context::header_contains_keyword(header.as_bytes(), k))
+            })
     }
 }
 
@@ -800,7 +800,9 @@ impl Engine {
                         break;
                     }
                     if c == column {
-                        self.take_cell(rule, input, plan, column, line_start, cell_start, cell_end, out);
+                        self.take_cell(
+                            rule, input, plan, column, line_start, cell_start, cell_end, out,
+                        );
                     }
                     next += 1;
                 }
@@ -871,7 +873,10 @@ impl Engine {
             end: offset + cell.len(),
             normalized,
             // The header is the context: as sure as a value next to its keyword.
-            confidence: rule.context.as_ref().map_or(rule.confidence, |c| c.confidence),
+            confidence: rule
+                .context
+                .as_ref()
+                .map_or(rule.confidence, |c| c.confidence),
             label: None,
         });
     }
@@ -956,10 +961,9 @@ impl Engine {
             {
                 continue;
             }
-            let in_context = rule
-                .context
-                .as_ref()
-                .is_some_and(|c| has_context(c, index, plan, input, candidate.start, candidate.end));
+            let in_context = rule.context.as_ref().is_some_and(|c| {
+                has_context(c, index, plan, input, candidate.start, candidate.end)
+            });
             let required =
                 candidate.needs_context || rule.context.as_ref().is_some_and(|c| c.required);
             if required && !in_context {

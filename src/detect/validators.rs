@@ -519,7 +519,10 @@ mod tests {
     fn mbi_format() {
         assert!(mbi_valid(b"2DF7HJ3KM42"));
         assert!(mbi_valid(b"9A07C00TT11"));
-        assert!(!mbi_valid(b"1EG4TE5MK73"), "the CMS example is no one's MBI");
+        assert!(
+            !mbi_valid(b"1EG4TE5MK73"),
+            "the CMS example is no one's MBI"
+        );
         assert!(!mbi_valid(b"0DF7HJ3KM42"), "first digit 1-9");
         assert!(!mbi_valid(b"2SF7HJ3KM42"), "S is never used");
         assert!(!mbi_valid(b"2DF73J3KM42"), "position 5 is a letter");

@@ -190,7 +190,9 @@ fn columns_checks(report: &mut LintReport, set: &RuleSet) {
             report.problem(
                 element,
                 file,
-                format!("column header `{header}` maps to `{element}`, which is no content rule id"),
+                format!(
+                    "column header `{header}` maps to `{element}`, which is no content rule id"
+                ),
             );
         }
     }
@@ -315,7 +317,13 @@ mod tests {
         ] {
             assert_eq!(map.element_for(header), Some(element), "{header}");
         }
-        for header in ["filename", "hostname", "user_id", "customer_id", "surname_2"] {
+        for header in [
+            "filename",
+            "hostname",
+            "user_id",
+            "customer_id",
+            "surname_2",
+        ] {
             assert_eq!(map.element_for(header), None, "{header}");
         }
     }

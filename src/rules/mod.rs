@@ -5,6 +5,6 @@ mod model;
 
 pub use lint::{LintReport, RuleProblem, lint};
 pub use model::{
-    ColumnMap, Combination, Confidence, ContextSpec, FileRule, ImpactModel, RuleSet, Severity, Source,
-    TextRule, load_builtin, load_with_overrides, normalize_header,
+    ColumnMap, Combination, Confidence, ContextSpec, FileRule, ImpactModel, RuleSet, Severity,
+    Source, TextRule, load_builtin, load_with_overrides, normalize_header,
 };

@@ -306,11 +306,19 @@ impl ColumnMap {
             for header in spec.headers {
                 let key = normalize_header(&header);
                 match self.headers.get(&key) {
-                    Some((existing, file)) if *existing != element && !(replace && file != origin) => {
-                        self.conflicts.push((key, existing.clone(), element.clone(), origin.to_string()));
+                    Some((existing, file))
+                        if *existing != element && !(replace && file != origin) =>
+                    {
+                        self.conflicts.push((
+                            key,
+                            existing.clone(),
+                            element.clone(),
+                            origin.to_string(),
+                        ));
                     }
                     _ => {
-                        self.headers.insert(key, (element.clone(), origin.to_string()));
+                        self.headers
+                            .insert(key, (element.clone(), origin.to_string()));
                     }
                 }
             }
