@@ -953,6 +953,9 @@ impl Engine {
             if candidate.start >= input.report_limit {
                 continue;
             }
+            if owned_by_cell(index, plan, input, candidate.start) {
+                continue;
+            }
             let line = line_around(text, candidate.start, candidate.end);
             if !rule
                 .validators
@@ -984,6 +987,28 @@ impl Engine {
             });
         }
     }
+}
+
+/// True when `start` lies in a column whose whole cells rule `index` already takes: the cell
+/// is the value, and a match inside it would report it twice.
+fn owned_by_cell(
+    index: usize,
+    plan: Option<&ColumnPlan>,
+    input: ChunkInput<'_>,
+    start: usize,
+) -> bool {
+    let (Some(plan), Some(columns)) = (plan, input.columns) else {
+        return false;
+    };
+    if !plan.cells.iter().any(|&(_, rule)| rule == index) {
+        return false;
+    }
+    let text = input.text;
+    let line_start = memchr::memrchr(b'\n', &text[..start]).map_or(0, |p| p + 1);
+    let line_end = memchr::memchr(b'\n', &text[start..]).map_or(text.len(), |p| start + p);
+    columns
+        .column_at(&text[line_start..line_end], start - line_start)
+        .is_some_and(|column| plan.cells.contains(&(column, index)))
 }
 
 /// Moves a region edge outwards to whitespace (at most 256 bytes) so a value is never cut.
@@ -1079,4 +1104,152 @@ fn has_context(
                 anywhere(k)
             }
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::load_builtin;
+
+    /// (rule id, normalised value, confidence) of every match, with the first line as header.
+    fn scan_table(engine: &Engine, scratch: &mut Scratch, text: &str) -> Vec<(String, String)> {
+        let bytes = text.as_bytes();
+        let header_end = bytes.iter().position(|&b| b == b'\n').unwrap_or(bytes.len());
+        let columns = Columns::from_header_line(&bytes[..header_end]);
+        let mut out = Vec::new();
+        engine.scan(
+            ChunkInput {
+                text: bytes,
+                columns: columns.as_ref(),
+                report_limit: bytes.len(),
+            },
+            scratch,
+            &mut out,
+        );
+        let mut found: Vec<(String, String)> = out
+            .iter()
+            .map(|m| {
+                (
+                    engine.rule(m.rule).id.clone(),
+                    String::from_utf8_lossy(&m.normalized).into_owned(),
+                )
+            })
+            .collect();
+        found.sort();
+        found
+    }
+
+    fn engine() -> Engine {
+        let set = load_builtin().expect("builtin rules");
+        Engine::new(&set).expect("engine")
+    }
+
+    fn of<'a>(found: &'a [(String, String)], id: &str) -> Vec<&'a str> {
+        found
+            .iter()
+            .filter(|(r, _)| r == id)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn whole_cells_of_mapped_columns_respecting_quotes() {
+        let engine = engine();
+        let mut scratch = Scratch::default();
+        let found = scan_table(
+            &engine,
+            &mut scratch,
+            "id,\"Full Name\",note,Last Name\n7,\"Roe, Jane\",\"a, b, c\",Roe\n8,Omar Haddad,x,\"Haddad\"\n",
+        );
+        assert_eq!(of(&found, "person_name"), vec!["jane roe", "omar haddad"]);
+        assert_eq!(of(&found, "family_name"), vec!["haddad", "roe"]);
+    }
+
+    #[test]
+    fn header_row_and_unmapped_columns_give_nothing() {
+        let engine = engine();
+        let mut scratch = Scratch::default();
+        // `filename` holds `name` but is no name column; the header row is no value.
+        let found = scan_table(
+            &engine,
+            &mut scratch,
+            "filename,First Name\nReport Final,First Name\n",
+        );
+        assert!(found.is_empty(), "{found:?}");
+    }
+
+    #[test]
+    fn mapped_headers_are_context_for_built_in_matchers() {
+        let engine = engine();
+        let mut scratch = Scratch::default();
+        // No birth keyword in `geburtsdatum`'s letters the rule knows of, but columns.toml maps it.
+        let found = scan_table(
+            &engine,
+            &mut scratch,
+            "kunde,geburtsdatum,soc_sec_no\nx,14.03.1985,536225487\n",
+        );
+        assert_eq!(of(&found, "date_of_birth"), vec!["1985-03-14"]);
+        assert_eq!(of(&found, "us_ssn"), vec!["536225487"]);
+    }
+
+    #[test]
+    fn column_plan_follows_the_header_row() {
+        let engine = engine();
+        let mut scratch = Scratch::default();
+        let first = scan_table(&engine, &mut scratch, "npi,x\n1544992070,1\n");
+        assert_eq!(of(&first, "npi"), vec!["1544992070"]);
+        // Same scratch, other header: the cached plan must not carry over.
+        let second = scan_table(&engine, &mut scratch, "x,npi\n1544992070,1\n");
+        assert!(of(&second, "npi").is_empty(), "{second:?}");
+        let third = scan_table(&engine, &mut scratch, "x,npi\n1,1544992070\n");
+        assert_eq!(of(&third, "npi"), vec!["1544992070"]);
+    }
+
+    #[test]
+    fn cell_values_are_normalised_before_validation() {
+        let engine = engine();
+        let mut scratch = Scratch::default();
+        let found = scan_table(
+            &engine,
+            &mut scratch,
+            "medicare_id\texp\taddress\n2df7-hj3-km42\t3/29\t1234 Elm St., Apt #4B\n",
+        );
+        assert_eq!(of(&found, "health_insurance_id"), vec!["2DF7HJ3KM42"]);
+        assert_eq!(of(&found, "card_expiry"), vec!["2029-03"]);
+        assert_eq!(
+            of(&found, "postal_address"),
+            vec!["1234 elm street apartment 4b"]
+        );
+    }
+
+    #[test]
+    fn normalizers() {
+        assert_eq!(
+            Normalizer::PersonName.apply(b"ROE, Jane"),
+            Some(b"jane roe".to_vec())
+        );
+        assert_eq!(Normalizer::PersonName.apply(b"Jane"), None);
+        assert_eq!(
+            Normalizer::Lower.apply(" Mary  Ann ".as_bytes()),
+            Some(b"mary ann".to_vec())
+        );
+        assert_eq!(
+            Normalizer::Digits.apply(b"ITIN: 912-70-4831"),
+            Some(b"912704831".to_vec())
+        );
+        assert_eq!(Normalizer::AlnumUpper.apply(b"--"), None);
+    }
+
+    #[test]
+    fn unanchored_cell_patterns_are_rejected() {
+        let mut set = load_builtin().expect("builtin rules");
+        let rule = set
+            .text_rules
+            .iter_mut()
+            .find(|r| r.id == "npi")
+            .expect("npi rule");
+        rule.cell_pattern = Some("[0-9]{10}".into());
+        let rule = rule.clone();
+        assert!(Engine::single(&set, &rule).is_err());
+    }
 }
