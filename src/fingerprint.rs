@@ -103,6 +103,12 @@ pub fn mask(style: MaskStyle, normalized: &[u8], label: Option<&str>) -> String 
             };
             format!("{prefix}…{end}")
         }
+        MaskStyle::Name => text
+            .split_whitespace()
+            .filter_map(|word| word.chars().next())
+            .map(|initial| format!("{}.", initial.to_uppercase()))
+            .collect::<Vec<_>>()
+            .join(" "),
     }
 }
 
@@ -127,6 +133,8 @@ mod tests {
             "Visa ************1486"
         );
         assert_eq!(mask(MaskStyle::Ssn, b"536225487", None), "***-**-5487");
+        assert_eq!(mask(MaskStyle::Name, b"jane roe", None), "J. R.");
+        assert_eq!(mask(MaskStyle::Name, "émile".as_bytes(), None), "É.");
         assert_eq!(
             mask(MaskStyle::Email, b"jane.doe@example.com", None),
             "***@example.com"

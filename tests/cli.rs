@@ -148,22 +148,22 @@ fn files_csv_accounts_for_every_file() {
             expect("README.txt", "text/utf-8", "scanned", "0"),
             expect("app/cache.bin", "binary", "scanned", "3"),
             expect("config/app.env", "text/utf-8", "scanned", "4"),
-            expect("crm/customers.json", "json", "scanned", "8"),
+            expect("crm/customers.json", "json", "scanned", "11"),
             expect(
                 "exports/contacts-utf16.txt",
                 "text/utf-16le",
                 "scanned",
-                "4"
+                "5"
             ),
             expect("finance/payments.log", "text/utf-8", "scanned", "14"),
             expect("home/alice/.ssh/id_rsa", "text/utf-8", "scanned", "2"),
             expect("home/alice/.ssh/id_rsa.pub", "text/utf-8", "scanned", "0"),
-            expect("hr/employees.csv", "text/utf-8", "scanned", "17"),
+            expect("hr/employees.csv", "text/utf-8", "scanned", "27"),
             expect(
                 "legacy/kunden-1252.txt",
                 "text/windows-1252",
                 "scanned",
-                "3"
+                "4"
             ),
             expect("notes/meeting-notes.txt", "text/utf-8", "scanned", "4"),
         ]
@@ -186,7 +186,7 @@ fn impact_counts_unique_values_across_files() {
             "credential,critical,6,6,2",
             "financial,high,17,16,4",
             "government_id,high,7,4,4",
-            "personal,medium,8,6,4",
+            "personal,medium,23,19,5",
             "contact,low,21,17,6",
         ]
     );

@@ -136,6 +136,14 @@ impl Columns {
 
     /// The header of the cell that contains byte `pos` of `line`.
     pub fn header_at(&self, line: &[u8], pos: usize) -> Option<&str> {
+        self.column_at(line, pos)
+            .and_then(|column| self.headers.get(column))
+            .map(String::as_str)
+    }
+
+    /// The index of the column whose cell contains byte `pos` of `line`; quoted cells may hold
+    /// the delimiter.
+    pub fn column_at(&self, line: &[u8], pos: usize) -> Option<usize> {
         let mut column = 0usize;
         let mut quoted = false;
         for &b in line.iter().take(pos) {
@@ -145,7 +153,7 @@ impl Columns {
                 column += 1;
             }
         }
-        self.headers.get(column).map(String::as_str)
+        (column < self.headers.len()).then_some(column)
     }
 }
 

@@ -4,7 +4,9 @@
 //! Rules without keywords (the built-in number and address matchers) run over every chunk;
 //! they are written by hand to be cheap. Rules with keywords, and rules that need a context
 //! keyword, run only where the prefilter found one, or over a whole delimited file when a column
-//! header names them.
+//! header names them. In a delimited file, a rule with a `cell_pattern` also takes every whole
+//! cell of a column that `columns.toml` maps to it; which rule each column means is worked out
+//! once per header row (`ColumnPlan`), not per cell.
 
 pub mod builtin;
 pub mod context;
@@ -12,11 +14,14 @@ pub mod paths;
 pub mod secrets;
 pub mod validators;
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex::bytes::{CaptureLocations, Regex, RegexBuilder};
 
 use crate::error::Error;
-use crate::rules::{Confidence, RuleSet, Severity, TextRule};
+use crate::people::names::normalize_person_name;
+use crate::rules::{ColumnMap, Confidence, RuleSet, Severity, TextRule};
 use builtin::{Builtin, BuiltinMatchers, Candidate};
 pub use context::Columns;
 
@@ -35,6 +40,75 @@ pub enum MaskStyle {
     Full,
     /// Vendor prefix of this many characters and, for long values, the last four.
     Secret { keep_prefix: usize },
+    /// Initials only: `J. R.`.
+    Name,
+}
+
+/// How a rule puts its value in normal form (`normalize = "..."`) before validation and
+/// fingerprinting, so one value written two ways counts once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Normalizer {
+    /// The matched bytes as they are.
+    Verbatim,
+    /// `crate::people::names::normalize_person_name`; a value it rejects is no finding.
+    PersonName,
+    /// Lower case, spaces collapsed.
+    Lower,
+    /// `validators::normalize_address`.
+    Address,
+    /// ASCII letters and digits only, upper case (`1EG4-TE5-MK73` → `1EG4TE5MK73`).
+    AlnumUpper,
+    /// ASCII digits only (a label matched with the value falls away).
+    Digits,
+    /// `MM/YY`, `MM-YYYY`, `YYYY-MM` → `YYYY-MM`.
+    CardExpiry,
+}
+
+impl Normalizer {
+    pub const NAMES: &[&str] = &[
+        "person_name",
+        "lower",
+        "address",
+        "alnum_upper",
+        "digits",
+        "card_expiry",
+    ];
+
+    fn parse(name: &str) -> Option<Normalizer> {
+        Some(match name {
+            "person_name" => Normalizer::PersonName,
+            "lower" => Normalizer::Lower,
+            "address" => Normalizer::Address,
+            "alnum_upper" => Normalizer::AlnumUpper,
+            "digits" => Normalizer::Digits,
+            "card_expiry" => Normalizer::CardExpiry,
+            _ => return None,
+        })
+    }
+
+    /// The normal form of `raw`, or None when it has none (a single word is no full name).
+    pub fn apply(self, raw: &[u8]) -> Option<Vec<u8>> {
+        let value = match self {
+            Normalizer::Verbatim => raw.to_vec(),
+            Normalizer::PersonName => normalize_person_name(raw)?,
+            Normalizer::Lower => {
+                let text = String::from_utf8_lossy(raw).to_lowercase();
+                text.split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+                    .into_bytes()
+            }
+            Normalizer::Address => validators::normalize_address(raw),
+            Normalizer::AlnumUpper => raw
+                .iter()
+                .filter(|b| b.is_ascii_alphanumeric())
+                .map(u8::to_ascii_uppercase)
+                .collect(),
+            Normalizer::Digits => raw.iter().copied().filter(u8::is_ascii_digit).collect(),
+            Normalizer::CardExpiry => validators::normalize_card_expiry(raw)?,
+        };
+        (!value.is_empty()).then_some(value)
+    }
 }
 
 /// A validator named by a rule.
@@ -47,6 +121,19 @@ enum Validator {
     Aba,
     /// Dates are checked by the matcher itself; the name documents it.
     Date,
+    Itin,
+    Npi,
+    Mbi,
+    /// `min_digits:N`: at least N ASCII digits.
+    MinDigits(usize),
+    /// `not_value:a,b`: the whole value is none of these (case-insensitive).
+    NotValue(Vec<Vec<u8>>),
+    /// `no_word:a,b`: no word of the value is one of these (case-insensitive).
+    NoWord(Vec<Vec<u8>>),
+    /// The value's digits are not all one digit or a run (`1111111`, `1234567`).
+    NotFiller,
+    /// The value is not a payment card number (Luhn and an issuer range).
+    NotCard,
     Secret {
         name: String,
         arg: Option<String>,
@@ -61,7 +148,25 @@ pub const PERSONAL_VALIDATORS: &[&str] = &[
     "mod97_iban",
     "aba_routing",
     "date",
+    "itin",
+    "npi",
+    "mbi",
+    "min_digits",
+    "not_value",
+    "no_word",
+    "not_filler",
+    "not_card",
 ];
+
+/// The lower-cased, trimmed items of a comma-separated validator argument.
+fn word_list(arg: Option<&str>) -> Option<Vec<Vec<u8>>> {
+    let list: Vec<Vec<u8>> = arg?
+        .split(',')
+        .map(|w| w.trim().to_lowercase().into_bytes())
+        .filter(|w| !w.is_empty())
+        .collect();
+    (!list.is_empty()).then_some(list)
+}
 
 impl Validator {
     fn parse(spec: &str) -> Option<Validator> {
@@ -76,6 +181,14 @@ impl Validator {
             "mod97_iban" => Validator::Iban,
             "aba_routing" => Validator::Aba,
             "date" => Validator::Date,
+            "itin" => Validator::Itin,
+            "npi" => Validator::Npi,
+            "mbi" => Validator::Mbi,
+            "min_digits" => Validator::MinDigits(arg.as_deref()?.parse().ok()?),
+            "not_value" => Validator::NotValue(word_list(arg.as_deref())?),
+            "no_word" => Validator::NoWord(word_list(arg.as_deref())?),
+            "not_filler" => Validator::NotFiller,
+            "not_card" => Validator::NotCard,
             _ if secrets::VALIDATORS.contains(&name) => Validator::Secret {
                 name: name.to_string(),
                 arg,
@@ -92,6 +205,21 @@ impl Validator {
             Validator::Iban => validators::iban_valid(value),
             Validator::Aba => validators::aba_valid(value),
             Validator::Date => true,
+            Validator::Itin => validators::itin_valid(value),
+            Validator::Npi => validators::npi_valid(value),
+            Validator::Mbi => validators::mbi_valid(value),
+            Validator::MinDigits(n) => value.iter().filter(|b| b.is_ascii_digit()).count() >= *n,
+            Validator::NotValue(list) => !list.iter().any(|w| value.eq_ignore_ascii_case(w)),
+            Validator::NoWord(list) => !value
+                .split(|b| b.is_ascii_whitespace() || b"-.,'".contains(b))
+                .any(|word| list.iter().any(|w| word.eq_ignore_ascii_case(w))),
+            Validator::NotFiller => {
+                let digits: Vec<u8> = value.iter().copied().filter(u8::is_ascii_digit).collect();
+                digits.len() < 3 || !validators::is_filler_digits(&digits)
+            }
+            Validator::NotCard => {
+                !(validators::luhn(value) && validators::card_brand(value).is_some())
+            }
             Validator::Secret { name, arg } => {
                 secrets::validate(name, arg.as_deref(), value, line).unwrap_or(false)
             }
@@ -130,6 +258,9 @@ pub struct CompiledRule {
     matcher: Matcher,
     validators: Vec<Validator>,
     context: Option<CompiledContext>,
+    /// Anchored regex for whole cells of columns mapped to this rule.
+    cell: Option<Regex>,
+    normalizer: Normalizer,
     lines_after: usize,
     /// Runs only around prefilter hits (its keywords, or its required context keywords).
     triggered: bool,
@@ -146,9 +277,38 @@ pub struct Match {
     pub label: Option<&'static str>,
 }
 
+/// What each column of one header row means to one engine, worked out once per header row.
+#[derive(Debug, Default)]
+struct ColumnPlan {
+    engine: u64,
+    delimiter: u8,
+    headers: Vec<String>,
+    /// Per column: the rules for which its header is context.
+    by_column: Vec<Vec<usize>>,
+    /// Triggered rules a header names: they run over the whole chunk, not only around keywords.
+    whole: Vec<usize>,
+    /// (column, rule) for rules that take whole cells, sorted by column.
+    cells: Vec<(usize, usize)>,
+}
+
+impl ColumnPlan {
+    fn fits(&self, engine: u64, columns: &Columns) -> bool {
+        self.engine == engine
+            && self.delimiter == columns.delimiter
+            && self.headers == columns.headers
+    }
+
+    fn header_is_context(&self, column: Option<usize>, rule: usize) -> bool {
+        column
+            .and_then(|c| self.by_column.get(c))
+            .is_some_and(|rules| rules.contains(&rule))
+    }
+}
+
 /// Per-thread buffers reused from chunk to chunk.
 #[derive(Debug, Default)]
 pub struct Scratch {
+    plan: ColumnPlan,
     regions: Vec<(usize, usize, usize)>,
     candidates: Vec<Candidate>,
     family: Vec<(Builtin, Candidate)>,
@@ -174,7 +334,15 @@ pub struct Engine {
     keyword_rules: Vec<Vec<usize>>,
     always_rules: Vec<usize>,
     builtins: BuiltinMatchers,
+    columns: ColumnMap,
+    /// Tells a cached `ColumnPlan` of this engine from one of another.
+    id: u64,
 }
+
+static NEXT_ENGINE_ID: AtomicU64 = AtomicU64::new(1);
+
+/// Cells longer than this are prose, not one value.
+const MAX_CELL: usize = 512;
 
 /// The widest a keyword-triggered region grows on either side within one long line.
 const MAX_REGION_HALF: usize = 2048;
@@ -198,10 +366,11 @@ fn mask_style(rule: &TextRule, builtin: Option<Builtin>) -> Result<MaskStyle, Er
             "secret" => MaskStyle::Secret {
                 keep_prefix: rule.keep_prefix,
             },
+            "name" => MaskStyle::Name,
             other => {
                 return Err(rule_error(
                     rule,
-                    format!("unknown mask `{other}` (card, ssn, email, tail, full, secret)"),
+                    format!("unknown mask `{other}` (card, ssn, email, tail, full, secret, name)"),
                 ));
             }
         });
@@ -277,6 +446,36 @@ impl CompiledRule {
             Matcher::Builtin(b) => Some(b),
             Matcher::Pattern { .. } => None,
         };
+        let cell = match &rule.cell_pattern {
+            Some(pattern) => {
+                // Anchored at both ends: the whole cell is the value, never a part of it.
+                if !pattern.starts_with('^') || !pattern.ends_with('$') {
+                    return Err(rule_error(rule, "cell_pattern must be anchored: `^...$`"));
+                }
+                Some(
+                    RegexBuilder::new(pattern)
+                        .unicode(false)
+                        .size_limit(1 << 22)
+                        .build()
+                        .map_err(|e| {
+                            rule_error(rule, format!("cell_pattern does not compile: {e}"))
+                        })?,
+                )
+            }
+            None => None,
+        };
+        let normalizer = match &rule.normalize {
+            Some(name) => Normalizer::parse(name).ok_or_else(|| {
+                rule_error(
+                    rule,
+                    format!(
+                        "unknown normalize `{name}` ({})",
+                        Normalizer::NAMES.join(", ")
+                    ),
+                )
+            })?,
+            None => Normalizer::Verbatim,
+        };
         let triggered = !rule.keywords.is_empty()
             || context
                 .as_ref()
@@ -291,6 +490,8 @@ impl CompiledRule {
             matcher,
             validators,
             context,
+            cell,
+            normalizer,
             lines_after: rule.lines_after,
             triggered,
         })
@@ -309,13 +510,16 @@ impl CompiledRule {
         }
     }
 
-    /// True when a column header names this rule's subject, so every cell below is in context.
+    /// True when a column header names this rule's subject by one of its context keywords. Rules
+    /// that take whole cells leave that to `columns.toml`: a keyword found inside a header
+    /// (`name` in `filename`) would put unrelated columns in context.
     fn header_matches(&self, header: &str) -> bool {
-        self.context.as_ref().is_some_and(|c| {
-            c.keywords
-                .iter()
-                .any(|k| context::header_contains_keyword(header.as_bytes(), k))
-        })
+        self.cell.is_none()
+            && self.context.as_ref().is_some_and(|c| {
+                c.keywords
+                    .iter()
+                    .any(|k| context::header_contains_keyword(header.as_bytes(), k))
+            })
     }
 }
 
@@ -379,6 +583,8 @@ impl Engine {
             keyword_rules,
             always_rules,
             builtins: BuiltinMatchers::new(),
+            columns: set.columns.clone(),
+            id: NEXT_ENGINE_ID.fetch_add(1, Ordering::Relaxed),
         })
     }
 
@@ -390,24 +596,66 @@ impl Engine {
         &self.rules[index]
     }
 
+    /// What each column of `columns` means to this engine.
+    fn plan_for(&self, columns: &Columns) -> ColumnPlan {
+        let mut plan = ColumnPlan {
+            engine: self.id,
+            delimiter: columns.delimiter,
+            headers: columns.headers.clone(),
+            ..ColumnPlan::default()
+        };
+        for (column, header) in columns.headers.iter().enumerate() {
+            let element = self.columns.element_for(header);
+            let mut rules = Vec::new();
+            for (index, rule) in self.rules.iter().enumerate() {
+                let mapped = element == Some(rule.id.as_str());
+                if mapped || rule.header_matches(header) {
+                    rules.push(index);
+                    if rule.triggered && rule.cell.is_none() && !plan.whole.contains(&index) {
+                        plan.whole.push(index);
+                    }
+                }
+                if mapped && rule.cell.is_some() {
+                    plan.cells.push((column, index));
+                }
+            }
+            plan.by_column.push(rules);
+        }
+        plan
+    }
+
     /// Finds every match in `input`, appending to `out` in no particular order.
     pub fn scan(&self, input: ChunkInput<'_>, scratch: &mut Scratch, out: &mut Vec<Match>) {
-        let text = input.text;
-        if text.is_empty() {
+        if input.text.is_empty() {
             return;
         }
-        let column_rules: Vec<usize> = match input.columns {
-            Some(columns) => (0..self.rules.len())
-                .filter(|&i| {
-                    self.rules[i].triggered
-                        && columns
-                            .headers
-                            .iter()
-                            .any(|h| self.rules[i].header_matches(h))
-                })
-                .collect(),
-            None => Vec::new(),
-        };
+        let plan = input.columns.map(|columns| {
+            let cached = std::mem::take(&mut scratch.plan);
+            if cached.fits(self.id, columns) {
+                cached
+            } else {
+                self.plan_for(columns)
+            }
+        });
+        self.scan_planned(input, plan.as_ref(), scratch, out);
+        if let Some(plan) = plan {
+            scratch.plan = plan;
+        }
+    }
+
+    fn scan_planned(
+        &self,
+        input: ChunkInput<'_>,
+        plan: Option<&ColumnPlan>,
+        scratch: &mut Scratch,
+        out: &mut Vec<Match>,
+    ) {
+        let text = input.text;
+        let no_rules = Vec::new();
+        let column_rules = plan.map_or(&no_rules, |p| &p.whole);
+        if let Some(plan) = plan {
+            self.scan_cells(input, plan, out);
+        }
         // Digit-based built-ins share one tokenising pass over the chunk.
         let mut wants = builtin::DigitWants::default();
         for &index in &self.always_rules {
@@ -415,7 +663,7 @@ impl Engine {
                 Matcher::Builtin(which) if builtin::DigitWants::only(which).any() => {
                     wants.add(which)
                 }
-                _ => self.run_rule(index, input, 0, text.len(), scratch, out),
+                _ => self.run_rule(index, input, plan, 0, text.len(), scratch, out),
             }
         }
         if wants.any() {
@@ -433,14 +681,14 @@ impl Engine {
                             .filter(|(w, _)| *w == which)
                             .map(|(_, c)| c.clone()),
                     );
-                    self.evaluate(index, input, scratch, out);
+                    self.evaluate(index, input, plan, scratch, out);
                 }
             }
             family.clear();
             scratch.family = family;
         }
-        for &index in &column_rules {
-            self.run_rule(index, input, 0, text.len(), scratch, out);
+        for &index in column_rules {
+            self.run_rule(index, input, plan, 0, text.len(), scratch, out);
         }
         let Some(prefilter) = &self.prefilter else {
             return;
@@ -468,7 +716,7 @@ impl Engine {
                 end = end.max(regions[j].2);
                 j += 1;
             }
-            self.run_rule(index, input, start, end, scratch, out);
+            self.run_rule(index, input, plan, start, end, scratch, out);
             i = j;
         }
         regions.clear();
@@ -518,10 +766,127 @@ impl Engine {
         )
     }
 
+    /// Every whole cell of the columns mapped to cell rules, row by row; quoted cells may hold
+    /// the delimiter.
+    fn scan_cells(&self, input: ChunkInput<'_>, plan: &ColumnPlan, out: &mut Vec<Match>) {
+        if plan.cells.is_empty() {
+            return;
+        }
+        let text = input.text;
+        let last_column = plan.cells.iter().map(|&(c, _)| c).max().unwrap_or(0);
+        let mut line_start = 0;
+        while line_start < text.len().min(input.report_limit) {
+            let line_end =
+                memchr::memchr(b'\n', &text[line_start..]).map_or(text.len(), |p| line_start + p);
+            let line = &text[line_start..line_end];
+            let (mut column, mut cell_start, mut pos, mut quoted) = (0usize, 0usize, 0usize, false);
+            let mut next = 0usize;
+            loop {
+                let cell_end = match memchr::memchr2(plan.delimiter, b'"', &line[pos..]) {
+                    Some(p) if line[pos + p] == b'"' => {
+                        quoted = !quoted;
+                        pos += p + 1;
+                        continue;
+                    }
+                    Some(p) if quoted => {
+                        pos += p + 1;
+                        continue;
+                    }
+                    Some(p) => pos + p,
+                    None => line.len(),
+                };
+                while let Some(&(c, rule)) = plan.cells.get(next) {
+                    if c > column {
+                        break;
+                    }
+                    if c == column {
+                        self.take_cell(
+                            rule, input, plan, column, line_start, cell_start, cell_end, out,
+                        );
+                    }
+                    next += 1;
+                }
+                column += 1;
+                if cell_end >= line.len() || column > last_column {
+                    break;
+                }
+                cell_start = cell_end + 1;
+                pos = cell_start;
+            }
+            line_start = line_end + 1;
+        }
+    }
+
+    /// One cell (`line[start..end]` of the line at `line_start`) as a value of rule `index`.
+    #[allow(clippy::too_many_arguments)]
+    fn take_cell(
+        &self,
+        index: usize,
+        input: ChunkInput<'_>,
+        plan: &ColumnPlan,
+        column: usize,
+        line_start: usize,
+        start: usize,
+        end: usize,
+        out: &mut Vec<Match>,
+    ) {
+        let rule = &self.rules[index];
+        let Some(cell_regex) = &rule.cell else {
+            return;
+        };
+        let raw = &input.text[line_start + start..line_start + end];
+        let lead = raw.len() - raw.trim_ascii_start().len();
+        let mut cell = raw.trim_ascii();
+        let mut offset = line_start + start + lead;
+        if let Some(inner) = cell.strip_prefix(b"\"") {
+            cell = inner.strip_suffix(b"\"").unwrap_or(inner);
+            let before = cell.len();
+            cell = cell.trim_ascii_start();
+            offset += 1 + before - cell.len();
+            cell = cell.trim_ascii_end();
+        }
+        if cell.is_empty() || cell.len() > MAX_CELL || offset >= input.report_limit {
+            return;
+        }
+        // The header row itself: a cell that repeats its own header is no value.
+        if plan
+            .headers
+            .get(column)
+            .is_some_and(|h| cell.eq_ignore_ascii_case(h.as_bytes()))
+        {
+            return;
+        }
+        if !cell_regex.is_match(cell) {
+            return;
+        }
+        let Some(normalized) = rule.normalizer.apply(cell) else {
+            return;
+        };
+        let line = &input.text[line_start..];
+        let line = &line[..memchr::memchr(b'\n', line).unwrap_or(line.len())];
+        if !rule.validators.iter().all(|v| v.check(&normalized, line)) {
+            return;
+        }
+        out.push(Match {
+            rule: index,
+            start: offset,
+            end: offset + cell.len(),
+            normalized,
+            // The header is the context: as sure as a value next to its keyword.
+            confidence: rule
+                .context
+                .as_ref()
+                .map_or(rule.confidence, |c| c.confidence),
+            label: None,
+        });
+    }
+
+    #[allow(clippy::too_many_arguments)]
     fn run_rule(
         &self,
         index: usize,
         input: ChunkInput<'_>,
+        plan: Option<&ColumnPlan>,
         start: usize,
         end: usize,
         scratch: &mut Scratch,
@@ -556,10 +921,13 @@ impl Engine {
                     let (s, e) = value_group
                         .and_then(|g| locations.get(g))
                         .unwrap_or((whole.start(), whole.end()));
+                    let Some(normalized) = rule.normalizer.apply(&text[s..e]) else {
+                        continue;
+                    };
                     scratch.candidates.push(Candidate {
                         start: s,
                         end: e,
-                        normalized: text[s..e].to_vec(),
+                        normalized,
                         label: None,
                         needs_context: false,
                         test_value: false,
@@ -567,7 +935,7 @@ impl Engine {
                 }
             }
         }
-        self.evaluate(index, input, scratch, out);
+        self.evaluate(index, input, plan, scratch, out);
     }
 
     /// Validators and context for the candidates of rule `index` in `scratch.candidates`.
@@ -575,6 +943,7 @@ impl Engine {
         &self,
         index: usize,
         input: ChunkInput<'_>,
+        plan: Option<&ColumnPlan>,
         scratch: &mut Scratch,
         out: &mut Vec<Match>,
     ) {
@@ -582,6 +951,9 @@ impl Engine {
         let text = input.text;
         for candidate in scratch.candidates.drain(..) {
             if candidate.start >= input.report_limit {
+                continue;
+            }
+            if owned_by_cell(index, plan, input, candidate.start) {
                 continue;
             }
             let line = line_around(text, candidate.start, candidate.end);
@@ -592,10 +964,9 @@ impl Engine {
             {
                 continue;
             }
-            let in_context = rule
-                .context
-                .as_ref()
-                .is_some_and(|c| has_context(c, rule, input, candidate.start, candidate.end));
+            let in_context = rule.context.as_ref().is_some_and(|c| {
+                has_context(c, index, plan, input, candidate.start, candidate.end)
+            });
             let required =
                 candidate.needs_context || rule.context.as_ref().is_some_and(|c| c.required);
             if required && !in_context {
@@ -616,6 +987,28 @@ impl Engine {
             });
         }
     }
+}
+
+/// True when `start` lies in a column whose whole cells rule `index` already takes: the cell
+/// is the value, and a match inside it would report it twice.
+fn owned_by_cell(
+    index: usize,
+    plan: Option<&ColumnPlan>,
+    input: ChunkInput<'_>,
+    start: usize,
+) -> bool {
+    let (Some(plan), Some(columns)) = (plan, input.columns) else {
+        return false;
+    };
+    if !plan.cells.iter().any(|&(_, rule)| rule == index) {
+        return false;
+    }
+    let text = input.text;
+    let line_start = memchr::memrchr(b'\n', &text[..start]).map_or(0, |p| p + 1);
+    let line_end = memchr::memchr(b'\n', &text[start..]).map_or(text.len(), |p| start + p);
+    columns
+        .column_at(&text[line_start..line_end], start - line_start)
+        .is_some_and(|column| plan.cells.contains(&(column, index)))
 }
 
 /// Moves a region edge outwards to whitespace (at most 256 bytes) so a value is never cut.
@@ -648,7 +1041,8 @@ fn line_around(text: &[u8], start: usize, end: usize) -> &[u8] {
 
 fn has_context(
     context: &CompiledContext,
-    rule: &CompiledRule,
+    rule: usize,
+    plan: Option<&ColumnPlan>,
     input: ChunkInput<'_>,
     start: usize,
     end: usize,
@@ -664,9 +1058,12 @@ fn has_context(
         let line_end = memchr::memchr(b'\n', &text[end..]).map_or(text.len(), |p| end + p);
         window_start = window_start.max(line_start);
         window_end = window_end.min(line_end);
-        header_says = columns
-            .header_at(&text[line_start..line_end], start - line_start)
-            .is_some_and(|header| rule.header_matches(header));
+        header_says = plan.is_some_and(|p| {
+            p.header_is_context(
+                columns.column_at(&text[line_start..line_end], start - line_start),
+                rule,
+            )
+        });
     }
     let before = &text[window_start..start];
     let after = &text[end..window_end];
@@ -707,4 +1104,155 @@ fn has_context(
                 anywhere(k)
             }
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::load_builtin;
+
+    /// (rule id, normalised value, confidence) of every match, with the first line as header.
+    fn scan_table(engine: &Engine, scratch: &mut Scratch, text: &str) -> Vec<(String, String)> {
+        let bytes = text.as_bytes();
+        let header_end = bytes
+            .iter()
+            .position(|&b| b == b'\n')
+            .unwrap_or(bytes.len());
+        let columns = Columns::from_header_line(&bytes[..header_end]);
+        let mut out = Vec::new();
+        engine.scan(
+            ChunkInput {
+                text: bytes,
+                columns: columns.as_ref(),
+                report_limit: bytes.len(),
+            },
+            scratch,
+            &mut out,
+        );
+        let mut found: Vec<(String, String)> = out
+            .iter()
+            .map(|m| {
+                (
+                    engine.rule(m.rule).id.clone(),
+                    String::from_utf8_lossy(&m.normalized).into_owned(),
+                )
+            })
+            .collect();
+        found.sort();
+        found
+    }
+
+    fn engine() -> Engine {
+        let set = load_builtin().expect("builtin rules");
+        Engine::new(&set).expect("engine")
+    }
+
+    fn of<'a>(found: &'a [(String, String)], id: &str) -> Vec<&'a str> {
+        found
+            .iter()
+            .filter(|(r, _)| r == id)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn whole_cells_of_mapped_columns_respecting_quotes() {
+        let engine = engine();
+        let mut scratch = Scratch::default();
+        let found = scan_table(
+            &engine,
+            &mut scratch,
+            "id,\"Full Name\",note,Last Name\n7,\"Roe, Jane\",\"a, b, c\",Roe\n8,Omar Haddad,x,\"Haddad\"\n",
+        );
+        assert_eq!(of(&found, "person_name"), vec!["jane roe", "omar haddad"]);
+        assert_eq!(of(&found, "family_name"), vec!["haddad", "roe"]);
+    }
+
+    #[test]
+    fn header_row_and_unmapped_columns_give_nothing() {
+        let engine = engine();
+        let mut scratch = Scratch::default();
+        // `filename` holds `name` but is no name column; the header row is no value.
+        let found = scan_table(
+            &engine,
+            &mut scratch,
+            "filename,First Name\nReport Final,First Name\n",
+        );
+        assert!(found.is_empty(), "{found:?}");
+    }
+
+    #[test]
+    fn mapped_headers_are_context_for_built_in_matchers() {
+        let engine = engine();
+        let mut scratch = Scratch::default();
+        // No birth keyword in `geburtsdatum`'s letters the rule knows of, but columns.toml maps it.
+        let found = scan_table(
+            &engine,
+            &mut scratch,
+            "kunde,geburtsdatum,soc_sec_no\nx,14.03.1985,536225487\n",
+        );
+        assert_eq!(of(&found, "date_of_birth"), vec!["1985-03-14"]);
+        assert_eq!(of(&found, "us_ssn"), vec!["536225487"]);
+    }
+
+    #[test]
+    fn column_plan_follows_the_header_row() {
+        let engine = engine();
+        let mut scratch = Scratch::default();
+        let first = scan_table(&engine, &mut scratch, "npi,x\n1544992070,1\n");
+        assert_eq!(of(&first, "npi"), vec!["1544992070"]);
+        // Same scratch, other header: the cached plan must not carry over.
+        let second = scan_table(&engine, &mut scratch, "x,npi\n1544992070,1\n");
+        assert!(of(&second, "npi").is_empty(), "{second:?}");
+        let third = scan_table(&engine, &mut scratch, "x,npi\n1,1544992070\n");
+        assert_eq!(of(&third, "npi"), vec!["1544992070"]);
+    }
+
+    #[test]
+    fn cell_values_are_normalised_before_validation() {
+        let engine = engine();
+        let mut scratch = Scratch::default();
+        let found = scan_table(
+            &engine,
+            &mut scratch,
+            "medicare_id\texp\taddress\n2df7-hj3-km42\t3/29\t1234 Elm St., Apt #4B\n",
+        );
+        assert_eq!(of(&found, "health_insurance_id"), vec!["2DF7HJ3KM42"]);
+        assert_eq!(of(&found, "card_expiry"), vec!["2029-03"]);
+        assert_eq!(
+            of(&found, "postal_address"),
+            vec!["1234 elm street apartment 4b"]
+        );
+    }
+
+    #[test]
+    fn normalizers() {
+        assert_eq!(
+            Normalizer::PersonName.apply(b"ROE, Jane"),
+            Some(b"jane roe".to_vec())
+        );
+        assert_eq!(Normalizer::PersonName.apply(b"Jane"), None);
+        assert_eq!(
+            Normalizer::Lower.apply(" Mary  Ann ".as_bytes()),
+            Some(b"mary ann".to_vec())
+        );
+        assert_eq!(
+            Normalizer::Digits.apply(b"ITIN: 912-70-4831"),
+            Some(b"912704831".to_vec())
+        );
+        assert_eq!(Normalizer::AlnumUpper.apply(b"--"), None);
+    }
+
+    #[test]
+    fn unanchored_cell_patterns_are_rejected() {
+        let mut set = load_builtin().expect("builtin rules");
+        let rule = set
+            .text_rules
+            .iter_mut()
+            .find(|r| r.id == "npi")
+            .expect("npi rule");
+        rule.cell_pattern = Some("[0-9]{10}".into());
+        let rule = rule.clone();
+        assert!(Engine::single(&set, &rule).is_err());
+    }
 }

@@ -1,5 +1,6 @@
-//! Pure checks for numbers that carry a checksum or follow issuing rules: Luhn, card issuer
-//! ranges, SSA rules, IBAN mod-97, ABA routing, calendar dates.
+//! Pure checks for numbers that carry a checksum or follow issuing rules (Luhn, card issuer
+//! ranges, SSA, ITIN, IBAN mod-97, ABA routing, NPI, Medicare MBI, calendar dates) and the
+//! normal forms of addresses.
 
 /// Luhn (mod 10) over ASCII digits; false for anything else or fewer than two digits.
 pub fn luhn(digits: &[u8]) -> bool {
@@ -285,6 +286,125 @@ pub fn aba_valid(digits: &[u8]) -> bool {
     prefix_ok && sum.is_multiple_of(10) && !is_filler_digits(digits)
 }
 
+/// IRS ITIN: 9 digits, area 9XX, group 50-65, 70-88, 90-92 or 94-99 (IRS ITIN ranges), serial
+/// not 0000.
+pub fn itin_valid(digits: &[u8]) -> bool {
+    if digits.len() != 9 || !digits.iter().all(u8::is_ascii_digit) || digits[0] != b'9' {
+        return false;
+    }
+    let group = prefix_number(&digits[3..], 2);
+    let group_ok = matches!(group, 50..=65 | 70..=88 | 90..=92 | 94..=99);
+    group_ok && prefix_number(&digits[5..], 4) != 0 && !is_filler_digits(digits)
+}
+
+/// NPI: 10 digits starting 1 or 2 whose Luhn check holds over the `80840` prefix (CMS NPI
+/// check digit, ISO 7812 issuer prefix for US health).
+pub fn npi_valid(digits: &[u8]) -> bool {
+    if digits.len() != 10 || !digits.iter().all(u8::is_ascii_digit) {
+        return false;
+    }
+    if !matches!(digits[0], b'1' | b'2') || is_filler_digits(digits) {
+        return false;
+    }
+    let mut prefixed = *b"80840__________";
+    prefixed[5..].copy_from_slice(digits);
+    luhn(&prefixed)
+}
+
+/// The example MBI that CMS prints in its own format specification.
+const MBI_EXAMPLES: &[&[u8]] = &[b"1EG4TE5MK73"];
+
+/// Medicare Beneficiary Identifier (CMS format): 11 characters, compact and upper case.
+/// Positions: 1 digit 1-9; 2, 5, 8, 9 letter; 3, 6 letter or digit; 4, 7, 10, 11 digit. Letters
+/// never S, L, O, I, B or Z.
+pub fn mbi_valid(value: &[u8]) -> bool {
+    if value.len() != 11 || MBI_EXAMPLES.contains(&value) {
+        return false;
+    }
+    let letter = |b: u8| b.is_ascii_uppercase() && !b"SLOIBZ".contains(&b);
+    let ok = |i: usize, b: u8| match i {
+        0 => (b'1'..=b'9').contains(&b),
+        1 | 4 | 7 | 8 => letter(b),
+        2 | 5 => letter(b) || b.is_ascii_digit(),
+        _ => b.is_ascii_digit(),
+    };
+    value.iter().enumerate().all(|(i, &b)| ok(i, b))
+}
+
+/// A card expiry date (`MM/YY`, `M/YY`, `MM-YYYY`, `YYYY-MM`) as `YYYY-MM`; None for a month
+/// outside 1-12 or any other shape.
+pub fn normalize_card_expiry(raw: &[u8]) -> Option<Vec<u8>> {
+    let text = std::str::from_utf8(raw).ok()?.trim();
+    let (a, b) = text.split_once(['/', '-'])?;
+    let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !all_digits(a) || !all_digits(b) {
+        return None;
+    }
+    let (year, month) = if a.len() == 4 { (a, b) } else { (b, a) };
+    let month: u32 = month.parse().ok()?;
+    let year: u32 = match year.len() {
+        2 => 2000 + year.parse::<u32>().ok()?,
+        4 => year.parse().ok()?,
+        _ => return None,
+    };
+    ((1..=12).contains(&month) && (2000..=2099).contains(&year))
+        .then(|| format!("{year:04}-{month:02}").into_bytes())
+}
+
+/// Street-address words and the word they abbreviate (USPS Publication 28, Appendix C).
+const ADDRESS_WORDS: &[(&str, &str)] = &[
+    ("st", "street"),
+    ("str", "street"),
+    ("ave", "avenue"),
+    ("av", "avenue"),
+    ("rd", "road"),
+    ("blvd", "boulevard"),
+    ("ln", "lane"),
+    ("dr", "drive"),
+    ("ct", "court"),
+    ("pl", "place"),
+    ("ter", "terrace"),
+    ("pkwy", "parkway"),
+    ("hwy", "highway"),
+    ("cir", "circle"),
+    ("sq", "square"),
+    ("trl", "trail"),
+    ("apt", "apartment"),
+    ("ste", "suite"),
+    ("fl", "floor"),
+    ("n", "north"),
+    ("s", "south"),
+    ("e", "east"),
+    ("w", "west"),
+    ("ne", "northeast"),
+    ("nw", "northwest"),
+    ("se", "southeast"),
+    ("sw", "southwest"),
+];
+
+/// The normal form of a postal address: lower case, punctuation (but `-` and `/`) dropped,
+/// spaces collapsed, street types, units and directions spelled out, so `12 Main St., Apt 4`
+/// and `12 main street apartment 4` fingerprint the same.
+pub fn normalize_address(raw: &[u8]) -> Vec<u8> {
+    let text = String::from_utf8_lossy(raw).to_lowercase();
+    let mut out = String::with_capacity(text.len() + 16);
+    for word in text
+        .split(|c: char| c.is_whitespace() || c == ',' || c == '#')
+        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()))
+        .filter(|w| !w.is_empty())
+    {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        let word: String = word.chars().filter(|c| *c != '.').collect();
+        match ADDRESS_WORDS.iter().find(|(short, _)| *short == word) {
+            Some((_, long)) => out.push_str(long),
+            None => out.push_str(&word),
+        }
+    }
+    out.into_bytes()
+}
+
 /// A calendar date that a living person could be born on: year 1900..=2026, real month/day.
 pub fn plausible_birth_date(year: u32, month: u32, day: u32) -> bool {
     if !(1900..=2026).contains(&year) || !(1..=12).contains(&month) || day == 0 {
@@ -371,6 +491,69 @@ mod tests {
     }
 
     #[test]
+    fn itin_ranges() {
+        assert!(itin_valid(b"912701234"));
+        assert!(itin_valid(b"900501234"));
+        assert!(itin_valid(b"999991234"));
+        assert!(!itin_valid(b"912661234"), "66-69 are not ITIN groups");
+        assert!(!itin_valid(b"912891234"), "89 is not an ITIN group");
+        assert!(!itin_valid(b"912931234"), "93 is not an ITIN group");
+        assert!(!itin_valid(b"812701234"), "ITINs begin with 9");
+        assert!(!itin_valid(b"912700000"));
+        assert!(!itin_valid(b"91270123"));
+        assert!(!ssa_valid(b"912701234"), "an ITIN is never an SSN");
+    }
+
+    #[test]
+    fn npi_check_digit() {
+        // CMS's worked example: 123456789 with check digit 3.
+        assert!(npi_valid(b"1234567893"));
+        assert!(npi_valid(b"1245319599"));
+        assert!(!npi_valid(b"1234567890"));
+        assert!(!npi_valid(b"3234567893"), "NPIs begin with 1 or 2");
+        assert!(!npi_valid(b"123456789"));
+        assert!(!npi_valid(b"12345678a3"));
+    }
+
+    #[test]
+    fn mbi_format() {
+        assert!(mbi_valid(b"2DF7HJ3KM42"));
+        assert!(mbi_valid(b"9A07C00TT11"));
+        assert!(
+            !mbi_valid(b"1EG4TE5MK73"),
+            "the CMS example is no one's MBI"
+        );
+        assert!(!mbi_valid(b"0DF7HJ3KM42"), "first digit 1-9");
+        assert!(!mbi_valid(b"2SF7HJ3KM42"), "S is never used");
+        assert!(!mbi_valid(b"2DF73J3KM42"), "position 5 is a letter");
+        assert!(!mbi_valid(b"2DF7HJ3KM4"));
+        assert!(!mbi_valid(b"2df7hj3km42"), "compact upper case only");
+    }
+
+    #[test]
+    fn card_expiry_forms() {
+        let form = |s: &str| normalize_card_expiry(s.as_bytes());
+        assert_eq!(form("11/27"), Some(b"2027-11".to_vec()));
+        assert_eq!(form("3/2029"), Some(b"2029-03".to_vec()));
+        assert_eq!(form("2028-09"), Some(b"2028-09".to_vec()));
+        assert_eq!(form("13/27"), None);
+        assert_eq!(form("11/2"), None);
+        assert_eq!(form("soon"), None);
+    }
+
+    #[test]
+    fn addresses_have_one_form() {
+        let a = normalize_address(b"1234  Elm St., Apt #4B, Springfield, IL 62704");
+        let b = normalize_address(b"1234 elm street apartment 4b springfield il 62704");
+        assert_eq!(a, b);
+        assert_eq!(
+            normalize_address(b"77 N. Oak Blvd"),
+            b"77 north oak boulevard".to_vec()
+        );
+        assert_eq!(normalize_address(b"  "), Vec::<u8>::new());
+    }
+
+    #[test]
     fn birth_dates() {
         assert!(plausible_birth_date(1984, 2, 29));
         assert!(!plausible_birth_date(1985, 2, 29));
@@ -429,6 +612,11 @@ mod tests {
             let _ = iban_valid(&bytes);
             let _ = aba_valid(&bytes);
             let _ = is_filler_digits(&bytes);
+            let _ = itin_valid(&bytes);
+            let _ = npi_valid(&bytes);
+            let _ = mbi_valid(&bytes);
+            let _ = normalize_address(&bytes);
+            let _ = normalize_card_expiry(&bytes);
         }
     }
 }

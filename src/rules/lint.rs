@@ -1,5 +1,6 @@
 //! The rule linter behind `breachscope rules check` and the tests: ids, references, classes,
-//! patterns that compile, and every example and negative example run through the engine.
+//! patterns that compile, every example and negative example run through the engine, and the
+//! column map (`columns.toml`) against the rule ids.
 
 use std::collections::BTreeMap;
 
@@ -134,6 +135,7 @@ pub fn lint(set: &RuleSet) -> LintReport {
             }
         }
     }
+    columns_checks(&mut report, set);
     for rule in &set.file_rules {
         report.rules_checked += 1;
         if !snake_case(&rule.id) {
@@ -180,6 +182,28 @@ pub fn lint(set: &RuleSet) -> LintReport {
     }
     lint_people(set, &mut report);
     report
+}
+
+/// `columns.toml`: every element is a content rule, no header names two elements.
+fn columns_checks(report: &mut LintReport, set: &RuleSet) {
+    for (header, element, file) in set.columns.entries() {
+        if set.text_rule(element).is_none() {
+            report.problem(
+                element,
+                file,
+                format!(
+                    "column header `{header}` maps to `{element}`, which is no content rule id"
+                ),
+            );
+        }
+    }
+    for (header, first, second, file) in &set.columns.conflicts {
+        report.problem(
+            second,
+            file,
+            format!("column header `{header}` maps to both `{first}` and `{second}`"),
+        );
+    }
 }
 
 /// Every element a combination or the people model names must exist: a rule id, `kind:NAME`
@@ -308,5 +332,78 @@ fn common_checks(
             origin,
             format!("needs at least 3 negative examples, has {negatives}"),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::load_with_overrides;
+
+    fn overrides(files: &[(&str, &str)]) -> RuleSet {
+        let dir = std::env::temp_dir().join(format!(
+            "breachscope-lint-{}-{}",
+            std::process::id(),
+            files.len()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        for (name, text) in files {
+            std::fs::write(dir.join(name), text).expect("write");
+        }
+        let set = load_with_overrides(Some(&dir)).expect("loads");
+        let _ = std::fs::remove_dir_all(&dir);
+        set
+    }
+
+    #[test]
+    fn column_map_names_rules_and_one_element_per_header() {
+        let set = overrides(&[(
+            "columns-extra.toml",
+            "[element.no_such_rule]\nheaders = [\"Widget Code\"]\n\n[element.us_ssn]\nheaders = [\"tax_ref\", \"Tax-Ref\"]\n",
+        )]);
+        let problems: Vec<String> = lint(&set)
+            .problems
+            .into_iter()
+            .filter(|p| p.message.contains("column header"))
+            .map(|p| p.message)
+            .collect();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].contains("widgetcode"), "{problems:?}");
+        assert_eq!(set.columns.element_for("TAX_REF"), Some("us_ssn"));
+        // An override file may re-map a built-in header; one file may not map it twice.
+        let set = overrides(&[(
+            "columns-x.toml",
+            "[element.phone]\nheaders = [\"ssn\"]\n\n[element.email]\nheaders = [\"ssn\"]\n",
+        )]);
+        assert_eq!(set.columns.conflicts.len(), 1);
+    }
+
+    #[test]
+    fn headers_match_whole_after_one_prefix() {
+        let set = crate::rules::load_builtin().expect("builtin");
+        let map = &set.columns;
+        for (header, element) in [
+            ("First Name", "given_name"),
+            ("first_name", "given_name"),
+            ("firstName", "given_name"),
+            ("FIRST-NAME", "given_name"),
+            ("customer_ssn", "us_ssn"),
+            ("Cardholder Name", "person_name"),
+            ("user_name", "username"),
+            ("home_phone", "phone"),
+            ("Vorname", "given_name"),
+        ] {
+            assert_eq!(map.element_for(header), Some(element), "{header}");
+        }
+        for header in [
+            "filename",
+            "hostname",
+            "user_id",
+            "customer_id",
+            "surname_2",
+        ] {
+            assert_eq!(map.element_for(header), None, "{header}");
+        }
     }
 }

@@ -5,6 +5,7 @@ mod model;
 
 pub use lint::{LintReport, RuleProblem, lint};
 pub use model::{
-    Combination, Confidence, ContextSpec, FileRule, ImpactEntry, ImpactModel, PeopleModel, RuleSet,
-    Severity, Source, TextRule, load_builtin, load_with_overrides,
+    ColumnMap, Combination, Confidence, ContextSpec, FileRule, ImpactEntry, ImpactModel,
+    PeopleModel, RuleSet, Severity, Source, TextRule, load_builtin, load_with_overrides,
+    normalize_header,
 };

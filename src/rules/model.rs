@@ -20,8 +20,14 @@ const BUILTIN_RULE_FILES: &[(&str, &str)] = &[
         include_str!("../../patterns/credentials.toml"),
     ),
     ("files.toml", include_str!("../../patterns/files.toml")),
+    (
+        "identity.toml",
+        include_str!("../../patterns/identity.toml"),
+    ),
+    ("health.toml", include_str!("../../patterns/health.toml")),
 ];
 const BUILTIN_IMPACT: (&str, &str) = ("impact.toml", include_str!("../../patterns/impact.toml"));
+const BUILTIN_COLUMNS: (&str, &str) = ("columns.toml", include_str!("../../patterns/columns.toml"));
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -121,6 +127,12 @@ pub struct TextRule {
     pub mask: Option<String>,
     #[serde(default)]
     pub lines_after: usize,
+    /// Anchored regex a whole trimmed cell must match to be this rule's value, in a column that
+    /// `columns.toml` maps to this rule.
+    pub cell_pattern: Option<String>,
+    /// How the value is put in normal form before validation and fingerprinting: `person_name`,
+    /// `lower`, `address`, `alnum_upper` (default: the value as matched).
+    pub normalize: Option<String>,
     pub severity: Option<Severity>,
     pub context: Option<ContextSpec>,
     #[serde(default)]
@@ -293,12 +305,103 @@ impl ImpactModel {
     }
 }
 
+/// `patterns/columns*.toml` as written: data elements (rule ids) and the headers that name them.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ColumnFileModel {
+    /// Entity words a header may start with that do not change what it holds (`customer_ssn`).
+    #[serde(default)]
+    prefixes: Vec<String>,
+    #[serde(default)]
+    element: BTreeMap<String, ColumnElement>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ColumnElement {
+    headers: Vec<String>,
+}
+
+/// Column headers mapped to the data element (rule id) their cells hold.
+#[derive(Debug, Clone, Default)]
+pub struct ColumnMap {
+    /// Normalised header → (element, file it came from).
+    headers: BTreeMap<String, (String, String)>,
+    prefixes: Vec<String>,
+    /// Headers named for two different elements: (header, first element, second element, file).
+    pub conflicts: Vec<(String, String, String, String)>,
+}
+
+/// A header in the form `columns.toml` matches on: lower case, letters and digits only, so
+/// `First Name`, `first_name`, `firstName` and `FIRST-NAME` are all `firstname`.
+pub fn normalize_header(header: &str) -> String {
+    header
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+impl ColumnMap {
+    fn add(&mut self, origin: &str, model: ColumnFileModel, replace: bool) {
+        for prefix in model.prefixes {
+            let prefix = normalize_header(&prefix);
+            if !prefix.is_empty() && !self.prefixes.contains(&prefix) {
+                self.prefixes.push(prefix);
+            }
+        }
+        for (element, spec) in model.element {
+            for header in spec.headers {
+                let key = normalize_header(&header);
+                match self.headers.get(&key) {
+                    Some((existing, file))
+                        if *existing != element && !(replace && file != origin) =>
+                    {
+                        self.conflicts.push((
+                            key,
+                            existing.clone(),
+                            element.clone(),
+                            origin.to_string(),
+                        ));
+                    }
+                    _ => {
+                        self.headers
+                            .insert(key, (element.clone(), origin.to_string()));
+                    }
+                }
+            }
+        }
+    }
+
+    /// The element a column header names: exact after normalisation, else after one entity
+    /// prefix (`customer_ssn` → `ssn`). Never a substring (`filename` is not `name`).
+    pub fn element_for(&self, header: &str) -> Option<&str> {
+        let key = normalize_header(header);
+        if let Some((element, _)) = self.headers.get(&key) {
+            return Some(element);
+        }
+        self.prefixes.iter().find_map(|prefix| {
+            let rest = key.strip_prefix(prefix.as_str())?;
+            self.headers.get(rest).map(|(element, _)| element.as_str())
+        })
+    }
+
+    /// Every (normalised header, element, file).
+    pub fn entries(&self) -> impl Iterator<Item = (&str, &str, &str)> {
+        self.headers
+            .iter()
+            .map(|(h, (e, f))| (h.as_str(), e.as_str(), f.as_str()))
+    }
+}
+
 /// Every rule and the impact model, ready to compile.
 #[derive(Debug, Clone, Default)]
 pub struct RuleSet {
     pub text_rules: Vec<TextRule>,
     pub file_rules: Vec<FileRule>,
     pub impact: ImpactModel,
+    /// Column headers → data elements (`columns.toml`).
+    pub columns: ColumnMap,
     /// SHA-256 over every loaded file's name and bytes, so a run records exactly which rules it used.
     pub hash: String,
     /// Ids defined twice within one source (the built-ins, or the override folder).
@@ -393,6 +496,18 @@ impl Loader {
         Ok(())
     }
 
+    fn add_columns(&mut self, origin: &str, text: &str, replace: bool) -> Result<(), Error> {
+        self.hasher.update(origin.as_bytes());
+        self.hasher.update([0]);
+        self.hasher.update(text.as_bytes());
+        let parsed: ColumnFileModel = toml::from_str(text).map_err(|e| Error::RuleFile {
+            file: origin.to_string(),
+            message: e.to_string(),
+        })?;
+        self.set.columns.add(origin, parsed, replace);
+        Ok(())
+    }
+
     fn finish(mut self) -> RuleSet {
         self.set.hash = hex::encode(self.hasher.finalize());
         self.set
@@ -405,13 +520,19 @@ pub fn load_builtin() -> Result<RuleSet, Error> {
 }
 
 /// The built-in rules, then every `.toml` file in `dir` (sorted by name): a rule there with a
-/// built-in id replaces it; a file named `impact*.toml` extends or replaces impact entries.
+/// built-in id replaces it; a file named `impact*.toml` extends or replaces impact entries, and
+/// one named `columns*.toml` adds column headers (a header there may re-map a built-in one).
 pub fn load_with_overrides(dir: Option<&Path>) -> Result<RuleSet, Error> {
     let mut loader = Loader::new();
     for (name, text) in BUILTIN_RULE_FILES {
         loader.add_rules(&format!("builtin:{name}"), text, false)?;
     }
     loader.add_impact(&format!("builtin:{}", BUILTIN_IMPACT.0), BUILTIN_IMPACT.1)?;
+    loader.add_columns(
+        &format!("builtin:{}", BUILTIN_COLUMNS.0),
+        BUILTIN_COLUMNS.1,
+        false,
+    )?;
     if let Some(dir) = dir {
         for path in toml_files(dir)? {
             let text = std::fs::read_to_string(&path).map_err(|e| Error::RuleFile {
@@ -419,12 +540,11 @@ pub fn load_with_overrides(dir: Option<&Path>) -> Result<RuleSet, Error> {
                 message: e.to_string(),
             })?;
             let origin = path.display().to_string();
-            let is_impact = path
-                .file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("impact"));
-            if is_impact {
+            let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            if file_name.starts_with("impact") {
                 loader.add_impact(&origin, &text)?;
+            } else if file_name.starts_with("columns") {
+                loader.add_columns(&origin, &text, true)?;
             } else {
                 loader.add_rules(&origin, &text, true)?;
             }
