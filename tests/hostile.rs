@@ -805,3 +805,194 @@ fn a_compressed_text_cut_mid_stream_keeps_the_text_before_the_cut() {
         ]
     );
 }
+
+// ------------------------------------------------------------- bombs, quines, liars (issue 8)
+
+const SSN: &str = "536-22-5487";
+
+/// Text with one of each planted value on lines 2, 3 and 4.
+fn planted_text() -> String {
+    format!("Employee record\nssn {SSN}\ncard 4539 5787 6362 1486\ncontact jane.roe@example.com\n")
+}
+
+/// Findings rows (`path|location|line|detector`) for [`planted_text`] at `path`.
+fn planted_findings(path: &str) -> Vec<String> {
+    vec![
+        format!("{path}||2|us_ssn"),
+        format!("{path}||3|payment_card"),
+        format!("{path}||4|email"),
+    ]
+}
+
+/// A scan of `root` with its wall time and the peak RSS of the children so far.
+fn timed_scan(root: &Path, extra: &[&str]) -> (Vec<String>, Vec<String>, std::time::Duration) {
+    let started = std::time::Instant::now();
+    let (findings, files) = scan_rows(root, extra);
+    (findings, files, started.elapsed())
+}
+
+/// The files.csv row (`path|format|status|reason`) for `path`.
+fn row<'a>(files: &'a [String], path: &str) -> &'a str {
+    files
+        .iter()
+        .find(|r| r.split('|').next() == Some(path))
+        .unwrap_or_else(|| panic!("no files.csv row for {path}: {files:#?}"))
+}
+
+fn zip_deflated(members: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for (name, content) in members {
+        writer.start_file(*name, options).expect("start");
+        writer.write_all(content).expect("write");
+    }
+    writer.finish().expect("finish").into_inner()
+}
+
+fn raw_deflate(data: &[u8]) -> Vec<u8> {
+    let mut encoder =
+        flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder.write_all(data).expect("deflate");
+    encoder.finish().expect("deflate")
+}
+
+fn crc32(data: &[u8]) -> u32 {
+    let mut crc = flate2::Crc::new();
+    crc.update(data);
+    crc.sum()
+}
+
+/// One entry of a hand-built zip: the header fields, as the writer chooses to state them.
+struct RawEntry<'a> {
+    name: &'a str,
+    method: u16,
+    crc: u32,
+    compressed: u32,
+    size: u32,
+    offset: u32,
+    extra: Vec<u8>,
+}
+
+fn local_header(entry: &RawEntry<'_>) -> Vec<u8> {
+    let mut out = b"PK\x03\x04".to_vec();
+    out.extend_from_slice(&20u16.to_le_bytes()); // version needed
+    out.extend_from_slice(&0u16.to_le_bytes()); // flags
+    out.extend_from_slice(&entry.method.to_le_bytes());
+    out.extend_from_slice(&[0, 0, 0x21, 0]); // time, date (1980-01-01)
+    out.extend_from_slice(&entry.crc.to_le_bytes());
+    out.extend_from_slice(&entry.compressed.to_le_bytes());
+    out.extend_from_slice(&entry.size.to_le_bytes());
+    out.extend_from_slice(&(entry.name.len() as u16).to_le_bytes());
+    out.extend_from_slice(&(entry.extra.len() as u16).to_le_bytes());
+    out.extend_from_slice(entry.name.as_bytes());
+    out.extend_from_slice(&entry.extra);
+    out
+}
+
+fn central_header(entry: &RawEntry<'_>) -> Vec<u8> {
+    let mut out = b"PK\x01\x02".to_vec();
+    out.extend_from_slice(&45u16.to_le_bytes()); // made by
+    out.extend_from_slice(&45u16.to_le_bytes()); // version needed
+    out.extend_from_slice(&0u16.to_le_bytes());
+    out.extend_from_slice(&entry.method.to_le_bytes());
+    out.extend_from_slice(&[0, 0, 0x21, 0]);
+    out.extend_from_slice(&entry.crc.to_le_bytes());
+    out.extend_from_slice(&entry.compressed.to_le_bytes());
+    out.extend_from_slice(&entry.size.to_le_bytes());
+    out.extend_from_slice(&(entry.name.len() as u16).to_le_bytes());
+    out.extend_from_slice(&(entry.extra.len() as u16).to_le_bytes());
+    out.extend_from_slice(&[0; 6]); // comment length, disk, internal attributes
+    out.extend_from_slice(&0u32.to_le_bytes()); // external attributes
+    out.extend_from_slice(&entry.offset.to_le_bytes());
+    out.extend_from_slice(entry.name.as_bytes());
+    out.extend_from_slice(&entry.extra);
+    out
+}
+
+fn end_of_central_directory(entries: usize, size: usize, offset: usize) -> Vec<u8> {
+    let mut out = b"PK\x05\x06".to_vec();
+    out.extend_from_slice(&[0; 4]);
+    out.extend_from_slice(&(entries as u16).to_le_bytes());
+    out.extend_from_slice(&(entries as u16).to_le_bytes());
+    out.extend_from_slice(&(size as u32).to_le_bytes());
+    out.extend_from_slice(&(offset as u32).to_le_bytes());
+    out.extend_from_slice(&0u16.to_le_bytes());
+    out
+}
+
+/// An overlapping-entry ("non-recursive") zip bomb after David Fifield: one deflate kernel of
+/// `kernel_bytes` zeros, `copies` central-directory entries that all point at it, and a normal
+/// member `planted.txt` after the kernel.
+fn overlapping_zip_bomb(copies: usize, kernel_bytes: usize) -> Vec<u8> {
+    let zeros = vec![0u8; kernel_bytes];
+    let kernel = raw_deflate(&zeros);
+    let kernel_entry = RawEntry {
+        name: "kernel.bin",
+        method: 8,
+        crc: crc32(&zeros),
+        compressed: kernel.len() as u32,
+        size: kernel_bytes as u32,
+        offset: 0,
+        extra: Vec::new(),
+    };
+    let mut out = local_header(&kernel_entry);
+    out.extend_from_slice(&kernel);
+    let text = planted_text();
+    let planted = RawEntry {
+        name: "planted.txt",
+        method: 0,
+        crc: crc32(text.as_bytes()),
+        compressed: text.len() as u32,
+        size: text.len() as u32,
+        offset: out.len() as u32,
+        extra: Vec::new(),
+    };
+    out.extend_from_slice(&local_header(&planted));
+    out.extend_from_slice(text.as_bytes());
+    let directory_start = out.len();
+    let names: Vec<String> = (0..copies).map(|i| format!("bomb{i:03}.bin")).collect();
+    for name in &names {
+        out.extend_from_slice(&central_header(&RawEntry {
+            name,
+            extra: Vec::new(),
+            ..kernel_entry
+        }));
+    }
+    out.extend_from_slice(&central_header(&planted));
+    let directory_len = out.len() - directory_start;
+    out.extend_from_slice(&end_of_central_directory(
+        copies + 1,
+        directory_len,
+        directory_start,
+    ));
+    out
+}
+
+#[test]
+fn overlapping_entry_zip_bomb_reads_the_kernel_once() {
+    let (_dir, root) = share();
+    fs::write(root.join("overlap.zip"), overlapping_zip_bomb(300, 8 * MIB)).expect("write");
+    let (findings, files, elapsed) = timed_scan(&root, &[]);
+    eprintln!("overlapping zip bomb: {elapsed:?}, peak RSS {} MiB", children_peak_rss_bytes() >> 20);
+    assert_eq!(findings, planted_findings("overlap.zip!planted.txt"));
+    assert_eq!(row(&files, "overlap.zip!planted.txt"), "overlap.zip!planted.txt|text/utf-8|scanned|");
+    // The first entry on the kernel is read; every other one is listed as an overlap.
+    // (Zeros deflate at about 1030:1, so the ratio guard cuts the one copy that is read.)
+    let first = row(&files, "overlap.zip!bomb000.bin");
+    assert!(
+        first.contains("|truncated|") && first.contains("compression ratio above 1000:1"),
+        "{first}"
+    );
+    for i in 1..300 {
+        let path = format!("overlap.zip!bomb{i:03}.bin");
+        assert_eq!(
+            row(&files, &path),
+            format!("{path}||skipped|zip entry overlaps the data of bomb000.bin (overlapping-entry zip bomb): not read")
+        );
+    }
+    let zip = row(&files, "overlap.zip");
+    assert!(zip.contains("|truncated|") && zip.contains("299 member(s) overlap"), "{zip}");
+    assert!(elapsed < std::time::Duration::from_secs(30), "took {elapsed:?}");
+    assert!(children_peak_rss_bytes() < 200 * MIB as u64);
+}
