@@ -996,3 +996,150 @@ fn overlapping_entry_zip_bomb_reads_the_kernel_once() {
     assert!(elapsed < std::time::Duration::from_secs(30), "took {elapsed:?}");
     assert!(children_peak_rss_bytes() < 200 * MIB as u64);
 }
+
+/// Zips nested `levels` deep (`level1.zip!level2.zip!…`), planted text at the bottom.
+fn nested_zip(levels: usize, inner_name: &str) -> Vec<u8> {
+    let mut inner = zip_deflated(&[(inner_name, planted_text().as_bytes())]);
+    for level in (1..=levels).rev() {
+        inner = zip_deflated(&[(&format!("level{level}.zip"), &inner)]);
+    }
+    inner
+}
+
+#[test]
+fn twenty_deep_zips_stop_at_the_default_depth_and_open_with_max_depth_25() {
+    let (_dir, root) = share();
+    fs::write(root.join("deep.zip"), nested_zip(20, "ssn.txt")).expect("write");
+    let (findings, files, elapsed) = timed_scan(&root, &[]);
+    assert!(findings.is_empty(), "{findings:?}");
+    let mut path = "deep.zip".to_string();
+    for level in 1..=8 {
+        path.push_str(&format!("!level{level}.zip"));
+        assert_eq!(row(&files, &path), format!("{path}|zip|scanned|"));
+    }
+    path.push_str("!level9.zip");
+    assert_eq!(
+        row(&files, &path),
+        format!("{path}||skipped|nested deeper than the depth limit (8; --max-depth)")
+    );
+    // Nothing below the skipped level is listed: it was never opened.
+    assert_eq!(files.len(), 10, "{files:#?}");
+    assert!(elapsed < std::time::Duration::from_secs(20), "took {elapsed:?}");
+
+    let (findings, files, elapsed) = timed_scan(&root, &["--max-depth", "25"]);
+    let bottom: String = std::iter::once("deep.zip".to_string())
+        .chain((1..=20).map(|l| format!("level{l}.zip")))
+        .chain(std::iter::once("ssn.txt".to_string()))
+        .collect::<Vec<_>>()
+        .join("!");
+    assert_eq!(findings, planted_findings(&bottom));
+    assert_eq!(row(&files, &bottom), format!("{bottom}|text/utf-8|scanned|"));
+    assert_eq!(files.len(), 22, "{files:#?}");
+    assert!(elapsed < std::time::Duration::from_secs(20), "took {elapsed:?}");
+    assert!(children_peak_rss_bytes() < 200 * MIB as u64);
+}
+
+/// A zip quine (a zip that contains itself, as in Russ Cox's r.zip) needs a deflate stream that
+/// reproduces its own container and a CRC-32 that is its own fixed point; it is approximated here
+/// by what it does to a scanner: every level opens another identical-looking `quine.zip`, 64
+/// levels deep. The depth limit is what stops it (not a hash of the ancestors: a real quine's
+/// member is byte-identical to its parent, this one's members only look alike).
+#[test]
+fn a_zip_quine_is_stopped_by_the_depth_limit() {
+    let (_dir, root) = share();
+    let mut inner = zip_deflated(&[("quine.zip", b"PK\x03\x04 the innermost level")]);
+    for _ in 0..64 {
+        inner = zip_deflated(&[("quine.zip", &inner)]);
+    }
+    fs::write(root.join("quine.zip"), &inner).expect("write");
+    let (findings, files, elapsed) = timed_scan(&root, &[]);
+    assert!(findings.is_empty(), "{findings:?}");
+    let deepest = format!("quine.zip{}", "!quine.zip".repeat(9));
+    assert_eq!(
+        row(&files, &deepest),
+        format!("{deepest}||skipped|nested deeper than the depth limit (8; --max-depth)")
+    );
+    assert_eq!(files.len(), 10, "{files:#?}");
+    assert!(elapsed < std::time::Duration::from_secs(20), "took {elapsed:?}");
+}
+
+#[test]
+fn zip64_sizes_that_lie_allocate_nothing_and_keep_the_honest_members() {
+    let (_dir, root) = share();
+    let text = planted_text();
+    let good = RawEntry {
+        name: "good.txt",
+        method: 0,
+        crc: crc32(text.as_bytes()),
+        compressed: text.len() as u32,
+        size: text.len() as u32,
+        offset: 0,
+        extra: Vec::new(),
+    };
+    let mut out = local_header(&good);
+    out.extend_from_slice(text.as_bytes());
+    // Deflated; the central header claims 2^62 bytes uncompressed through a zip64 extra field.
+    let small = b"nothing to see here\n".repeat(50);
+    let kernel = raw_deflate(&small);
+    let huge_local = RawEntry {
+        name: "huge.txt",
+        method: 8,
+        crc: crc32(&small),
+        compressed: kernel.len() as u32,
+        size: small.len() as u32,
+        offset: out.len() as u32,
+        extra: Vec::new(),
+    };
+    let mut zip64 = 1u16.to_le_bytes().to_vec();
+    zip64.extend_from_slice(&8u16.to_le_bytes());
+    zip64.extend_from_slice(&(1u64 << 62).to_le_bytes());
+    let huge_central = RawEntry {
+        name: "huge.txt",
+        size: u32::MAX,
+        extra: zip64,
+        ..huge_local
+    };
+    out.extend_from_slice(&local_header(&huge_local));
+    out.extend_from_slice(&kernel);
+    // Stored; the central header claims 4000 bytes where the local one says (truly) 40.
+    let short = b"a".repeat(39).into_iter().chain(*b"\n").collect::<Vec<u8>>();
+    let short_local = RawEntry {
+        name: "short.txt",
+        method: 0,
+        crc: crc32(&short),
+        compressed: short.len() as u32,
+        size: short.len() as u32,
+        offset: out.len() as u32,
+        extra: Vec::new(),
+    };
+    let short_central = RawEntry {
+        compressed: 4000,
+        size: 4000,
+        extra: Vec::new(),
+        ..short_local
+    };
+    out.extend_from_slice(&local_header(&short_local));
+    out.extend_from_slice(&short);
+    let directory_start = out.len();
+    for entry in [&good, &huge_central, &short_central] {
+        out.extend_from_slice(&central_header(entry));
+    }
+    let directory_len = out.len() - directory_start;
+    out.extend_from_slice(&end_of_central_directory(3, directory_len, directory_start));
+    fs::write(root.join("liar.zip"), &out).expect("write");
+    let (findings, files, elapsed) = timed_scan(&root, &[]);
+    assert_eq!(findings, planted_findings("liar.zip!good.txt"));
+    assert_eq!(
+        files,
+        [
+            "liar.zip|zip|scanned|",
+            "liar.zip!good.txt|text/utf-8|scanned|",
+            // Read to a clean end (CRC-32 good): the content is whole, the header lied.
+            "liar.zip!huge.txt|text/utf-8|scanned|the container declares 4611686018427387904 bytes but the data holds 1000",
+            // Read past its real end into the directory: the CRC-32 catches it.
+            "liar.zip!short.txt||error|cannot read member: Invalid checksum",
+        ]
+    );
+    assert!(elapsed < std::time::Duration::from_secs(20), "took {elapsed:?}");
+    assert!(children_peak_rss_bytes() < 200 * MIB as u64);
+}

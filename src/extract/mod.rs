@@ -611,6 +611,19 @@ impl Node<'_> {
             };
         } else if drained.is_ok() && guarded.complete {
             record.sha256 = Some(hex::encode(guarded.hasher.finalize()));
+            // The data ended cleanly at another size than the header claims (a zip64 field
+            // saying 2^62 bytes, say): the content is whole, the header lies; say so.
+            if let Some(declared) = info.declared_size.filter(|&d| d != guarded.read) {
+                let lie = format!(
+                    "the container declares {declared} bytes but the data holds {}",
+                    guarded.read
+                );
+                record.reason = if record.reason.is_empty() {
+                    lie
+                } else {
+                    format!("{}; {lie}", record.reason)
+                };
+            }
         }
         self.sink.member(record);
     }
