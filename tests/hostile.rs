@@ -1143,3 +1143,103 @@ fn zip64_sizes_that_lie_allocate_nothing_and_keep_the_honest_members() {
     assert!(elapsed < std::time::Duration::from_secs(20), "took {elapsed:?}");
     assert!(children_peak_rss_bytes() < 200 * MIB as u64);
 }
+
+/// A PDF from object bodies (object `i + 1` is `objects[i]`, raw bytes) and a trailer tail
+/// (`/Root 1 0 R` and `/Size` are added).
+fn pdf_bytes(objects: &[Vec<u8>], trailer_extra: &str) -> Vec<u8> {
+    let mut out = b"%PDF-1.4\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, body) in objects.iter().enumerate() {
+        offsets.push(out.len());
+        out.extend_from_slice(format!("{} 0 obj\n", i + 1).as_bytes());
+        out.extend_from_slice(body);
+        out.extend_from_slice(b"\nendobj\n");
+    }
+    let xref = out.len();
+    out.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes());
+    for offset in offsets {
+        out.extend_from_slice(format!("{offset:010} 00000 n \n").as_bytes());
+    }
+    let trailer_extra = trailer_extra.replace("{xref}", &xref.to_string());
+    out.extend_from_slice(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R {trailer_extra} >>\nstartxref\n{xref}\n%%EOF\n",
+            objects.len() + 1
+        )
+        .as_bytes(),
+    );
+    out
+}
+
+fn text_stream(content: &str) -> Vec<u8> {
+    format!("<< /Length {} >>\nstream\n{content}\nendstream", content.len()).into_bytes()
+}
+
+const PDF_FONT: &str = "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>";
+
+fn pdf_page(parent: usize, contents: usize, font: usize) -> Vec<u8> {
+    format!(
+        "<< /Type /Page /Parent {parent} 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 {font} 0 R >> >> /Contents {contents} 0 R >>"
+    )
+    .into_bytes()
+}
+
+#[test]
+fn pdf_with_cyclic_page_tree_and_xref_loop_terminates() {
+    let (_dir, root) = share();
+    let objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+        // The root's kids: the page, and a Pages node whose only kid is the root again.
+        b"<< /Type /Pages /Kids [3 0 R 6 0 R] /Count 2 >>".to_vec(),
+        pdf_page(2, 4, 5),
+        text_stream(&format!("BT /F1 12 Tf 72 700 Td (SSN {SSN}) Tj ET")),
+        PDF_FONT.as_bytes().to_vec(),
+        b"<< /Type /Pages /Parent 2 0 R /Kids [2 0 R 6 0 R] /Count 1 >>".to_vec(),
+    ];
+    // The trailer's /Prev points at its own xref section: a loop of one.
+    fs::write(root.join("cycle.pdf"), pdf_bytes(&objects, "/Prev {xref}")).expect("write");
+    let (findings, files, elapsed) = timed_scan(&root, &[]);
+    eprintln!("cyclic PDF: {elapsed:?}, peak RSS {} MiB", children_peak_rss_bytes() >> 20);
+    assert_eq!(findings, ["cycle.pdf|page 1|1|us_ssn"]);
+    assert_eq!(
+        files,
+        ["cycle.pdf|pdf|truncated|page 2 is page 1 again (cyclic or repeated page tree): not read twice"]
+    );
+    assert!(elapsed < std::time::Duration::from_secs(20), "took {elapsed:?}");
+}
+
+#[test]
+fn pdf_decompression_bomb_is_cut_at_max_expanded_bytes() {
+    let (_dir, root) = share();
+    // 1 GiB of zeros through FlateDecode: about a megabyte on disk, streamed into the encoder.
+    let mut encoder = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+    let block = vec![0u8; MIB];
+    for _ in 0..1024 {
+        encoder.write_all(&block).expect("zlib");
+    }
+    let bomb = encoder.finish().expect("zlib");
+    let mut bomb_stream =
+        format!("<< /Length {} /Filter /FlateDecode >>\nstream\n", bomb.len()).into_bytes();
+    bomb_stream.extend_from_slice(&bomb);
+    bomb_stream.extend_from_slice(b"\nendstream");
+    let objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+        b"<< /Type /Pages /Kids [3 0 R 6 0 R] /Count 2 >>".to_vec(),
+        pdf_page(2, 4, 5),
+        text_stream(&format!("BT /F1 12 Tf 72 700 Td (SSN {SSN}) Tj ET")),
+        PDF_FONT.as_bytes().to_vec(),
+        pdf_page(2, 7, 5),
+        bomb_stream,
+    ];
+    fs::write(root.join("bomb.pdf"), pdf_bytes(&objects, "")).expect("write");
+    let (findings, files, elapsed) = timed_scan(&root, &["--max-expanded-bytes", "16M"]);
+    let peak = children_peak_rss_bytes();
+    eprintln!("PDF bomb: {elapsed:?}, peak RSS {} MiB", peak >> 20);
+    assert_eq!(findings, ["bomb.pdf|page 1|1|us_ssn"]);
+    assert_eq!(
+        files,
+        ["bomb.pdf|pdf|truncated|page 2: cannot read content: a stream inflates past 16777216 bytes (decompression bomb guard: the smaller of --max-expanded-bytes left and 67108864 bytes a stream); not read"]
+    );
+    assert!(elapsed < std::time::Duration::from_secs(30), "took {elapsed:?}");
+    assert!(peak < 200 * MIB as u64, "peak RSS {peak}");
+}
