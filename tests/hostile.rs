@@ -1243,3 +1243,108 @@ fn pdf_decompression_bomb_is_cut_at_max_expanded_bytes() {
     assert!(elapsed < std::time::Duration::from_secs(30), "took {elapsed:?}");
     assert!(peak < 200 * MIB as u64, "peak RSS {peak}");
 }
+
+/// Truncates `victim` to `keep` bytes the first time any text reaches the sink: the file shrinks
+/// while the extractor is reading it, at the same point on every run.
+struct ShrinkingSink {
+    victim: std::path::PathBuf,
+    keep: u64,
+    done: bool,
+    texts: Vec<String>,
+    members: Vec<breachscope::extract::MemberRecord>,
+}
+
+impl breachscope::extract::ContentSink for ShrinkingSink {
+    fn text(&mut self, path: &str, chunk: breachscope::content::TextChunk<'_>) {
+        if !self.done {
+            self.done = true;
+            let file = fs::OpenOptions::new().write(true).open(&self.victim).expect("open");
+            file.set_len(self.keep).expect("truncate");
+        }
+        if chunk.text.windows(SSN.len()).any(|w| w == SSN.as_bytes()) {
+            self.texts.push(path.to_string());
+        }
+    }
+    fn member(&mut self, record: breachscope::extract::MemberRecord) {
+        self.members.push(record);
+    }
+}
+
+#[test]
+fn a_file_truncated_during_the_scan_is_truncated_not_a_crash() {
+    use breachscope::extract::{Status, extract_file};
+    let (_dir, root) = share();
+    let limits = breachscope::config::Limits::default();
+    // Text: SSN at the start and at the end of 8 MiB; cut to 1 MiB after the first chunk.
+    let text = root.join("shrinking.txt");
+    let mut body = format!("ssn {SSN}\n").into_bytes();
+    body.resize(8 * MIB - 20, b'x');
+    body.extend_from_slice(format!("\nssn {SSN}\n").as_bytes());
+    fs::write(&text, &body).expect("write");
+    let mut sink = ShrinkingSink {
+        victim: text.clone(),
+        keep: MIB as u64,
+        done: false,
+        texts: Vec::new(),
+        members: Vec::new(),
+    };
+    let outcome = extract_file(&text, "shrinking.txt", &limits, &mut sink);
+    assert_eq!(outcome.status, Status::Truncated, "{outcome:?}");
+    assert!(outcome.bytes_read < body.len() as u64, "{outcome:?}");
+    assert_eq!(
+        outcome.reason,
+        format!(
+            "file shrank while being read: {} of {} bytes read",
+            outcome.bytes_read,
+            body.len()
+        )
+    );
+    // The value before the cut was seen; the one after it is gone with the bytes.
+    assert_eq!(sink.texts, ["shrinking.txt"]);
+
+    // Zip: hashed whole, then cut while its first member is read: later members fail alone.
+    let zip_path = root.join("shrinking.zip");
+    let filler = vec![b'y'; 2 * MIB];
+    let zip = zip_deflated(&[
+        ("first.txt", planted_text().as_bytes()),
+        ("filler.txt", &filler),
+        ("last.txt", planted_text().as_bytes()),
+    ]);
+    fs::write(&zip_path, &zip).expect("write");
+    let mut sink = ShrinkingSink {
+        victim: zip_path.clone(),
+        keep: 200,
+        done: false,
+        texts: Vec::new(),
+        members: Vec::new(),
+    };
+    let outcome = extract_file(&zip_path, "shrinking.zip", &limits, &mut sink);
+    assert_eq!(sink.texts, ["shrinking.zip!first.txt"]);
+    let members: Vec<String> = sink
+        .members
+        .iter()
+        .map(|m| format!("{}|{}", m.path, m.status.as_str()))
+        .collect();
+    assert_eq!(members[0], "shrinking.zip!first.txt|scanned", "{members:?}");
+    for member in &sink.members[1..] {
+        assert!(
+            matches!(member.status, Status::Error | Status::Truncated) && !member.reason.is_empty(),
+            "{member:?}"
+        );
+    }
+    assert_eq!(outcome.status, Status::Truncated, "{outcome:?}");
+    assert!(
+        outcome.reason.ends_with(&format!(
+            "file shrank while being read: 200 of {} bytes left",
+            zip.len()
+        )),
+        "{outcome:?}"
+    );
+
+    // And a scan of the share afterwards is whole: both files are listed, nothing panics.
+    fs::write(root.join("intact.txt"), planted_text()).expect("write");
+    let (findings, files) = scan_rows(&root, &[]);
+    assert!(findings.contains(&"intact.txt||2|us_ssn".to_string()), "{findings:?}");
+    assert!(files.contains(&"intact.txt|text/utf-8|scanned|".to_string()), "{files:?}");
+    assert!(!files.iter().any(|f| f.contains("panic")), "{files:?}");
+}
