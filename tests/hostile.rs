@@ -45,8 +45,20 @@ fn share() -> (tempfile::TempDir, std::path::PathBuf) {
 
 #[test]
 fn a_200_mb_line_without_newline_is_scanned_in_bounded_memory() {
+    one_line_without_newline(200 * MIB);
+}
+
+#[test]
+fn a_1_gb_line_without_newline_is_scanned_in_bounded_memory() {
+    let started = std::time::Instant::now();
+    one_line_without_newline(1 << 30);
+    eprintln!("1 GiB line: {:?} in all", started.elapsed());
+}
+
+/// Writes one line of `total` bytes (values at the start, the middle and the end, `x`
+/// elsewhere) in 1 MiB blocks, scans it and removes it.
+fn one_line_without_newline(total: usize) {
     let (_dir, root) = share();
-    let total = 200 * MIB;
     let planted: [(usize, &[u8]); 3] = [
         (0, b"ssn 536-22-5487 "),
         (total / 2, b" 4539578763621486 "),
@@ -64,7 +76,9 @@ fn a_200_mb_line_without_newline_is_scanned_in_bounded_memory() {
         file.write_all(&block).expect("write");
     }
     drop(file);
+    let started = std::time::Instant::now();
     let (findings, files) = scan_rows(&root, &["--threads", "2"]);
+    let elapsed = started.elapsed();
     assert_eq!(
         findings,
         [
@@ -75,7 +89,13 @@ fn a_200_mb_line_without_newline_is_scanned_in_bounded_memory() {
     );
     assert_eq!(files, ["one-line.txt|text/utf-8|scanned|"]);
     let peak = children_peak_rss_bytes();
+    eprintln!(
+        "{} MiB line: scan {elapsed:?}, peak RSS {} MiB",
+        total >> 20,
+        peak >> 20
+    );
     assert!(peak < 200 * MIB as u64, "peak RSS {peak} bytes");
+    fs::remove_file(root.join("one-line.txt")).expect("remove");
 }
 
 #[test]
@@ -851,8 +871,7 @@ fn zip_deflated(members: &[(&str, &[u8])]) -> Vec<u8> {
 }
 
 fn raw_deflate(data: &[u8]) -> Vec<u8> {
-    let mut encoder =
-        flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+    let mut encoder = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
     encoder.write_all(data).expect("deflate");
     encoder.finish().expect("deflate")
 }
@@ -974,9 +993,15 @@ fn overlapping_entry_zip_bomb_reads_the_kernel_once() {
     let (_dir, root) = share();
     fs::write(root.join("overlap.zip"), overlapping_zip_bomb(300, 8 * MIB)).expect("write");
     let (findings, files, elapsed) = timed_scan(&root, &[]);
-    eprintln!("overlapping zip bomb: {elapsed:?}, peak RSS {} MiB", children_peak_rss_bytes() >> 20);
+    eprintln!(
+        "overlapping zip bomb: {elapsed:?}, peak RSS {} MiB",
+        children_peak_rss_bytes() >> 20
+    );
     assert_eq!(findings, planted_findings("overlap.zip!planted.txt"));
-    assert_eq!(row(&files, "overlap.zip!planted.txt"), "overlap.zip!planted.txt|text/utf-8|scanned|");
+    assert_eq!(
+        row(&files, "overlap.zip!planted.txt"),
+        "overlap.zip!planted.txt|text/utf-8|scanned|"
+    );
     // The first entry on the kernel is read; every other one is listed as an overlap.
     // (Zeros deflate at about 1030:1, so the ratio guard cuts the one copy that is read.)
     let first = row(&files, "overlap.zip!bomb000.bin");
@@ -988,12 +1013,20 @@ fn overlapping_entry_zip_bomb_reads_the_kernel_once() {
         let path = format!("overlap.zip!bomb{i:03}.bin");
         assert_eq!(
             row(&files, &path),
-            format!("{path}||skipped|zip entry overlaps the data of bomb000.bin (overlapping-entry zip bomb): not read")
+            format!(
+                "{path}||skipped|zip entry overlaps the data of bomb000.bin (overlapping-entry zip bomb): not read"
+            )
         );
     }
     let zip = row(&files, "overlap.zip");
-    assert!(zip.contains("|truncated|") && zip.contains("299 member(s) overlap"), "{zip}");
-    assert!(elapsed < std::time::Duration::from_secs(30), "took {elapsed:?}");
+    assert!(
+        zip.contains("|truncated|") && zip.contains("299 member(s) overlap"),
+        "{zip}"
+    );
+    assert!(
+        elapsed < std::time::Duration::from_secs(30),
+        "took {elapsed:?}"
+    );
     assert!(children_peak_rss_bytes() < 200 * MIB as u64);
 }
 
@@ -1024,7 +1057,10 @@ fn twenty_deep_zips_stop_at_the_default_depth_and_open_with_max_depth_25() {
     );
     // Nothing below the skipped level is listed: it was never opened.
     assert_eq!(files.len(), 10, "{files:#?}");
-    assert!(elapsed < std::time::Duration::from_secs(20), "took {elapsed:?}");
+    assert!(
+        elapsed < std::time::Duration::from_secs(20),
+        "took {elapsed:?}"
+    );
 
     let (findings, files, elapsed) = timed_scan(&root, &["--max-depth", "25"]);
     let bottom: String = std::iter::once("deep.zip".to_string())
@@ -1033,9 +1069,15 @@ fn twenty_deep_zips_stop_at_the_default_depth_and_open_with_max_depth_25() {
         .collect::<Vec<_>>()
         .join("!");
     assert_eq!(findings, planted_findings(&bottom));
-    assert_eq!(row(&files, &bottom), format!("{bottom}|text/utf-8|scanned|"));
+    assert_eq!(
+        row(&files, &bottom),
+        format!("{bottom}|text/utf-8|scanned|")
+    );
     assert_eq!(files.len(), 22, "{files:#?}");
-    assert!(elapsed < std::time::Duration::from_secs(20), "took {elapsed:?}");
+    assert!(
+        elapsed < std::time::Duration::from_secs(20),
+        "took {elapsed:?}"
+    );
     assert!(children_peak_rss_bytes() < 200 * MIB as u64);
 }
 
@@ -1060,7 +1102,10 @@ fn a_zip_quine_is_stopped_by_the_depth_limit() {
         format!("{deepest}||skipped|nested deeper than the depth limit (8; --max-depth)")
     );
     assert_eq!(files.len(), 10, "{files:#?}");
-    assert!(elapsed < std::time::Duration::from_secs(20), "took {elapsed:?}");
+    assert!(
+        elapsed < std::time::Duration::from_secs(20),
+        "took {elapsed:?}"
+    );
 }
 
 #[test]
@@ -1102,7 +1147,11 @@ fn zip64_sizes_that_lie_allocate_nothing_and_keep_the_honest_members() {
     out.extend_from_slice(&local_header(&huge_local));
     out.extend_from_slice(&kernel);
     // Stored; the central header claims 4000 bytes where the local one says (truly) 40.
-    let short = b"a".repeat(39).into_iter().chain(*b"\n").collect::<Vec<u8>>();
+    let short = b"a"
+        .repeat(39)
+        .into_iter()
+        .chain(*b"\n")
+        .collect::<Vec<u8>>();
     let short_local = RawEntry {
         name: "short.txt",
         method: 0,
@@ -1140,7 +1189,10 @@ fn zip64_sizes_that_lie_allocate_nothing_and_keep_the_honest_members() {
             "liar.zip!short.txt||error|cannot read member: Invalid checksum",
         ]
     );
-    assert!(elapsed < std::time::Duration::from_secs(20), "took {elapsed:?}");
+    assert!(
+        elapsed < std::time::Duration::from_secs(20),
+        "took {elapsed:?}"
+    );
     assert!(children_peak_rss_bytes() < 200 * MIB as u64);
 }
 
@@ -1156,7 +1208,9 @@ fn pdf_bytes(objects: &[Vec<u8>], trailer_extra: &str) -> Vec<u8> {
         out.extend_from_slice(b"\nendobj\n");
     }
     let xref = out.len();
-    out.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes());
+    out.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
+    );
     for offset in offsets {
         out.extend_from_slice(format!("{offset:010} 00000 n \n").as_bytes());
     }
@@ -1172,7 +1226,11 @@ fn pdf_bytes(objects: &[Vec<u8>], trailer_extra: &str) -> Vec<u8> {
 }
 
 fn text_stream(content: &str) -> Vec<u8> {
-    format!("<< /Length {} >>\nstream\n{content}\nendstream", content.len()).into_bytes()
+    format!(
+        "<< /Length {} >>\nstream\n{content}\nendstream",
+        content.len()
+    )
+    .into_bytes()
 }
 
 const PDF_FONT: &str = "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>";
@@ -1199,13 +1257,21 @@ fn pdf_with_cyclic_page_tree_and_xref_loop_terminates() {
     // The trailer's /Prev points at its own xref section: a loop of one.
     fs::write(root.join("cycle.pdf"), pdf_bytes(&objects, "/Prev {xref}")).expect("write");
     let (findings, files, elapsed) = timed_scan(&root, &[]);
-    eprintln!("cyclic PDF: {elapsed:?}, peak RSS {} MiB", children_peak_rss_bytes() >> 20);
+    eprintln!(
+        "cyclic PDF: {elapsed:?}, peak RSS {} MiB",
+        children_peak_rss_bytes() >> 20
+    );
     assert_eq!(findings, ["cycle.pdf|page 1|1|us_ssn"]);
     assert_eq!(
         files,
-        ["cycle.pdf|pdf|truncated|page 2 is page 1 again (cyclic or repeated page tree): not read twice"]
+        [
+            "cycle.pdf|pdf|truncated|page 2 is page 1 again (cyclic or repeated page tree): not read twice"
+        ]
     );
-    assert!(elapsed < std::time::Duration::from_secs(20), "took {elapsed:?}");
+    assert!(
+        elapsed < std::time::Duration::from_secs(20),
+        "took {elapsed:?}"
+    );
 }
 
 #[test]
@@ -1218,8 +1284,11 @@ fn pdf_decompression_bomb_is_cut_at_max_expanded_bytes() {
         encoder.write_all(&block).expect("zlib");
     }
     let bomb = encoder.finish().expect("zlib");
-    let mut bomb_stream =
-        format!("<< /Length {} /Filter /FlateDecode >>\nstream\n", bomb.len()).into_bytes();
+    let mut bomb_stream = format!(
+        "<< /Length {} /Filter /FlateDecode >>\nstream\n",
+        bomb.len()
+    )
+    .into_bytes();
     bomb_stream.extend_from_slice(&bomb);
     bomb_stream.extend_from_slice(b"\nendstream");
     let objects = [
@@ -1238,9 +1307,14 @@ fn pdf_decompression_bomb_is_cut_at_max_expanded_bytes() {
     assert_eq!(findings, ["bomb.pdf|page 1|1|us_ssn"]);
     assert_eq!(
         files,
-        ["bomb.pdf|pdf|truncated|page 2: cannot read content: a stream inflates past 16777216 bytes (decompression bomb guard: the smaller of --max-expanded-bytes left and 67108864 bytes a stream); not read"]
+        [
+            "bomb.pdf|pdf|truncated|page 2: cannot read content: a stream inflates past 16777216 bytes (decompression bomb guard: the smaller of --max-expanded-bytes left and 67108864 bytes a stream); not read"
+        ]
     );
-    assert!(elapsed < std::time::Duration::from_secs(30), "took {elapsed:?}");
+    assert!(
+        elapsed < std::time::Duration::from_secs(30),
+        "took {elapsed:?}"
+    );
     assert!(peak < 200 * MIB as u64, "peak RSS {peak}");
 }
 
@@ -1258,7 +1332,10 @@ impl breachscope::extract::ContentSink for ShrinkingSink {
     fn text(&mut self, path: &str, chunk: breachscope::content::TextChunk<'_>) {
         if !self.done {
             self.done = true;
-            let file = fs::OpenOptions::new().write(true).open(&self.victim).expect("open");
+            let file = fs::OpenOptions::new()
+                .write(true)
+                .open(&self.victim)
+                .expect("open");
             file.set_len(self.keep).expect("truncate");
         }
         if chunk.text.windows(SSN.len()).any(|w| w == SSN.as_bytes()) {
@@ -1344,7 +1421,13 @@ fn a_file_truncated_during_the_scan_is_truncated_not_a_crash() {
     // And a scan of the share afterwards is whole: both files are listed, nothing panics.
     fs::write(root.join("intact.txt"), planted_text()).expect("write");
     let (findings, files) = scan_rows(&root, &[]);
-    assert!(findings.contains(&"intact.txt||2|us_ssn".to_string()), "{findings:?}");
-    assert!(files.contains(&"intact.txt|text/utf-8|scanned|".to_string()), "{files:?}");
+    assert!(
+        findings.contains(&"intact.txt||2|us_ssn".to_string()),
+        "{findings:?}"
+    );
+    assert!(
+        files.contains(&"intact.txt|text/utf-8|scanned|".to_string()),
+        "{files:?}"
+    );
     assert!(!files.iter().any(|f| f.contains("panic")), "{files:?}");
 }
