@@ -45,8 +45,20 @@ fn share() -> (tempfile::TempDir, std::path::PathBuf) {
 
 #[test]
 fn a_200_mb_line_without_newline_is_scanned_in_bounded_memory() {
+    one_line_without_newline(200 * MIB);
+}
+
+#[test]
+fn a_1_gb_line_without_newline_is_scanned_in_bounded_memory() {
+    let started = std::time::Instant::now();
+    one_line_without_newline(1 << 30);
+    eprintln!("1 GiB line: {:?} in all", started.elapsed());
+}
+
+/// Writes one line of `total` bytes (values at the start, the middle and the end, `x`
+/// elsewhere) in 1 MiB blocks, scans it and removes it.
+fn one_line_without_newline(total: usize) {
     let (_dir, root) = share();
-    let total = 200 * MIB;
     let planted: [(usize, &[u8]); 3] = [
         (0, b"ssn 536-22-5487 "),
         (total / 2, b" 4539578763621486 "),
@@ -64,7 +76,9 @@ fn a_200_mb_line_without_newline_is_scanned_in_bounded_memory() {
         file.write_all(&block).expect("write");
     }
     drop(file);
+    let started = std::time::Instant::now();
     let (findings, files) = scan_rows(&root, &["--threads", "2"]);
+    let elapsed = started.elapsed();
     assert_eq!(
         findings,
         [
@@ -75,7 +89,13 @@ fn a_200_mb_line_without_newline_is_scanned_in_bounded_memory() {
     );
     assert_eq!(files, ["one-line.txt|text/utf-8|scanned|"]);
     let peak = children_peak_rss_bytes();
+    eprintln!(
+        "{} MiB line: scan {elapsed:?}, peak RSS {} MiB",
+        total >> 20,
+        peak >> 20
+    );
     assert!(peak < 200 * MIB as u64, "peak RSS {peak} bytes");
+    fs::remove_file(root.join("one-line.txt")).expect("remove");
 }
 
 #[test]
@@ -804,4 +824,610 @@ fn a_compressed_text_cut_mid_stream_keeps_the_text_before_the_cut() {
             "log.txt.gz!log.txt,,2,payment_card"
         ]
     );
+}
+
+// ------------------------------------------------------------- bombs, quines, liars (issue 8)
+
+const SSN: &str = "536-22-5487";
+
+/// Text with one of each planted value on lines 2, 3 and 4.
+fn planted_text() -> String {
+    format!("Employee record\nssn {SSN}\ncard 4539 5787 6362 1486\ncontact jane.roe@example.com\n")
+}
+
+/// Findings rows (`path|location|line|detector`) for [`planted_text`] at `path`.
+fn planted_findings(path: &str) -> Vec<String> {
+    vec![
+        format!("{path}||2|us_ssn"),
+        format!("{path}||3|payment_card"),
+        format!("{path}||4|email"),
+    ]
+}
+
+/// A scan of `root` with its wall time and the peak RSS of the children so far.
+fn timed_scan(root: &Path, extra: &[&str]) -> (Vec<String>, Vec<String>, std::time::Duration) {
+    let started = std::time::Instant::now();
+    let (findings, files) = scan_rows(root, extra);
+    (findings, files, started.elapsed())
+}
+
+/// The files.csv row (`path|format|status|reason`) for `path`.
+fn row<'a>(files: &'a [String], path: &str) -> &'a str {
+    files
+        .iter()
+        .find(|r| r.split('|').next() == Some(path))
+        .unwrap_or_else(|| panic!("no files.csv row for {path}: {files:#?}"))
+}
+
+fn zip_deflated(members: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for (name, content) in members {
+        writer.start_file(*name, options).expect("start");
+        writer.write_all(content).expect("write");
+    }
+    writer.finish().expect("finish").into_inner()
+}
+
+fn raw_deflate(data: &[u8]) -> Vec<u8> {
+    let mut encoder = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder.write_all(data).expect("deflate");
+    encoder.finish().expect("deflate")
+}
+
+fn crc32(data: &[u8]) -> u32 {
+    let mut crc = flate2::Crc::new();
+    crc.update(data);
+    crc.sum()
+}
+
+/// One entry of a hand-built zip: the header fields, as the writer chooses to state them.
+struct RawEntry<'a> {
+    name: &'a str,
+    method: u16,
+    crc: u32,
+    compressed: u32,
+    size: u32,
+    offset: u32,
+    extra: Vec<u8>,
+}
+
+fn local_header(entry: &RawEntry<'_>) -> Vec<u8> {
+    let mut out = b"PK\x03\x04".to_vec();
+    out.extend_from_slice(&20u16.to_le_bytes()); // version needed
+    out.extend_from_slice(&0u16.to_le_bytes()); // flags
+    out.extend_from_slice(&entry.method.to_le_bytes());
+    out.extend_from_slice(&[0, 0, 0x21, 0]); // time, date (1980-01-01)
+    out.extend_from_slice(&entry.crc.to_le_bytes());
+    out.extend_from_slice(&entry.compressed.to_le_bytes());
+    out.extend_from_slice(&entry.size.to_le_bytes());
+    out.extend_from_slice(&(entry.name.len() as u16).to_le_bytes());
+    out.extend_from_slice(&(entry.extra.len() as u16).to_le_bytes());
+    out.extend_from_slice(entry.name.as_bytes());
+    out.extend_from_slice(&entry.extra);
+    out
+}
+
+fn central_header(entry: &RawEntry<'_>) -> Vec<u8> {
+    let mut out = b"PK\x01\x02".to_vec();
+    out.extend_from_slice(&45u16.to_le_bytes()); // made by
+    out.extend_from_slice(&45u16.to_le_bytes()); // version needed
+    out.extend_from_slice(&0u16.to_le_bytes());
+    out.extend_from_slice(&entry.method.to_le_bytes());
+    out.extend_from_slice(&[0, 0, 0x21, 0]);
+    out.extend_from_slice(&entry.crc.to_le_bytes());
+    out.extend_from_slice(&entry.compressed.to_le_bytes());
+    out.extend_from_slice(&entry.size.to_le_bytes());
+    out.extend_from_slice(&(entry.name.len() as u16).to_le_bytes());
+    out.extend_from_slice(&(entry.extra.len() as u16).to_le_bytes());
+    out.extend_from_slice(&[0; 6]); // comment length, disk, internal attributes
+    out.extend_from_slice(&0u32.to_le_bytes()); // external attributes
+    out.extend_from_slice(&entry.offset.to_le_bytes());
+    out.extend_from_slice(entry.name.as_bytes());
+    out.extend_from_slice(&entry.extra);
+    out
+}
+
+fn end_of_central_directory(entries: usize, size: usize, offset: usize) -> Vec<u8> {
+    let mut out = b"PK\x05\x06".to_vec();
+    out.extend_from_slice(&[0; 4]);
+    out.extend_from_slice(&(entries as u16).to_le_bytes());
+    out.extend_from_slice(&(entries as u16).to_le_bytes());
+    out.extend_from_slice(&(size as u32).to_le_bytes());
+    out.extend_from_slice(&(offset as u32).to_le_bytes());
+    out.extend_from_slice(&0u16.to_le_bytes());
+    out
+}
+
+/// An overlapping-entry ("non-recursive") zip bomb after David Fifield: one deflate kernel of
+/// `kernel_bytes` zeros, `copies` central-directory entries that all point at it, and a normal
+/// member `planted.txt` after the kernel.
+fn overlapping_zip_bomb(copies: usize, kernel_bytes: usize) -> Vec<u8> {
+    let zeros = vec![0u8; kernel_bytes];
+    let kernel = raw_deflate(&zeros);
+    let kernel_entry = RawEntry {
+        name: "kernel.bin",
+        method: 8,
+        crc: crc32(&zeros),
+        compressed: kernel.len() as u32,
+        size: kernel_bytes as u32,
+        offset: 0,
+        extra: Vec::new(),
+    };
+    let mut out = local_header(&kernel_entry);
+    out.extend_from_slice(&kernel);
+    let text = planted_text();
+    let planted = RawEntry {
+        name: "planted.txt",
+        method: 0,
+        crc: crc32(text.as_bytes()),
+        compressed: text.len() as u32,
+        size: text.len() as u32,
+        offset: out.len() as u32,
+        extra: Vec::new(),
+    };
+    out.extend_from_slice(&local_header(&planted));
+    out.extend_from_slice(text.as_bytes());
+    let directory_start = out.len();
+    let names: Vec<String> = (0..copies).map(|i| format!("bomb{i:03}.bin")).collect();
+    for name in &names {
+        out.extend_from_slice(&central_header(&RawEntry {
+            name,
+            extra: Vec::new(),
+            ..kernel_entry
+        }));
+    }
+    out.extend_from_slice(&central_header(&planted));
+    let directory_len = out.len() - directory_start;
+    out.extend_from_slice(&end_of_central_directory(
+        copies + 1,
+        directory_len,
+        directory_start,
+    ));
+    out
+}
+
+#[test]
+fn overlapping_entry_zip_bomb_reads_the_kernel_once() {
+    let (_dir, root) = share();
+    fs::write(root.join("overlap.zip"), overlapping_zip_bomb(300, 8 * MIB)).expect("write");
+    let (findings, files, elapsed) = timed_scan(&root, &[]);
+    eprintln!(
+        "overlapping zip bomb: {elapsed:?}, peak RSS {} MiB",
+        children_peak_rss_bytes() >> 20
+    );
+    assert_eq!(findings, planted_findings("overlap.zip!planted.txt"));
+    assert_eq!(
+        row(&files, "overlap.zip!planted.txt"),
+        "overlap.zip!planted.txt|text/utf-8|scanned|"
+    );
+    // The first entry on the kernel is read; every other one is listed as an overlap.
+    // (Zeros deflate at about 1030:1, so the ratio guard cuts the one copy that is read.)
+    let first = row(&files, "overlap.zip!bomb000.bin");
+    assert!(
+        first.contains("|truncated|") && first.contains("compression ratio above 1000:1"),
+        "{first}"
+    );
+    for i in 1..300 {
+        let path = format!("overlap.zip!bomb{i:03}.bin");
+        assert_eq!(
+            row(&files, &path),
+            format!(
+                "{path}||skipped|zip entry overlaps the data of bomb000.bin (overlapping-entry zip bomb): not read"
+            )
+        );
+    }
+    let zip = row(&files, "overlap.zip");
+    assert!(
+        zip.contains("|truncated|") && zip.contains("299 member(s) overlap"),
+        "{zip}"
+    );
+    assert!(
+        elapsed < std::time::Duration::from_secs(30),
+        "took {elapsed:?}"
+    );
+    assert!(children_peak_rss_bytes() < 200 * MIB as u64);
+}
+
+/// Zips nested `levels` deep (`level1.zip!level2.zip!…`), planted text at the bottom.
+fn nested_zip(levels: usize, inner_name: &str) -> Vec<u8> {
+    let mut inner = zip_deflated(&[(inner_name, planted_text().as_bytes())]);
+    for level in (1..=levels).rev() {
+        inner = zip_deflated(&[(&format!("level{level}.zip"), &inner)]);
+    }
+    inner
+}
+
+#[test]
+fn twenty_deep_zips_stop_at_the_default_depth_and_open_with_max_depth_25() {
+    let (_dir, root) = share();
+    fs::write(root.join("deep.zip"), nested_zip(20, "ssn.txt")).expect("write");
+    let (findings, files, elapsed) = timed_scan(&root, &[]);
+    assert!(findings.is_empty(), "{findings:?}");
+    let mut path = "deep.zip".to_string();
+    for level in 1..=8 {
+        path.push_str(&format!("!level{level}.zip"));
+        assert_eq!(row(&files, &path), format!("{path}|zip|scanned|"));
+    }
+    path.push_str("!level9.zip");
+    assert_eq!(
+        row(&files, &path),
+        format!("{path}||skipped|nested deeper than the depth limit (8; --max-depth)")
+    );
+    // Nothing below the skipped level is listed: it was never opened.
+    assert_eq!(files.len(), 10, "{files:#?}");
+    assert!(
+        elapsed < std::time::Duration::from_secs(20),
+        "took {elapsed:?}"
+    );
+
+    let (findings, files, elapsed) = timed_scan(&root, &["--max-depth", "25"]);
+    let bottom: String = std::iter::once("deep.zip".to_string())
+        .chain((1..=20).map(|l| format!("level{l}.zip")))
+        .chain(std::iter::once("ssn.txt".to_string()))
+        .collect::<Vec<_>>()
+        .join("!");
+    assert_eq!(findings, planted_findings(&bottom));
+    assert_eq!(
+        row(&files, &bottom),
+        format!("{bottom}|text/utf-8|scanned|")
+    );
+    assert_eq!(files.len(), 22, "{files:#?}");
+    assert!(
+        elapsed < std::time::Duration::from_secs(20),
+        "took {elapsed:?}"
+    );
+    assert!(children_peak_rss_bytes() < 200 * MIB as u64);
+}
+
+/// A zip quine (a zip that contains itself, as in Russ Cox's r.zip) needs a deflate stream that
+/// reproduces its own container and a CRC-32 that is its own fixed point; it is approximated here
+/// by what it does to a scanner: every level opens another identical-looking `quine.zip`, 64
+/// levels deep. The depth limit is what stops it (not a hash of the ancestors: a real quine's
+/// member is byte-identical to its parent, this one's members only look alike).
+#[test]
+fn a_zip_quine_is_stopped_by_the_depth_limit() {
+    let (_dir, root) = share();
+    let mut inner = zip_deflated(&[("quine.zip", b"PK\x03\x04 the innermost level")]);
+    for _ in 0..64 {
+        inner = zip_deflated(&[("quine.zip", &inner)]);
+    }
+    fs::write(root.join("quine.zip"), &inner).expect("write");
+    let (findings, files, elapsed) = timed_scan(&root, &[]);
+    assert!(findings.is_empty(), "{findings:?}");
+    let deepest = format!("quine.zip{}", "!quine.zip".repeat(9));
+    assert_eq!(
+        row(&files, &deepest),
+        format!("{deepest}||skipped|nested deeper than the depth limit (8; --max-depth)")
+    );
+    assert_eq!(files.len(), 10, "{files:#?}");
+    assert!(
+        elapsed < std::time::Duration::from_secs(20),
+        "took {elapsed:?}"
+    );
+}
+
+#[test]
+fn zip64_sizes_that_lie_allocate_nothing_and_keep_the_honest_members() {
+    let (_dir, root) = share();
+    let text = planted_text();
+    let good = RawEntry {
+        name: "good.txt",
+        method: 0,
+        crc: crc32(text.as_bytes()),
+        compressed: text.len() as u32,
+        size: text.len() as u32,
+        offset: 0,
+        extra: Vec::new(),
+    };
+    let mut out = local_header(&good);
+    out.extend_from_slice(text.as_bytes());
+    // Deflated; the central header claims 2^62 bytes uncompressed through a zip64 extra field.
+    let small = b"nothing to see here\n".repeat(50);
+    let kernel = raw_deflate(&small);
+    let huge_local = RawEntry {
+        name: "huge.txt",
+        method: 8,
+        crc: crc32(&small),
+        compressed: kernel.len() as u32,
+        size: small.len() as u32,
+        offset: out.len() as u32,
+        extra: Vec::new(),
+    };
+    let mut zip64 = 1u16.to_le_bytes().to_vec();
+    zip64.extend_from_slice(&8u16.to_le_bytes());
+    zip64.extend_from_slice(&(1u64 << 62).to_le_bytes());
+    let huge_central = RawEntry {
+        name: "huge.txt",
+        size: u32::MAX,
+        extra: zip64,
+        ..huge_local
+    };
+    out.extend_from_slice(&local_header(&huge_local));
+    out.extend_from_slice(&kernel);
+    // Stored; the central header claims 4000 bytes where the local one says (truly) 40.
+    let short = b"a"
+        .repeat(39)
+        .into_iter()
+        .chain(*b"\n")
+        .collect::<Vec<u8>>();
+    let short_local = RawEntry {
+        name: "short.txt",
+        method: 0,
+        crc: crc32(&short),
+        compressed: short.len() as u32,
+        size: short.len() as u32,
+        offset: out.len() as u32,
+        extra: Vec::new(),
+    };
+    let short_central = RawEntry {
+        compressed: 4000,
+        size: 4000,
+        extra: Vec::new(),
+        ..short_local
+    };
+    out.extend_from_slice(&local_header(&short_local));
+    out.extend_from_slice(&short);
+    let directory_start = out.len();
+    for entry in [&good, &huge_central, &short_central] {
+        out.extend_from_slice(&central_header(entry));
+    }
+    let directory_len = out.len() - directory_start;
+    out.extend_from_slice(&end_of_central_directory(3, directory_len, directory_start));
+    fs::write(root.join("liar.zip"), &out).expect("write");
+    let (findings, files, elapsed) = timed_scan(&root, &[]);
+    assert_eq!(findings, planted_findings("liar.zip!good.txt"));
+    assert_eq!(
+        files,
+        [
+            "liar.zip|zip|scanned|",
+            "liar.zip!good.txt|text/utf-8|scanned|",
+            // Read to a clean end (CRC-32 good): the content is whole, the header lied.
+            "liar.zip!huge.txt|text/utf-8|scanned|the container declares 4611686018427387904 bytes but the data holds 1000",
+            // Read past its real end into the directory: the CRC-32 catches it.
+            "liar.zip!short.txt||error|cannot read member: Invalid checksum",
+        ]
+    );
+    assert!(
+        elapsed < std::time::Duration::from_secs(20),
+        "took {elapsed:?}"
+    );
+    assert!(children_peak_rss_bytes() < 200 * MIB as u64);
+}
+
+/// A PDF from object bodies (object `i + 1` is `objects[i]`, raw bytes) and a trailer tail
+/// (`/Root 1 0 R` and `/Size` are added).
+fn pdf_bytes(objects: &[Vec<u8>], trailer_extra: &str) -> Vec<u8> {
+    let mut out = b"%PDF-1.4\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, body) in objects.iter().enumerate() {
+        offsets.push(out.len());
+        out.extend_from_slice(format!("{} 0 obj\n", i + 1).as_bytes());
+        out.extend_from_slice(body);
+        out.extend_from_slice(b"\nendobj\n");
+    }
+    let xref = out.len();
+    out.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
+    );
+    for offset in offsets {
+        out.extend_from_slice(format!("{offset:010} 00000 n \n").as_bytes());
+    }
+    let trailer_extra = trailer_extra.replace("{xref}", &xref.to_string());
+    out.extend_from_slice(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R {trailer_extra} >>\nstartxref\n{xref}\n%%EOF\n",
+            objects.len() + 1
+        )
+        .as_bytes(),
+    );
+    out
+}
+
+fn text_stream(content: &str) -> Vec<u8> {
+    format!(
+        "<< /Length {} >>\nstream\n{content}\nendstream",
+        content.len()
+    )
+    .into_bytes()
+}
+
+const PDF_FONT: &str = "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>";
+
+fn pdf_page(parent: usize, contents: usize, font: usize) -> Vec<u8> {
+    format!(
+        "<< /Type /Page /Parent {parent} 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 {font} 0 R >> >> /Contents {contents} 0 R >>"
+    )
+    .into_bytes()
+}
+
+#[test]
+fn pdf_with_cyclic_page_tree_and_xref_loop_terminates() {
+    let (_dir, root) = share();
+    let objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+        // The root's kids: the page, and a Pages node whose only kid is the root again.
+        b"<< /Type /Pages /Kids [3 0 R 6 0 R] /Count 2 >>".to_vec(),
+        pdf_page(2, 4, 5),
+        text_stream(&format!("BT /F1 12 Tf 72 700 Td (SSN {SSN}) Tj ET")),
+        PDF_FONT.as_bytes().to_vec(),
+        b"<< /Type /Pages /Parent 2 0 R /Kids [2 0 R 6 0 R] /Count 1 >>".to_vec(),
+    ];
+    // The trailer's /Prev points at its own xref section: a loop of one.
+    fs::write(root.join("cycle.pdf"), pdf_bytes(&objects, "/Prev {xref}")).expect("write");
+    let (findings, files, elapsed) = timed_scan(&root, &[]);
+    eprintln!(
+        "cyclic PDF: {elapsed:?}, peak RSS {} MiB",
+        children_peak_rss_bytes() >> 20
+    );
+    assert_eq!(findings, ["cycle.pdf|page 1|1|us_ssn"]);
+    assert_eq!(
+        files,
+        [
+            "cycle.pdf|pdf|truncated|page 2 is page 1 again (cyclic or repeated page tree): not read twice"
+        ]
+    );
+    assert!(
+        elapsed < std::time::Duration::from_secs(20),
+        "took {elapsed:?}"
+    );
+}
+
+#[test]
+fn pdf_decompression_bomb_is_cut_at_max_expanded_bytes() {
+    let (_dir, root) = share();
+    // 1 GiB of zeros through FlateDecode: about a megabyte on disk, streamed into the encoder.
+    let mut encoder = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+    let block = vec![0u8; MIB];
+    for _ in 0..1024 {
+        encoder.write_all(&block).expect("zlib");
+    }
+    let bomb = encoder.finish().expect("zlib");
+    let mut bomb_stream = format!(
+        "<< /Length {} /Filter /FlateDecode >>\nstream\n",
+        bomb.len()
+    )
+    .into_bytes();
+    bomb_stream.extend_from_slice(&bomb);
+    bomb_stream.extend_from_slice(b"\nendstream");
+    let objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+        b"<< /Type /Pages /Kids [3 0 R 6 0 R] /Count 2 >>".to_vec(),
+        pdf_page(2, 4, 5),
+        text_stream(&format!("BT /F1 12 Tf 72 700 Td (SSN {SSN}) Tj ET")),
+        PDF_FONT.as_bytes().to_vec(),
+        pdf_page(2, 7, 5),
+        bomb_stream,
+    ];
+    fs::write(root.join("bomb.pdf"), pdf_bytes(&objects, "")).expect("write");
+    let (findings, files, elapsed) = timed_scan(&root, &["--max-expanded-bytes", "16M"]);
+    let peak = children_peak_rss_bytes();
+    eprintln!("PDF bomb: {elapsed:?}, peak RSS {} MiB", peak >> 20);
+    assert_eq!(findings, ["bomb.pdf|page 1|1|us_ssn"]);
+    assert_eq!(
+        files,
+        [
+            "bomb.pdf|pdf|truncated|page 2: cannot read content: a stream inflates past 16777216 bytes (decompression bomb guard: the smaller of --max-expanded-bytes left and 67108864 bytes a stream); not read"
+        ]
+    );
+    assert!(
+        elapsed < std::time::Duration::from_secs(30),
+        "took {elapsed:?}"
+    );
+    assert!(peak < 200 * MIB as u64, "peak RSS {peak}");
+}
+
+/// Truncates `victim` to `keep` bytes the first time any text reaches the sink: the file shrinks
+/// while the extractor is reading it, at the same point on every run.
+struct ShrinkingSink {
+    victim: std::path::PathBuf,
+    keep: u64,
+    done: bool,
+    texts: Vec<String>,
+    members: Vec<breachscope::extract::MemberRecord>,
+}
+
+impl breachscope::extract::ContentSink for ShrinkingSink {
+    fn text(&mut self, path: &str, chunk: breachscope::content::TextChunk<'_>) {
+        if !self.done {
+            self.done = true;
+            let file = fs::OpenOptions::new()
+                .write(true)
+                .open(&self.victim)
+                .expect("open");
+            file.set_len(self.keep).expect("truncate");
+        }
+        if chunk.text.windows(SSN.len()).any(|w| w == SSN.as_bytes()) {
+            self.texts.push(path.to_string());
+        }
+    }
+    fn member(&mut self, record: breachscope::extract::MemberRecord) {
+        self.members.push(record);
+    }
+}
+
+#[test]
+fn a_file_truncated_during_the_scan_is_truncated_not_a_crash() {
+    use breachscope::extract::{Status, extract_file};
+    let (_dir, root) = share();
+    let limits = breachscope::config::Limits::default();
+    // Text: SSN at the start and at the end of 8 MiB; cut to 1 MiB after the first chunk.
+    let text = root.join("shrinking.txt");
+    let mut body = format!("ssn {SSN}\n").into_bytes();
+    body.resize(8 * MIB - 20, b'x');
+    body.extend_from_slice(format!("\nssn {SSN}\n").as_bytes());
+    fs::write(&text, &body).expect("write");
+    let mut sink = ShrinkingSink {
+        victim: text.clone(),
+        keep: MIB as u64,
+        done: false,
+        texts: Vec::new(),
+        members: Vec::new(),
+    };
+    let outcome = extract_file(&text, "shrinking.txt", &limits, &mut sink);
+    assert_eq!(outcome.status, Status::Truncated, "{outcome:?}");
+    assert!(outcome.bytes_read < body.len() as u64, "{outcome:?}");
+    assert_eq!(
+        outcome.reason,
+        format!(
+            "file shrank while being read: {} of {} bytes read",
+            outcome.bytes_read,
+            body.len()
+        )
+    );
+    // The value before the cut was seen; the one after it is gone with the bytes.
+    assert_eq!(sink.texts, ["shrinking.txt"]);
+
+    // Zip: hashed whole, then cut while its first member is read: later members fail alone.
+    let zip_path = root.join("shrinking.zip");
+    let filler = vec![b'y'; 2 * MIB];
+    let zip = zip_deflated(&[
+        ("first.txt", planted_text().as_bytes()),
+        ("filler.txt", &filler),
+        ("last.txt", planted_text().as_bytes()),
+    ]);
+    fs::write(&zip_path, &zip).expect("write");
+    let mut sink = ShrinkingSink {
+        victim: zip_path.clone(),
+        keep: 200,
+        done: false,
+        texts: Vec::new(),
+        members: Vec::new(),
+    };
+    let outcome = extract_file(&zip_path, "shrinking.zip", &limits, &mut sink);
+    assert_eq!(sink.texts, ["shrinking.zip!first.txt"]);
+    let members: Vec<String> = sink
+        .members
+        .iter()
+        .map(|m| format!("{}|{}", m.path, m.status.as_str()))
+        .collect();
+    assert_eq!(members[0], "shrinking.zip!first.txt|scanned", "{members:?}");
+    for member in &sink.members[1..] {
+        assert!(
+            matches!(member.status, Status::Error | Status::Truncated) && !member.reason.is_empty(),
+            "{member:?}"
+        );
+    }
+    assert_eq!(outcome.status, Status::Truncated, "{outcome:?}");
+    assert!(
+        outcome.reason.ends_with(&format!(
+            "file shrank while being read: 200 of {} bytes left",
+            zip.len()
+        )),
+        "{outcome:?}"
+    );
+
+    // And a scan of the share afterwards is whole: both files are listed, nothing panics.
+    fs::write(root.join("intact.txt"), planted_text()).expect("write");
+    let (findings, files) = scan_rows(&root, &[]);
+    assert!(
+        findings.contains(&"intact.txt||2|us_ssn".to_string()),
+        "{findings:?}"
+    );
+    assert!(
+        files.contains(&"intact.txt|text/utf-8|scanned|".to_string()),
+        "{files:?}"
+    );
+    assert!(!files.iter().any(|f| f.contains("panic")), "{files:?}");
 }

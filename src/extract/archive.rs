@@ -71,6 +71,10 @@ pub fn zip(node: &mut Node<'_>, input: Input<'_>) -> Result<Note, String> {
     let mut members = 0usize;
     let mut failed = 0usize;
     let mut over_limit = 0usize;
+    let mut overlapping = 0usize;
+    // Byte ranges of the entries read so far: an overlapping-entry ("non-recursive") zip bomb
+    // points many directory entries at one compressed kernel, so each would expand it again.
+    let mut read_ranges = ReadRanges::default();
     for index in 0..archive.len() {
         let Ok(entry) = archive.by_index_data(index) else {
             continue;
@@ -79,6 +83,11 @@ pub fn zip(node: &mut Node<'_>, input: Input<'_>) -> Result<Note, String> {
             continue;
         }
         let name = zip_entry_name(entry.name_raw(), entry.name().ok().as_deref());
+        // The compressed data follows a local header of at least 30 bytes whose name and
+        // extra field are not known before it is read: the range starts early and ends early
+        // by as much, never past the entry's real end.
+        let start = entry.header_start().saturating_add(30);
+        let end = start.saturating_add(entry.compressed_size());
         let info = MemberInfo {
             declared_size: Some(entry.size()),
             compressed_size: Some(entry.compressed_size()),
@@ -98,6 +107,14 @@ pub fn zip(node: &mut Node<'_>, input: Input<'_>) -> Result<Note, String> {
             );
             continue;
         }
+        if let Some(other) = read_ranges.overlap(start, end) {
+            overlapping += 1;
+            let reason = format!(
+                "zip entry overlaps the data of {other} (overlapping-entry zip bomb): not read"
+            );
+            node.member_not_read(&name, info, "", Status::Skipped, reason);
+            continue;
+        }
         if encrypted {
             node.member_not_read(
                 &name,
@@ -108,6 +125,7 @@ pub fn zip(node: &mut Node<'_>, input: Input<'_>) -> Result<Note, String> {
             );
             continue;
         }
+        read_ranges.insert(start, end, &name);
         match archive.by_index(index) {
             Ok(mut file) => node.member(&name, &mut file, info),
             Err(zip::result::ZipError::UnsupportedArchive(why)) => {
@@ -147,14 +165,41 @@ pub fn zip(node: &mut Node<'_>, input: Input<'_>) -> Result<Note, String> {
     if failed > 0 {
         reasons.push(format!("{failed} member(s) could not be opened"));
     }
+    if overlapping > 0 {
+        reasons.push(format!(
+            "{overlapping} member(s) overlap the data of another member (overlapping-entry zip bomb): not read"
+        ));
+    }
     if over_limit > 0 {
         reasons.push(format!(
             "{over_limit} member(s) past the --max-entries limit of {} not read",
             node.limits.max_entries
         ));
+    }
+    if over_limit > 0 || overlapping > 0 {
         return Ok(Note::with("zip", Status::Truncated, reasons.join("; ")));
     }
     Ok(Note::with("zip", Status::Scanned, reasons.join("; ")))
+}
+
+/// Non-overlapping byte ranges `[start, end)` of the zip entries read, each with its name.
+#[derive(Default)]
+struct ReadRanges(std::collections::BTreeMap<u64, (u64, String)>);
+
+impl ReadRanges {
+    /// The name of a read entry whose range meets `[start, end)`, if any.
+    fn overlap(&self, start: u64, end: u64) -> Option<&str> {
+        let before = self.0.range(..=start).next_back();
+        let after = self.0.range(start..end).next();
+        before
+            .filter(|(_, (e, _))| *e > start)
+            .or(after)
+            .map(|(_, (_, name))| name.as_str())
+    }
+
+    fn insert(&mut self, start: u64, end: u64, name: &str) {
+        self.0.insert(start, (end, name.to_string()));
+    }
 }
 
 /// A member name: the raw bytes when they are UTF-8, else the zip's own decoding (CP437 when
@@ -703,6 +748,20 @@ mod tests {
         assert_eq!(display_name(b"a\\b\n"), "a\\\\b\\x0a");
         assert_eq!(display_name(b"caf\xe9.txt"), "caf\\xe9.txt");
         assert_eq!(display_name("Gehälter.xlsx".as_bytes()), "Gehälter.xlsx");
+    }
+
+    #[test]
+    fn read_ranges_find_overlaps() {
+        let mut ranges = ReadRanges::default();
+        ranges.insert(100, 200, "a");
+        ranges.insert(300, 400, "b");
+        assert_eq!(ranges.overlap(100, 150), Some("a"));
+        assert_eq!(ranges.overlap(150, 250), Some("a"));
+        assert_eq!(ranges.overlap(50, 101), Some("a"));
+        assert_eq!(ranges.overlap(250, 350), Some("b"));
+        assert_eq!(ranges.overlap(0, 100), None);
+        assert_eq!(ranges.overlap(200, 300), None);
+        assert_eq!(ranges.overlap(400, 500), None);
     }
 
     #[test]

@@ -192,6 +192,8 @@ pub fn extract_file(
         Ok(file) => file,
         Err(e) => return failed(format!("cannot open: {}", io_reason(&e))),
     };
+    // A file that shrinks while it is read (truncated by its owner mid-scan) ends early: said.
+    let size_at_open = file.metadata().map(|m| m.len()).ok();
     let mut head = vec![0u8; SNIFF_BYTES];
     let head_len = match read_head(&mut file, &mut head) {
         Ok(n) => n,
@@ -209,12 +211,27 @@ pub fn extract_file(
         let bytes_read = reader.bytes_read;
         let sha256 = Some(reader.finish());
         return match result {
-            Ok(encoding) => ExtractOutcome {
-                format: encoding.format_name().to_string(),
-                status: Status::Scanned,
-                reason: encoding.reason().to_string(),
-                sha256,
-                bytes_read,
+            Ok(encoding) => match size_at_open.filter(|&size| bytes_read < size) {
+                Some(size) => ExtractOutcome {
+                    format: encoding.format_name().to_string(),
+                    status: Status::Truncated,
+                    reason: [
+                        encoding.reason().to_string(),
+                        format!("file shrank while being read: {bytes_read} of {size} bytes read"),
+                    ]
+                    .join("; ")
+                    .trim_start_matches("; ")
+                    .to_string(),
+                    sha256,
+                    bytes_read,
+                },
+                None => ExtractOutcome {
+                    format: encoding.format_name().to_string(),
+                    status: Status::Scanned,
+                    reason: encoding.reason().to_string(),
+                    sha256,
+                    bytes_read,
+                },
             },
             Err((encoding, e)) => ExtractOutcome {
                 format: encoding
@@ -249,7 +266,21 @@ pub fn extract_file(
         sink,
     };
     let mut source = Source::File(file);
-    let note = node.dispatch(format, Input::Seekable(&mut source));
+    let mut note = node.dispatch(format, Input::Seekable(&mut source));
+    if let Ok(now) = source.len()
+        && now < bytes_read
+    {
+        // Members read after the cut failed alone (their rows say so); the file says why.
+        let shrank = format!("file shrank while being read: {now} of {bytes_read} bytes left");
+        if note.status == Status::Scanned {
+            note.status = Status::Truncated;
+        }
+        note.reason = if note.reason.is_empty() {
+            shrank
+        } else {
+            format!("{}; {shrank}", note.reason)
+        };
+    }
     ExtractOutcome {
         format: note.format,
         status: note.status,
@@ -611,6 +642,19 @@ impl Node<'_> {
             };
         } else if drained.is_ok() && guarded.complete {
             record.sha256 = Some(hex::encode(guarded.hasher.finalize()));
+            // The data ended cleanly at another size than the header claims (a zip64 field
+            // saying 2^62 bytes, say): the content is whole, the header lies; say so.
+            if let Some(declared) = info.declared_size.filter(|&d| d != guarded.read) {
+                let lie = format!(
+                    "the container declares {declared} bytes but the data holds {}",
+                    guarded.read
+                );
+                record.reason = if record.reason.is_empty() {
+                    lie
+                } else {
+                    format!("{}; {lie}", record.reason)
+                };
+            }
         }
         self.sink.member(record);
     }

@@ -52,7 +52,16 @@ pub fn pdf(node: &mut Node<'_>, input: Input<'_>) -> Result<Note, String> {
     let mut chunker = SegmentChunker::new(node);
     let mut failed = Vec::new();
     let mut inflated: u64 = 0;
+    // A page tree whose /Kids lead back up (a cycle) lists the same page again: read it once.
+    let mut seen = std::collections::HashMap::new();
     for (number, page_id) in pages {
+        if let Some(first) = seen.insert(page_id, number) {
+            seen.insert(page_id, first);
+            failed.push(format!(
+                "page {number} is page {first} again (cyclic or repeated page tree): not read twice"
+            ));
+            continue;
+        }
         let text = catch_unwind(AssertUnwindSafe(|| page_text(&doc, page_id, max_stream)));
         match text {
             Ok(Ok((text, used))) => {
@@ -92,6 +101,20 @@ pub fn pdf(node: &mut Node<'_>, input: Input<'_>) -> Result<Note, String> {
             Status::Truncated,
             failed.join("; "),
         ))
+    }
+}
+
+/// A lopdf error in words; a stream over the size limit is named as the bomb guard it is.
+fn pdf_error(e: &lopdf::Error) -> String {
+    match e {
+        lopdf::Error::Decompress(lopdf::DecompressError::MemoryLimitExceeded { limit }) => {
+            format!(
+                "a stream inflates past {limit} bytes (decompression bomb guard: the smaller of \
+                 --max-expanded-bytes left and {MAX_STREAM_BYTES} bytes a stream); not read"
+            )
+        }
+        lopdf::Error::Decompress(inner) => format!("{e}: {inner}"),
+        other => other.to_string(),
     }
 }
 
@@ -179,13 +202,13 @@ fn page_text(
 ) -> Result<(String, u64), String> {
     let fonts: BTreeMap<Vec<u8>, Font<'_>> = doc
         .get_page_fonts(page_id)
-        .map_err(|e| format!("cannot read fonts: {e}"))?
+        .map_err(|e| format!("cannot read fonts: {}", pdf_error(&e)))?
         .into_iter()
         .map(|(name, dict)| (name, load_font(doc, dict, max)))
         .collect();
     let data = doc
         .get_page_content_with_limit(page_id, max)
-        .map_err(|e| format!("cannot read content: {e}"))?;
+        .map_err(|e| format!("cannot read content: {}", pdf_error(&e)))?;
     let used = data.len() as u64;
     let content = Content::decode(&data).map_err(|e| format!("malformed content: {e}"))?;
     drop(data);
