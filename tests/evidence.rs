@@ -129,6 +129,8 @@ fn sigint_writes_an_interrupted_report_that_accounts_for_every_file() {
             "findings.csv",
             "impact.csv",
             "impact_by_group.csv",
+            "individuals.csv",
+            "records.csv",
             "report.html",
             "report.md",
             "summary.json"
