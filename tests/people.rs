@@ -53,7 +53,7 @@ fn cards_xlsx(path: &Path) {
             "536-22-5487",
             "4539578763621486",
             "11/27",
-            "123",
+            "734",
             "jane.roe@example.com",
         ],
         [
@@ -79,8 +79,8 @@ fn cards_xlsx(path: &Path) {
 fn payroll_mail() -> String {
     let attachment = "name,ssn\nOmar Haddad,219-45-7731\nJane Roe,536-22-5487\n";
     format!(
-        "From: HR <hr@corp.example.com>\r\n\
-         To: Payroll <payroll@corp.example.com>\r\n\
+        "From: Jane Roe <jane.roe@example.com>\r\n\
+         To: Omar Haddad <omar.haddad@example.com>\r\n\
          Subject: payroll corrections\r\n\
          MIME-Version: 1.0\r\n\
          Content-Type: multipart/mixed; boundary=\"b\"\r\n\
@@ -206,7 +206,26 @@ fn records_csv_has_one_row_per_record_with_its_elements_and_combinations() {
     assert_eq!(rows, expected, "records.csv rows:\n{}", rows.join("\n"));
 }
 
-const EXPECTED_RECORDS: &[&str] = &[];
+const EXPECTED_RECORDS: &[&str] = &[
+    "accounts/users.sql | table users row 1 | bcrypt_hash;email;username | account_login | high",
+    "accounts/users.sql | table users row 2 | bcrypt_hash;email;username | account_login | high",
+    "clinic/patients.csv | line 2 | date_of_birth;icd10_diagnosis;medical_record_number;person_name | name_health;name_dob | critical",
+    "crm/customers.json | $[0] | email;person_name;phone |  | medium",
+    "crm/customers.json | $[1] | date_of_birth;email;person_name | name_dob | medium",
+    "crm/customers.json | $[2] | email;person_name |  | medium",
+    "finance/cards.xlsx | Cards!row 2 | card_expiry;card_security_code;email;payment_card;person_name;us_ssn | name_ssn;card_with_security_code;card_with_expiry;name_card | critical",
+    "finance/cards.xlsx | Cards!row 3 | card_expiry;email;payment_card;person_name | card_with_expiry;name_card | high",
+    "finance/cards.xlsx | Cards!row 4 | card_expiry;payment_card;person_name | card_with_expiry;name_card | high",
+    "hr/staff.csv | line 2 | date_of_birth;email;person_name;phone;us_ssn | name_ssn_dob;name_ssn;name_dob | critical",
+    "hr/staff.csv | line 3 | date_of_birth;email;person_name;phone;us_ssn | name_ssn_dob;name_ssn;name_dob | critical",
+    "hr/staff.csv | line 4 | date_of_birth;email;person_name;phone;us_ssn | name_ssn_dob;name_ssn;name_dob | critical",
+    "mail/payroll.eml | header From – header To #1 | email |  | low",
+    "mail/payroll.eml | header From – header To #2 | email |  | low",
+    "mail/payroll.eml!payroll.csv | line 2 | person_name;us_ssn | name_ssn | high",
+    "mail/payroll.eml!payroll.csv | line 3 | person_name;us_ssn | name_ssn | high",
+    "notes/memo.txt | lines 3-5 | date_of_birth;person_name;us_ssn | name_ssn_dob;name_ssn;name_dob | critical",
+    "notes/memo.txt | lines 7-8 | date_of_birth;person_name | name_dob | medium",
+];
 
 #[test]
 fn individuals_are_counted_once_across_files_and_formats_with_bounds() {
@@ -238,8 +257,13 @@ fn individuals_are_counted_once_across_files_and_formats_with_bounds() {
     };
     let jane = rows_with("us_ssn", "***-**-5487");
     assert_eq!(jane.len(), 1);
-    assert_eq!(jane[0][3], "5", "Jane's records: {:?}", jane[0]);
-    assert_eq!(jane[0][4], "5", "Jane's files: {:?}", jane[0]);
+    // hr, crm, cards.xlsx, the mail's From header, its attachment, the clinic list.
+    assert_eq!(jane[0][3], "6", "Jane's records: {:?}", jane[0]);
+    assert_eq!(jane[0][4], "6", "Jane's files: {:?}", jane[0]);
+    assert_eq!(
+        jane[0][6],
+        "card_with_security_code;name_health;name_ssn;name_ssn_dob"
+    );
     // Two different people named Maria Garcia, nothing in common: counted twice.
     let marias: Vec<_> = report.individuals[1..]
         .iter()
@@ -261,7 +285,26 @@ fn impact_counts_records_individuals_and_combinations() {
     assert_eq!(rows, expected);
 }
 
-const EXPECTED_IMPACT: &[(&str, (&str, &str, &str))] = &[];
+/// (severity, records, individuals) per data class and combination.
+const EXPECTED_IMPACT: &[(&str, (&str, &str, &str))] = &[
+    ("combination:account_login", ("high", "2", "2")),
+    ("combination:card_with_expiry", ("high", "3", "3")),
+    (
+        "combination:card_with_security_code",
+        ("critical", "1", "1"),
+    ),
+    ("combination:name_card", ("high", "3", "3")),
+    ("combination:name_dob", ("medium", "7", "5")),
+    ("combination:name_health", ("critical", "1", "1")),
+    ("combination:name_ssn", ("high", "7", "3")),
+    ("combination:name_ssn_dob", ("critical", "4", "3")),
+    ("contact", ("low", "12", "7")),
+    ("credential", ("medium", "2", "2")),
+    ("financial", ("high", "3", "3")),
+    ("government_id", ("high", "7", "3")),
+    ("health", ("high", "1", "1")),
+    ("personal", ("medium", "14", "8")),
+];
 
 #[test]
 fn individual_ids_are_stable_for_the_same_key() {
