@@ -473,7 +473,7 @@ mod tests {
         let columns = impact_by_group_columns();
         assert_eq!(
             columns.join(","),
-            "group,data_class,severity,findings,unique_values,files,potential_misuse,regulations,countermeasures"
+            "group,data_class,severity,findings,unique_values,files,potential_misuse,regulations,countermeasures,records,individuals"
         );
         assert_eq!(&columns[1..], IMPACT_COLUMNS);
         let rows: Vec<String> = impact_by_group_rows(&summary)
