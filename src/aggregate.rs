@@ -10,6 +10,7 @@ use std::time::SystemTime;
 
 use crate::extract::Status;
 use crate::people::Role;
+use crate::people::store::RecordStore;
 use crate::report::neutralise;
 use crate::rules::{Confidence, Severity};
 
@@ -94,20 +95,6 @@ pub struct RecordElement {
     pub detector: u32,
     pub fingerprint: [u8; 16],
     pub masked: String,
-}
-
-impl RecordPart {
-    /// Folds another part of the same record into this one.
-    pub fn absorb(&mut self, other: RecordPart) {
-        if other.offset < self.offset {
-            self.offset = other.offset;
-            self.location = other.location;
-        }
-        self.elements.extend(other.elements);
-        self.elements.sort();
-        self.elements
-            .dedup_by(|a, b| a.detector == b.detector && a.fingerprint == b.fingerprint);
-    }
 }
 
 /// Groups findings that carry a record into record parts, in reading order.
@@ -293,7 +280,7 @@ pub struct Results {
     pub group_classes: BTreeMap<(Arc<str>, Arc<str>), ClassTally>,
     pub group_depth: usize,
     /// Every record with people-related findings; merged and ordered by `sort`.
-    pub records: Vec<RecordPart>,
+    pub records: RecordStore,
     spool: File,
     segments: Vec<SpooledRows>,
     spooled: u64,
@@ -312,7 +299,7 @@ impl Results {
             kinds: BTreeMap::new(),
             group_classes: BTreeMap::new(),
             group_depth,
-            records: Vec::new(),
+            records: RecordStore::default(),
             spool: tempfile::tempfile()?,
             segments: Vec::new(),
             spooled: 0,
@@ -387,7 +374,15 @@ impl Results {
                 group_tally.files += 1;
             }
         }
-        self.records.extend(batch.record_parts);
+        for part in &batch.record_parts {
+            // Masked values are kept only for what individuals.csv lists: names and identifiers.
+            self.records.push(part, |d| {
+                detectors
+                    .get(d as usize)
+                    .and_then(|info| info.role)
+                    .is_some_and(Role::identifies)
+            });
+        }
         self.findings += batch.tallies.len();
         if let Some(records) = batch.records {
             self.files_seen.remove(&batch.group);
@@ -400,22 +395,7 @@ impl Results {
     /// Orders files and findings so that the same input gives the same bytes: by top-level file,
     /// then path, then position in the file.
     pub fn sort(&mut self) {
-        // Parts of one record from several batches become one record.
-        self.records
-            .sort_by(|a, b| (&a.path, &a.record).cmp(&(&b.path, &b.record)));
-        let mut merged: Vec<RecordPart> = Vec::with_capacity(self.records.len());
-        for part in self.records.drain(..) {
-            match merged.last_mut() {
-                Some(last) if last.path == part.path && last.record == part.record => {
-                    last.absorb(part)
-                }
-                _ => merged.push(part),
-            }
-        }
-        merged.sort_by(|a, b| {
-            (&a.group, &a.path, a.offset, &a.record).cmp(&(&b.group, &b.path, b.offset, &b.record))
-        });
-        self.records = merged;
+        self.records.finish();
         self.files
             .sort_by(|a, b| (&a.0, &a.1.path).cmp(&(&b.0, &b.1.path)));
         self.segments

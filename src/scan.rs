@@ -276,36 +276,59 @@ fn group_impact(
     for ((group, class), tally) in std::mem::take(&mut results.group_classes) {
         per_group.entry(group).or_default().insert(class, tally);
     }
-    type Counts = (usize, std::collections::BTreeSet<usize>);
-    let mut people: std::collections::BTreeMap<(Arc<str>, Arc<str>), Counts> =
-        std::collections::BTreeMap::new();
-    for (record, verdict) in results.records.iter().zip(&resolution.records) {
-        let group = group_of(&record.path, results.group_depth);
-        let classes: std::collections::BTreeSet<&Arc<str>> = record
-            .elements
-            .iter()
-            .filter_map(|e| table.get(e.detector as usize).map(|d| &d.data_class))
-            .collect();
-        for class in classes {
-            let entry = people
+    // (group, class) → records, and (group, class, person) pairs counted once at the end.
+    let mut record_counts: HashMap<(Arc<str>, Arc<str>), usize> = HashMap::new();
+    let mut person_pairs: Vec<(Arc<str>, Arc<str>, u32)> = Vec::new();
+    let store = &results.records;
+    let mut current: Option<(u32, Arc<str>)> = None;
+    let mut classes: Vec<&Arc<str>> = Vec::new();
+    for (r, verdict) in resolution.records.iter().enumerate() {
+        // Records are sorted by path: the group changes only with the path.
+        let group = match &current {
+            Some((id, group)) if *id == store.path_id(r) => Arc::clone(group),
+            _ => {
+                let group = group_of(store.path_of(r), results.group_depth);
+                current = Some((store.path_id(r), Arc::clone(&group)));
+                group
+            }
+        };
+        classes.clear();
+        classes.extend(
+            store
+                .elements(r)
+                .iter()
+                .filter_map(|e| table.get(e.detector as usize).map(|d| &d.data_class)),
+        );
+        classes.sort_unstable();
+        classes.dedup();
+        for class in &classes {
+            *record_counts
                 .entry((Arc::clone(&group), Arc::clone(class)))
-                .or_default();
-            entry.0 += 1;
+                .or_default() += 1;
             if let Some(person) = verdict.individual {
-                entry.1.insert(person);
+                person_pairs.push((Arc::clone(&group), Arc::clone(class), person));
             }
         }
+    }
+    person_pairs.sort_unstable();
+    person_pairs.dedup();
+    let mut people: HashMap<(Arc<str>, Arc<str>), (usize, usize)> = HashMap::new();
+    for (key, records) in record_counts {
+        people.entry(key).or_default().0 = records;
+    }
+    for (group, class, _) in person_pairs {
+        people.entry((group, class)).or_default().1 += 1;
     }
     per_group
         .into_iter()
         .map(|(group, mut classes)| {
             let mut rows = impact_rows(&mut classes, model);
             for row in &mut rows {
-                if let Some((records, individuals)) =
+                if let Some(&(records, individuals)) =
                     people.get(&(Arc::clone(&group), Arc::from(row.data_class.as_str())))
                 {
-                    row.records = *records;
-                    row.individuals = individuals.len();
+                    row.records = records;
+                    row.individuals = individuals;
                 }
             }
             GroupImpact {

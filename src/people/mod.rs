@@ -4,6 +4,7 @@
 pub mod names;
 pub mod records;
 pub mod resolve;
+pub mod store;
 
 use serde::Serialize;
 

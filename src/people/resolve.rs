@@ -7,21 +7,27 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
+use super::store::{RecordStore, StoredElement};
 use super::{PeopleEstimate, Role};
-use crate::aggregate::{DetectorInfo, RecordPart};
+use crate::aggregate::DetectorInfo;
 use crate::rules::{Combination, Severity};
 
 /// How the estimate and its bounds are made, in words for summary.json and the report.
 pub const METHOD: &str = "Findings in one record (a table row, a JSON object, a labelled block such as `Name: … SSN: …`, or one line of text) belong to one person. Two records are the same person when they share a primary identifier (SSN, ITIN, passport, driver's licence, medical record or health insurance number) and no primary identifier conflicts; or when they share a linking identifier (e-mail, phone, card, bank account, IBAN, username) and neither a primary identifier nor the name conflicts; or when they carry the same normalised full name and share a date of birth or postal address. A record with a name and no identifier joins a person of that name. Same name and nothing else in common: kept apart, but counted as a possible same person. Lower bound: every same-name cluster merged. Upper bound: no merge based on a name at all (only shared identifiers). Records with no name and no identifier (a password alone, an expiry date alone) belong to no one and are not counted as people.";
 
+/// Most combinations a rule set may define: a record keeps the ones it meets as bits.
+pub const MAX_COMBINATIONS: usize = 64;
+
 /// Everything the outputs need about records and people.
 #[derive(Debug, Default)]
 pub struct Resolution {
-    /// Per record (same order as the input): its individual, the combinations it meets, its
+    /// Per record (same order as the store): its individual, the combinations it meets, its
     /// severity.
     pub records: Vec<RecordVerdict>,
-    /// Individuals, ordered worst first, then by id.
-    pub individuals: Vec<Individual>,
+    /// Individuals, ordered worst first, then by id; described on demand by `describe`.
+    pub individuals: Vec<Person>,
+    /// The records of every person, `Person::members` indexes it.
+    members: Vec<u32>,
     pub estimate: PeopleEstimate,
     /// Per data class: records holding it, individuals holding it.
     pub class_counts: BTreeMap<Arc<str>, (usize, usize)>,
@@ -29,27 +35,43 @@ pub struct Resolution {
     pub combination_counts: Vec<(usize, usize, usize)>,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct RecordVerdict {
     /// Index into `Resolution::individuals`.
-    pub individual: Option<usize>,
-    pub combinations: Vec<usize>,
+    pub individual: Option<u32>,
+    /// Bit `c` set: the record meets combination `c`.
+    pub combinations: u64,
     pub severity: Option<Severity>,
 }
 
-/// One affected person, as far as the evidence goes.
+impl RecordVerdict {
+    /// Indices of the combinations met, in model order.
+    pub fn combinations(&self) -> impl Iterator<Item = usize> + '_ {
+        (0..MAX_COMBINATIONS).filter(|c| self.combinations & (1 << c) != 0)
+    }
+}
+
+/// One person, as stored: the id and severity to order by, and where the records are.
+#[derive(Debug, Clone)]
+pub struct Person {
+    /// Stable for the same fingerprint key: derived from the person's strongest identifier.
+    pub id: String,
+    pub severity: Severity,
+    members: std::ops::Range<usize>,
+}
+
+/// One affected person, described for individuals.csv.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Individual {
-    /// Stable for the same fingerprint key: derived from the person's strongest identifier.
     pub id: String,
     /// Masked identifiers, strongest first.
     pub identifiers: Vec<String>,
-    pub data_elements: BTreeSet<Arc<str>>,
+    pub data_elements: Vec<Arc<str>>,
     pub records: usize,
     pub files: usize,
     pub severity: Severity,
     /// Combinations with `notification_trigger` that one of its records meets.
-    pub notification_triggers: BTreeSet<String>,
+    pub notification_triggers: Vec<String>,
 }
 
 /// The identity-bearing part of one record.
@@ -62,9 +84,9 @@ struct Identity {
 }
 
 impl Identity {
-    fn of(record: &RecordPart, table: &[DetectorInfo]) -> Identity {
+    fn of(elements: &[StoredElement], table: &[DetectorInfo]) -> Identity {
         let mut identity = Identity::default();
-        for element in &record.elements {
+        for element in elements {
             let pair = (element.detector, element.fingerprint);
             match table.get(element.detector as usize).and_then(|d| d.role) {
                 Some(Role::Primary) => identity.primary.push(pair),
@@ -252,11 +274,14 @@ fn join_on_names(clusters: &mut Clusters, identities: &[Identity]) {
 
 /// Resolves `records` (in output order) into individuals and counts combinations.
 pub fn resolve(
-    records: &[RecordPart],
+    records: &RecordStore,
     table: &[DetectorInfo],
     combinations: &[Combination],
 ) -> Resolution {
-    let identities: Vec<Identity> = records.iter().map(|r| Identity::of(r, table)).collect();
+    let combinations = &combinations[..combinations.len().min(MAX_COMBINATIONS)];
+    let identities: Vec<Identity> = (0..records.len())
+        .map(|r| Identity::of(records.elements(r), table))
+        .collect();
     let people: Vec<usize> = (0..records.len())
         .filter(|&r| identities[r].is_person())
         .collect();
@@ -270,132 +295,344 @@ pub fn resolve(
     join_on_names(&mut point, &identities);
 
     // Clusters of the point estimate that share a name: possible same persons.
-    let mut name_roots: BTreeMap<[u8; 16], BTreeSet<usize>> = BTreeMap::new();
+    let mut name_roots: Vec<([u8; 16], usize)> = Vec::new();
     for &r in &people {
         let root = point.find(r);
-        for name in &identities[r].names {
-            name_roots.entry(*name).or_default().insert(root);
+        name_roots.extend(identities[r].names.iter().map(|n| (*n, root)));
+    }
+    name_roots.sort_unstable();
+    name_roots.dedup();
+    let name_groups: Vec<&[([u8; 16], usize)]> = name_roots.chunk_by(|a, b| a.0 == b.0).collect();
+    let possible_same_person_clusters = name_groups.iter().filter(|g| g.len() > 1).count();
+    // The lower bound only needs who joins whom: a plain union-find over the point clusters.
+    let mut lower: Vec<usize> = (0..records.len()).collect();
+    fn root_of(parent: &mut [usize], mut x: usize) -> usize {
+        while parent[x] != x {
+            parent[x] = parent[parent[x]];
+            x = parent[x];
+        }
+        x
+    }
+    for &r in &people {
+        let root = point.find(r);
+        let (a, b) = (root_of(&mut lower, r), root_of(&mut lower, root));
+        if a != b {
+            lower[a.max(b)] = a.min(b);
         }
     }
-    let possible_same_person_clusters = name_roots.values().filter(|s| s.len() > 1).count();
-    let mut lower = Clusters {
-        parent: point.parent.clone(),
-        facts: point.facts.clone(),
-    };
-    for roots in name_roots.values() {
-        let mut it = roots.iter();
-        if let Some(&first) = it.next() {
-            for &other in it {
-                lower.union(first, other);
+    for group in &name_groups {
+        let mut it = group.iter().map(|(_, root)| *root);
+        if let Some(first) = it.next() {
+            for other in it {
+                let (a, b) = (root_of(&mut lower, first), root_of(&mut lower, other));
+                if a != b {
+                    lower[a.max(b)] = a.min(b);
+                }
             }
         }
     }
-    let lower_bound = lower.count_roots(&people);
+    let mut lower_roots: Vec<usize> = people.iter().map(|&r| root_of(&mut lower, r)).collect();
+    lower_roots.sort_unstable();
+    lower_roots.dedup();
+    let lower_bound = lower_roots.len();
 
     let meets = combination_table(table, combinations);
-    let mut verdicts: Vec<RecordVerdict> = records
-        .iter()
-        .map(|record| {
-            let combos: Vec<usize> = (0..combinations.len())
-                .filter(|&c| {
-                    meets[c].iter().all(|group| {
-                        record
-                            .elements
-                            .iter()
-                            .any(|e| group.get(e.detector as usize).copied().unwrap_or(false))
-                    })
-                })
-                .collect();
-            let element_severity = record
-                .elements
+    let mut verdicts: Vec<RecordVerdict> = (0..records.len())
+        .map(|r| {
+            let elements = records.elements(r);
+            let mut met = 0u64;
+            for (c, groups) in meets.iter().enumerate() {
+                let all = groups.iter().all(|group| {
+                    elements
+                        .iter()
+                        .any(|e| group.get(e.detector as usize).copied().unwrap_or(false))
+                });
+                if all {
+                    met |= 1 << c;
+                }
+            }
+            let element_severity = elements
                 .iter()
                 .filter_map(|e| table.get(e.detector as usize).map(|d| d.severity))
                 .max();
-            let combo_severity = combos.iter().map(|&c| combinations[c].severity).max();
+            let combo_severity = (0..combinations.len())
+                .filter(|c| met & (1 << c) != 0)
+                .map(|c| combinations[c].severity)
+                .max();
             RecordVerdict {
                 individual: None,
                 severity: element_severity.max(combo_severity),
-                combinations: combos,
+                combinations: met,
             }
         })
         .collect();
 
     // Members of each point cluster, in record order.
-    let mut members: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-    for &r in &people {
-        members.entry(point.find(r)).or_default().push(r);
+    let mut by_root: Vec<(usize, u32)> =
+        people.iter().map(|&r| (point.find(r), r as u32)).collect();
+    by_root.sort_unstable();
+    let mut members: Vec<u32> = Vec::with_capacity(by_root.len());
+    let mut persons: Vec<Person> = Vec::new();
+    for cluster in by_root.chunk_by(|a, b| a.0 == b.0) {
+        let start = members.len();
+        members.extend(cluster.iter().map(|&(_, r)| r));
+        let range = start..members.len();
+        let (id, severity) = identify(&members[range.clone()], records, &verdicts, table);
+        persons.push(Person {
+            id,
+            severity,
+            members: range,
+        });
     }
-    let mut individuals: Vec<(Individual, Vec<usize>)> = members
-        .into_values()
-        .map(|rs| {
-            let individual = describe(&rs, records, &verdicts, table, combinations);
-            (individual, rs)
-        })
-        .collect();
-    individuals.sort_by(|a, b| {
-        b.0.severity
-            .cmp(&a.0.severity)
-            .then_with(|| a.0.id.cmp(&b.0.id))
-    });
-    for (index, (_, rs)) in individuals.iter().enumerate() {
-        for &r in rs {
-            verdicts[r].individual = Some(index);
+    persons.sort_by(|a, b| b.severity.cmp(&a.severity).then_with(|| a.id.cmp(&b.id)));
+    for (index, person) in persons.iter().enumerate() {
+        for &r in &members[person.members.clone()] {
+            verdicts[r as usize].individual = Some(index as u32);
         }
     }
 
-    let mut class_counts: BTreeMap<Arc<str>, (usize, usize)> = BTreeMap::new();
-    let mut class_people: BTreeMap<Arc<str>, BTreeSet<usize>> = BTreeMap::new();
+    // Counted as (key, person) pairs, sorted and deduplicated once: no set per record.
+    let classes: Vec<&Arc<str>> = {
+        let mut classes: Vec<&Arc<str>> = table.iter().map(|d| &d.data_class).collect();
+        classes.sort();
+        classes.dedup();
+        classes
+    };
+    let class_index = |detector: u32| {
+        table
+            .get(detector as usize)
+            .and_then(|d| classes.binary_search(&&d.data_class).ok())
+    };
+    let mut class_records = vec![0usize; classes.len()];
+    let mut class_people: Vec<(usize, u32)> = Vec::new();
     let mut combination_counts = vec![(0usize, 0usize, 0usize); combinations.len()];
-    let mut combination_people: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); combinations.len()];
-    let mut combination_files: Vec<BTreeSet<&str>> = vec![BTreeSet::new(); combinations.len()];
-    for (record, verdict) in records.iter().zip(&verdicts) {
-        let classes: BTreeSet<&Arc<str>> = record
-            .elements
-            .iter()
-            .filter_map(|e| table.get(e.detector as usize).map(|d| &d.data_class))
-            .collect();
-        for class in classes {
-            class_counts.entry(Arc::clone(class)).or_default().0 += 1;
+    let mut combination_people: Vec<(usize, u32)> = Vec::new();
+    let mut combination_files: Vec<(usize, u32)> = Vec::new();
+    let mut in_record: Vec<usize> = Vec::new();
+    for (r, verdict) in verdicts.iter().enumerate() {
+        in_record.clear();
+        in_record.extend(
+            records
+                .elements(r)
+                .iter()
+                .filter_map(|e| class_index(e.detector)),
+        );
+        in_record.sort_unstable();
+        in_record.dedup();
+        for &class in &in_record {
+            class_records[class] += 1;
             if let Some(person) = verdict.individual {
-                class_people
-                    .entry(Arc::clone(class))
-                    .or_default()
-                    .insert(person);
+                class_people.push((class, person));
             }
         }
-        for &c in &verdict.combinations {
+        for c in verdict.combinations() {
             combination_counts[c].0 += 1;
-            combination_files[c].insert(&record.path);
+            combination_files.push((c, records.path_id(r)));
             if let Some(person) = verdict.individual {
-                combination_people[c].insert(person);
+                combination_people.push((c, person));
             }
         }
     }
-    for (class, people) in class_people {
-        class_counts.entry(class).or_default().1 = people.len();
+    fn count_distinct<T: Ord + Copy>(pairs: &mut Vec<(usize, T)>, into: &mut [usize]) {
+        pairs.sort_unstable();
+        pairs.dedup();
+        for (key, _) in pairs.iter() {
+            into[*key] += 1;
+        }
     }
+    let mut class_individuals = vec![0usize; classes.len()];
+    count_distinct(&mut class_people, &mut class_individuals);
+    let mut combination_individuals = vec![0usize; combinations.len()];
+    count_distinct(&mut combination_people, &mut combination_individuals);
+    let mut combination_file_counts = vec![0usize; combinations.len()];
+    count_distinct(&mut combination_files, &mut combination_file_counts);
     for c in 0..combinations.len() {
-        combination_counts[c].1 = combination_people[c].len();
-        combination_counts[c].2 = combination_files[c].len();
+        combination_counts[c].1 = combination_individuals[c];
+        combination_counts[c].2 = combination_file_counts[c];
     }
-    let notification_triggered = individuals
+    let class_counts: BTreeMap<Arc<str>, (usize, usize)> = classes
         .iter()
-        .filter(|(i, _)| !i.notification_triggers.is_empty())
+        .enumerate()
+        .filter(|&(i, _)| class_records[i] > 0)
+        .map(|(i, class)| (Arc::clone(class), (class_records[i], class_individuals[i])))
+        .collect();
+    let notification_triggered = persons
+        .iter()
+        .filter(|p| {
+            members[p.members.clone()].iter().any(|&r| {
+                verdicts[r as usize]
+                    .combinations()
+                    .any(|c| combinations[c].notification_trigger)
+            })
+        })
         .count();
     Resolution {
         estimate: PeopleEstimate {
             records: records.len(),
-            individuals: individuals.len(),
+            individuals: persons.len(),
             lower_bound,
             upper_bound,
             possible_same_person_clusters,
             notification_triggered,
             method: METHOD.to_string(),
         },
-        individuals: individuals.into_iter().map(|(i, _)| i).collect(),
+        individuals: persons,
+        members,
         records: verdicts,
         class_counts,
         combination_counts,
+    }
+}
+
+/// Most masked identifiers listed for one person.
+const MAX_IDENTIFIERS: usize = 6;
+
+/// Strength of an identifier for listing: names first, then primary, then linking ones.
+fn rank(role: Option<Role>) -> u8 {
+    match role {
+        Some(Role::Name) => 0,
+        Some(Role::Primary) => 1,
+        Some(Role::Linking) => 2,
+        _ => 3,
+    }
+}
+
+/// A person's id (from the strongest identifier; names count weakest, so a person keeps their
+/// id when a name turns up) and worst severity.
+fn identify(
+    members: &[u32],
+    records: &RecordStore,
+    verdicts: &[RecordVerdict],
+    table: &[DetectorInfo],
+) -> (String, Severity) {
+    let mut strongest: Option<(u8, &str, [u8; 16])> = None;
+    let mut severity = Severity::Info;
+    for &r in members {
+        severity = severity.max(verdicts[r as usize].severity.unwrap_or(Severity::Info));
+        for element in records.elements(r as usize) {
+            let Some(detector) = table.get(element.detector as usize) else {
+                continue;
+            };
+            if detector.role.is_some_and(Role::identifies) {
+                let order = match rank(detector.role) {
+                    0 => 3,
+                    other => other,
+                };
+                let candidate = (order, &*detector.id, element.fingerprint);
+                if strongest.is_none_or(|s| candidate < s) {
+                    strongest = Some(candidate);
+                }
+            }
+        }
+    }
+    let id = match strongest {
+        Some((_, detector, fingerprint)) => {
+            let mut hasher = Sha256::new();
+            hasher.update(detector.as_bytes());
+            hasher.update([0]);
+            hasher.update(fingerprint);
+            format!("P-{}", hex::encode(&hasher.finalize()[..6]))
+        }
+        None => String::from("P-unknown"),
+    };
+    (id, severity)
+}
+
+fn describe(
+    person: &Person,
+    members: &[u32],
+    records: &RecordStore,
+    verdicts: &[RecordVerdict],
+    table: &[DetectorInfo],
+    combinations: &[Combination],
+) -> Individual {
+    let mut identifiers: Vec<(u8, &str, &str)> = Vec::new();
+    let mut elements: Vec<u32> = Vec::new();
+    let mut files = 0;
+    let mut last_path: Option<u32> = None;
+    let mut triggers: Vec<usize> = Vec::new();
+    for &r in members {
+        let r = r as usize;
+        // Records come sorted by path, so one person's records of one file stand together.
+        if last_path != Some(records.path_id(r)) {
+            files += 1;
+            last_path = Some(records.path_id(r));
+        }
+        triggers.extend(
+            verdicts[r]
+                .combinations()
+                .filter(|&c| combinations[c].notification_trigger),
+        );
+        for element in records.elements(r) {
+            let Some(detector) = table.get(element.detector as usize) else {
+                continue;
+            };
+            elements.push(element.detector);
+            let role = detector.role;
+            if role.is_some_and(Role::identifies) {
+                identifiers.push((rank(role), &detector.id, records.masked(element)));
+            }
+        }
+    }
+    identifiers.sort_unstable();
+    identifiers.dedup();
+    elements.sort_unstable();
+    elements.dedup();
+    let data_elements: Vec<Arc<str>> = {
+        let mut names: Vec<Arc<str>> = elements
+            .iter()
+            .filter_map(|&d| table.get(d as usize).map(|t| Arc::clone(&t.id)))
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    };
+    triggers.sort_unstable();
+    triggers.dedup();
+    let mut notification_triggers: Vec<String> = triggers
+        .into_iter()
+        .map(|c| combinations[c].id.clone())
+        .collect();
+    notification_triggers.sort();
+    let total = identifiers.len();
+    let mut listed: Vec<String> = identifiers
+        .into_iter()
+        .take(MAX_IDENTIFIERS)
+        .map(|(_, detector, masked)| format!("{detector} {masked}"))
+        .collect();
+    if total > MAX_IDENTIFIERS {
+        listed.push(format!("(+{} more)", total - MAX_IDENTIFIERS));
+    }
+    Individual {
+        id: person.id.clone(),
+        identifiers: listed,
+        data_elements,
+        records: members.len(),
+        files,
+        severity: person.severity,
+        notification_triggers,
+    }
+}
+
+impl Resolution {
+    /// The individuals.csv description of person `index`.
+    pub fn describe(
+        &self,
+        index: usize,
+        records: &RecordStore,
+        table: &[DetectorInfo],
+        combinations: &[Combination],
+    ) -> Option<Individual> {
+        let person = self.individuals.get(index)?;
+        let members = &self.members[person.members.clone()];
+        Some(describe(
+            person,
+            members,
+            records,
+            &self.records,
+            table,
+            combinations,
+        ))
     }
 }
 
@@ -426,84 +663,5 @@ pub fn element_matches(element: &str, detector: &DetectorInfo) -> bool {
         &*detector.data_class == class
     } else {
         &*detector.id == element
-    }
-}
-
-/// Most masked identifiers listed for one person.
-const MAX_IDENTIFIERS: usize = 6;
-
-fn describe(
-    members: &[usize],
-    records: &[RecordPart],
-    verdicts: &[RecordVerdict],
-    table: &[DetectorInfo],
-    combinations: &[Combination],
-) -> Individual {
-    let rank = |role: Option<Role>| match role {
-        Some(Role::Name) => 0,
-        Some(Role::Primary) => 1,
-        Some(Role::Linking) => 2,
-        _ => 3,
-    };
-    let mut identifiers: BTreeSet<(u8, Arc<str>, String)> = BTreeSet::new();
-    let mut strongest: Option<(u8, Arc<str>, [u8; 16])> = None;
-    let mut data_elements = BTreeSet::new();
-    let mut files = BTreeSet::new();
-    let mut severity = Severity::Info;
-    let mut notification_triggers = BTreeSet::new();
-    for &r in members {
-        let record = &records[r];
-        files.insert(&*record.path);
-        severity = severity.max(verdicts[r].severity.unwrap_or(Severity::Info));
-        for &c in &verdicts[r].combinations {
-            if combinations[c].notification_trigger {
-                notification_triggers.insert(combinations[c].id.clone());
-            }
-        }
-        for element in &record.elements {
-            let Some(detector) = table.get(element.detector as usize) else {
-                continue;
-            };
-            data_elements.insert(Arc::clone(&detector.id));
-            let role = detector.role;
-            if role.is_some_and(Role::identifies) {
-                let order = rank(role);
-                identifiers.insert((order, Arc::clone(&detector.id), element.masked.clone()));
-                // Names are weakest for the id: a person keeps their id when a name is added.
-                let id_rank = if order == 0 { 3 } else { order };
-                let candidate = (id_rank, Arc::clone(&detector.id), element.fingerprint);
-                if strongest.as_ref().is_none_or(|s| candidate < *s) {
-                    strongest = Some(candidate);
-                }
-            }
-        }
-    }
-    let id = match &strongest {
-        Some((_, detector, fingerprint)) => {
-            let mut hasher = Sha256::new();
-            hasher.update(detector.as_bytes());
-            hasher.update([0]);
-            hasher.update(fingerprint);
-            format!("P-{}", &hex::encode(hasher.finalize())[..12])
-        }
-        None => String::from("P-unknown"),
-    };
-    let total = identifiers.len();
-    let mut listed: Vec<String> = identifiers
-        .into_iter()
-        .take(MAX_IDENTIFIERS)
-        .map(|(_, detector, masked)| format!("{detector} {masked}"))
-        .collect();
-    if total > MAX_IDENTIFIERS {
-        listed.push(format!("(+{} more)", total - MAX_IDENTIFIERS));
-    }
-    Individual {
-        id,
-        identifiers: listed,
-        data_elements,
-        records: members.len(),
-        files: files.len(),
-        severity,
-        notification_triggers,
     }
 }

@@ -371,9 +371,10 @@ pub fn write_people(
     table: &[DetectorInfo],
     model: &ImpactModel,
 ) -> Result<(), Error> {
-    let individual_id = |index: Option<usize>| {
+    let store = &results.records;
+    let individual_id = |index: Option<u32>| {
         index
-            .and_then(|i| resolution.individuals.get(i))
+            .and_then(|i| resolution.individuals.get(i as usize))
             .map(|p| p.id.clone())
             .unwrap_or_default()
     };
@@ -381,63 +382,55 @@ pub fn write_people(
         dir,
         "records.csv",
         RECORDS_COLUMNS,
-        results
-            .records
-            .iter()
-            .zip(&resolution.records)
-            .map(|(record, verdict)| {
-                let mut elements: Vec<&str> = record
-                    .elements
-                    .iter()
-                    .filter_map(|e| table.get(e.detector as usize).map(|d| &*d.id))
-                    .collect();
-                elements.dedup();
-                let elements: std::collections::BTreeSet<&str> = elements.into_iter().collect();
-                let combinations: Vec<&str> = verdict
-                    .combinations
-                    .iter()
-                    .filter_map(|&c| model.combination.get(c).map(|c| c.id.as_str()))
-                    .collect();
-                [
-                    record.path.to_string(),
-                    record.location.clone(),
-                    record.record.to_string(),
-                    elements.into_iter().collect::<Vec<_>>().join(";"),
-                    combinations.join(";"),
-                    verdict
-                        .severity
-                        .map(|s| s.as_str())
-                        .unwrap_or("")
-                        .to_string(),
-                    individual_id(verdict.individual),
-                ]
-            }),
+        resolution.records.iter().enumerate().map(|(r, verdict)| {
+            let mut elements: Vec<&str> = store
+                .elements(r)
+                .iter()
+                .filter_map(|e| table.get(e.detector as usize).map(|d| &*d.id))
+                .collect();
+            elements.sort_unstable();
+            elements.dedup();
+            let combinations: Vec<&str> = verdict
+                .combinations()
+                .filter_map(|c| model.combination.get(c).map(|c| c.id.as_str()))
+                .collect();
+            [
+                store.path_of(r).to_string(),
+                store.location(r).to_string(),
+                store.label(r).to_string(),
+                elements.join(";"),
+                combinations.join(";"),
+                verdict
+                    .severity
+                    .map(|s| s.as_str())
+                    .unwrap_or("")
+                    .to_string(),
+                individual_id(verdict.individual),
+            ]
+        }),
     )?;
     write_csv(
         dir,
         "individuals.csv",
         INDIVIDUALS_COLUMNS,
-        resolution.individuals.iter().map(|person| {
-            [
-                person.id.clone(),
-                person.identifiers.join("; "),
-                person
-                    .data_elements
-                    .iter()
-                    .map(|e| &**e)
-                    .collect::<Vec<_>>()
-                    .join(";"),
-                person.records.to_string(),
-                person.files.to_string(),
-                person.severity.as_str().to_string(),
-                person
-                    .notification_triggers
-                    .iter()
-                    .map(String::as_str)
-                    .collect::<Vec<_>>()
-                    .join(";"),
-            ]
-        }),
+        (0..resolution.individuals.len())
+            .filter_map(|i| resolution.describe(i, store, table, &model.combination))
+            .map(|person| {
+                [
+                    person.id,
+                    person.identifiers.join("; "),
+                    person
+                        .data_elements
+                        .iter()
+                        .map(|e| &**e)
+                        .collect::<Vec<_>>()
+                        .join(";"),
+                    person.records.to_string(),
+                    person.files.to_string(),
+                    person.severity.as_str().to_string(),
+                    person.notification_triggers.join(";"),
+                ]
+            }),
     )
 }
 

@@ -1,0 +1,262 @@
+//! Every record of a scan in compact form: interned paths, one text arena for labels, places and
+//! masked values, one flat array of elements, so memory grows by tens of bytes per record.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::aggregate::RecordPart;
+
+/// A stretch of the text arena.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct TextRef {
+    start: usize,
+    len: u32,
+}
+
+/// One distinct value in a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoredElement {
+    pub detector: u32,
+    pub fingerprint: [u8; 16],
+    masked: TextRef,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct StoredRecord {
+    group: u32,
+    path: u32,
+    label: TextRef,
+    location: TextRef,
+    offset: u64,
+    elements_start: usize,
+    elements_len: u32,
+}
+
+/// The records of a scan, in output order once `finish` has run.
+#[derive(Debug, Default)]
+pub struct RecordStore {
+    paths: Vec<Arc<str>>,
+    path_ids: HashMap<Arc<str>, u32>,
+    text: String,
+    records: Vec<StoredRecord>,
+    elements: Vec<StoredElement>,
+}
+
+impl RecordStore {
+    fn intern(&mut self, path: &Arc<str>) -> u32 {
+        if let Some(&id) = self.path_ids.get(path) {
+            return id;
+        }
+        let id = self.paths.len() as u32;
+        self.paths.push(Arc::clone(path));
+        self.path_ids.insert(Arc::clone(path), id);
+        id
+    }
+
+    fn text_ref(&mut self, text: &str) -> TextRef {
+        let start = self.text.len();
+        self.text.push_str(text);
+        TextRef {
+            start,
+            len: text.len().min(u32::MAX as usize) as u32,
+        }
+    }
+
+    fn text_of(&self, r: TextRef) -> &str {
+        self.text
+            .get(r.start..r.start + r.len as usize)
+            .unwrap_or("")
+    }
+
+    /// Adds one batch's part of a record. `keep_masked` says which elements' masked values are
+    /// worth keeping (identifiers shown in individuals.csv); the rest keep none.
+    pub fn push(&mut self, part: &RecordPart, keep_masked: impl Fn(u32) -> bool) {
+        let group = self.intern(&part.group);
+        let path = self.intern(&part.path);
+        let label = self.text_ref(&part.record);
+        let location = self.text_ref(&part.location);
+        let elements_start = self.elements.len();
+        for element in &part.elements {
+            let masked = if keep_masked(element.detector) {
+                self.text_ref(&element.masked)
+            } else {
+                TextRef::default()
+            };
+            self.elements.push(StoredElement {
+                detector: element.detector,
+                fingerprint: element.fingerprint,
+                masked,
+            });
+        }
+        self.records.push(StoredRecord {
+            group,
+            path,
+            label,
+            location,
+            offset: part.offset,
+            elements_start,
+            elements_len: part.elements.len() as u32,
+        });
+    }
+
+    /// Merges parts of one record that came in several batches and orders records by top-level
+    /// file, path and position, so the same input gives the same output.
+    pub fn finish(&mut self) {
+        let mut order: Vec<usize> = (0..self.records.len()).collect();
+        order.sort_by(|&a, &b| {
+            let (ra, rb) = (&self.records[a], &self.records[b]);
+            (self.path(ra.path), self.text_of(ra.label))
+                .cmp(&(self.path(rb.path), self.text_of(rb.label)))
+                .then(a.cmp(&b))
+        });
+        let mut merged: Vec<StoredRecord> = Vec::with_capacity(self.records.len());
+        let mut i = 0;
+        while i < order.len() {
+            let first = self.records[order[i]];
+            let mut j = i + 1;
+            while j < order.len() && {
+                let other = &self.records[order[j]];
+                self.path(other.path) == self.path(first.path)
+                    && self.text_of(other.label) == self.text_of(first.label)
+            } {
+                j += 1;
+            }
+            if j == i + 1 {
+                merged.push(first);
+            } else {
+                merged.push(self.merge(&order[i..j]));
+            }
+            i = j;
+        }
+        merged.sort_by(|a, b| {
+            (
+                self.path(a.group),
+                self.path(a.path),
+                a.offset,
+                self.text_of(a.label),
+            )
+                .cmp(&(
+                    self.path(b.group),
+                    self.path(b.path),
+                    b.offset,
+                    self.text_of(b.label),
+                ))
+        });
+        self.records = merged;
+    }
+
+    /// One record from several parts: their elements, distinct, appended anew.
+    fn merge(&mut self, parts: &[usize]) -> StoredRecord {
+        let mut combined = self.records[parts[0]];
+        let mut elements: Vec<StoredElement> = Vec::new();
+        for &p in parts {
+            let part = self.records[p];
+            if part.offset < combined.offset {
+                combined.offset = part.offset;
+                combined.location = part.location;
+            }
+            elements.extend_from_slice(
+                &self.elements
+                    [part.elements_start..part.elements_start + part.elements_len as usize],
+            );
+        }
+        elements.sort_by(|a, b| (a.detector, a.fingerprint).cmp(&(b.detector, b.fingerprint)));
+        elements.dedup_by(|a, b| a.detector == b.detector && a.fingerprint == b.fingerprint);
+        combined.elements_start = self.elements.len();
+        combined.elements_len = elements.len() as u32;
+        self.elements.extend(elements);
+        combined
+    }
+
+    fn path(&self, id: u32) -> &str {
+        self.paths.get(id as usize).map_or("", |p| p)
+    }
+
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    /// The record's item (`share/a.zip!b.csv`).
+    pub fn path_of(&self, record: usize) -> &str {
+        self.records.get(record).map_or("", |r| self.path(r.path))
+    }
+
+    /// A number that is equal for records of the same item, for counting files cheaply.
+    pub fn path_id(&self, record: usize) -> u32 {
+        self.records.get(record).map_or(u32::MAX, |r| r.path)
+    }
+
+    pub fn label(&self, record: usize) -> &str {
+        self.records
+            .get(record)
+            .map_or("", |r| self.text_of(r.label))
+    }
+
+    pub fn location(&self, record: usize) -> &str {
+        self.records
+            .get(record)
+            .map_or("", |r| self.text_of(r.location))
+    }
+
+    pub fn elements(&self, record: usize) -> &[StoredElement] {
+        self.records.get(record).map_or(&[], |r| {
+            self.elements
+                .get(r.elements_start..r.elements_start + r.elements_len as usize)
+                .unwrap_or(&[])
+        })
+    }
+
+    pub fn masked(&self, element: &StoredElement) -> &str {
+        self.text_of(element.masked)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aggregate::RecordElement;
+
+    fn part(path: &str, record: &str, offset: u64, detector: u32, fp: u8) -> RecordPart {
+        RecordPart {
+            group: Arc::from(path),
+            path: Arc::from(path),
+            record: Arc::from(record),
+            location: format!("at {offset}"),
+            offset,
+            elements: vec![RecordElement {
+                detector,
+                fingerprint: [fp; 16],
+                masked: format!("m{fp}"),
+            }],
+        }
+    }
+
+    #[test]
+    fn parts_of_one_record_merge_and_records_sort_by_path_then_position() {
+        let mut store = RecordStore::default();
+        store.push(&part("b.csv", "line 2", 20, 1, 1), |_| true);
+        store.push(&part("a.csv", "line 9", 90, 1, 2), |_| true);
+        store.push(&part("a.csv", "line 3", 30, 2, 3), |_| false);
+        store.push(&part("a.csv", "line 3", 25, 1, 4), |_| true);
+        store.finish();
+        assert_eq!(store.len(), 3);
+        let order: Vec<(&str, &str)> = (0..3).map(|i| (store.path_of(i), store.label(i))).collect();
+        assert_eq!(
+            order,
+            [
+                ("a.csv", "line 3"),
+                ("a.csv", "line 9"),
+                ("b.csv", "line 2")
+            ]
+        );
+        assert_eq!(store.location(0), "at 25");
+        let elements = store.elements(0);
+        assert_eq!(elements.len(), 2);
+        assert_eq!(store.masked(&elements[0]), "m4");
+        assert_eq!(store.masked(&elements[1]), "");
+    }
+}
