@@ -160,7 +160,7 @@ impl RecordStore {
                     [part.elements_start..part.elements_start + part.elements_len as usize],
             );
         }
-        elements.sort_by(|a, b| (a.detector, a.fingerprint).cmp(&(b.detector, b.fingerprint)));
+        elements.sort_by_key(|e| (e.detector, e.fingerprint));
         elements.dedup_by(|a, b| a.detector == b.detector && a.fingerprint == b.fingerprint);
         combined.elements_start = self.elements.len();
         combined.elements_len = elements.len() as u32;
