@@ -289,6 +289,7 @@ fn documents_sheets_pdf_markup_and_data_exact_findings() {
     write_fixtures(&root);
     let (findings, files, reasons) = scan_rows(&root);
     let expected_findings = [
+        "crm.sqlite,table customers row 1 column name,,person_name",
         "crm.sqlite,table customers row 1 column ssn,,us_ssn",
         "crm.sqlite,table customers row 2 column card,,payment_card",
         "customers.json,$.customers[0].ssn,2,us_ssn",
@@ -301,6 +302,7 @@ fn documents_sheets_pdf_markup_and_data_exact_findings() {
         "events.ndjson,line 3 $.user.ssn,3,us_ssn",
         "form.html,,4,us_ssn",
         "form.html,,5,payment_card",
+        "hr.xlsx,Employees!A5,,person_name",
         "hr.xlsx,Employees!D5,,us_ssn",
         "hr.xlsx,Employees!E5,,payment_card",
         "hr.xlsx,Employees!E6,,payment_card",
@@ -309,9 +311,11 @@ fn documents_sheets_pdf_markup_and_data_exact_findings() {
         "letter.docx,paragraph 4,,email",
         "mail.msg,subject,,email",
         "mail.msg,body,3,us_ssn",
+        "mail.msg!payroll.csv,,2,person_name",
         "mail.msg!payroll.csv,,2,us_ssn",
         "memo.rtf,,2,us_ssn",
         "memo.rtf,,3,payment_card",
+        "staff.ods,Staff!A2,,person_name",
         "staff.ods,Staff!B2,,us_ssn",
         "statement.pdf,page 1,2,us_ssn",
         "web.config,,4,connection_string_password",

@@ -1114,7 +1114,10 @@ mod tests {
     /// (rule id, normalised value, confidence) of every match, with the first line as header.
     fn scan_table(engine: &Engine, scratch: &mut Scratch, text: &str) -> Vec<(String, String)> {
         let bytes = text.as_bytes();
-        let header_end = bytes.iter().position(|&b| b == b'\n').unwrap_or(bytes.len());
+        let header_end = bytes
+            .iter()
+            .position(|&b| b == b'\n')
+            .unwrap_or(bytes.len());
         let columns = Columns::from_header_line(&bytes[..header_end]);
         let mut out = Vec::new();
         engine.scan(
