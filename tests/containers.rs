@@ -229,6 +229,7 @@ fn eml_message(subject_ssn: bool) -> String {
 /// Findings expected for the planted CSV at `path` (line 2 of the CSV).
 fn csv_findings(path: &str) -> Vec<String> {
     vec![
+        // The `name` column (columns.toml) holds a person name: initials only.
         format!("{path},,2,J. R."),
         format!("{path},,2,***-**-5487"),
         format!("{path},,2,Visa ************1486"),
