@@ -53,6 +53,8 @@ struct Detectors {
     /// `--reveal`: raw matched text instead of masked values.
     reveal: bool,
     record_lines: usize,
+    /// Lower-case local parts of mailboxes that are no one person's (`noreply`, `support`).
+    role_mailboxes: std::collections::HashSet<Vec<u8>>,
     /// Engine indices of the full-name rule and of the name-part rules joined into it.
     name_rules: NameRules,
 }
@@ -114,6 +116,11 @@ impl Detectors {
             limits: config.limits.clone(),
             reveal: config.reveal,
             record_lines: config.record_lines,
+            role_mailboxes: people
+                .role_mailboxes
+                .iter()
+                .map(|m| m.to_ascii_lowercase().into_bytes())
+                .collect(),
             name_rules,
         })
     }
@@ -755,9 +762,11 @@ fn records_of(
     chunk: &TextChunk<'_>,
     matches: &[Match],
 ) -> Vec<Option<Arc<str>>> {
-    // Documented test values (low confidence) belong to no one.
+    // Documented test values (low confidence) and shared mailboxes belong to no one.
     let in_record = |m: &Match| {
-        detectors.table[m.rule].role.is_some() && m.confidence != crate::rules::Confidence::Low
+        detectors.table[m.rule].role.is_some()
+            && m.confidence != crate::rules::Confidence::Low
+            && !is_role_mailbox(&detectors.role_mailboxes, &m.normalized)
     };
     let people: Vec<usize> = matches
         .iter()
@@ -786,6 +795,16 @@ fn records_of(
     }
     split_lists(detectors, matches, &mut records);
     records
+}
+
+/// `noreply@…`, `support+x@…`: an address of a shared or system mailbox.
+fn is_role_mailbox(roles: &std::collections::HashSet<Vec<u8>>, value: &[u8]) -> bool {
+    let Some(at) = memchr::memchr(b'@', value) else {
+        return false;
+    };
+    let local = &value[..at];
+    let local = memchr::memchr(b'+', local).map_or(local, |plus| &local[..plus]);
+    roles.contains(&local.to_ascii_lowercase())
 }
 
 /// A "record" that holds two SSNs, or nothing but several cards or accounts (`jcb=… diners=…`,

@@ -352,3 +352,23 @@ fn a_wider_proximity_window_joins_neighbouring_lines() {
         ["notes.txt,,lines 1-2,phone;us_ssn"]
     );
 }
+
+#[test]
+fn shared_mailboxes_are_findings_but_no_ones_record() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().join("share");
+    fs::create_dir_all(&root).expect("root");
+    fs::write(
+        root.join("mail.log"),
+        "sent from noreply@example.com\nticket by Support+7@Example.com\nreply to jane.roe@example.com\n",
+    )
+    .expect("log");
+    let out = dir.path().join("out");
+    let output = scan(&root, &out, &[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(rows_prefix(&out.join("findings.csv"), 4).len(), 3);
+    assert_eq!(
+        rows_prefix(&out.join("records.csv"), 4),
+        ["mail.log,,line 3,email"]
+    );
+}

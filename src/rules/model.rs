@@ -257,6 +257,10 @@ pub struct PeopleModel {
     pub name: Option<String>,
     pub given_name: Option<String>,
     pub family_name: Option<String>,
+    /// Local parts of shared and system mailboxes (`noreply@`, `support@`): such addresses
+    /// belong to no one person, so they make and join no records.
+    #[serde(default)]
+    pub role_mailboxes: Vec<String>,
 }
 
 /// Elements that, found in one record, make a notification trigger or a worse exposure.
@@ -299,6 +303,7 @@ impl ImpactModel {
         self.people.linking.extend(people.linking);
         self.people.quasi.extend(people.quasi);
         self.people.attributes.extend(people.attributes);
+        self.people.role_mailboxes.extend(people.role_mailboxes);
         self.people.name = people.name.or(self.people.name.take());
         self.people.given_name = people.given_name.or(self.people.given_name.take());
         self.people.family_name = people.family_name.or(self.people.family_name.take());
