@@ -371,8 +371,9 @@ fn describe(reaches: &[Reach]) -> (usize, String) {
         .iter()
         .filter_map(|r| match r {
             Reach::Values { count, unit, files } => Some(format!(
-                "{} {unit} found in {}",
+                "{} {} found in {}",
                 thousands(*count),
+                unit_for(unit, *count),
                 plural(*files, "file", "files")
             )),
             Reach::People { .. } => None,
@@ -411,6 +412,15 @@ pub fn thousands(n: usize) -> String {
 }
 
 /// "1 file", "6 files".
+/// `unit` as written in impact.toml, `singular|plural` or one form for both, for `count`.
+pub fn unit_for(unit: &str, count: usize) -> &str {
+    match unit.split_once('|') {
+        Some((one, _)) if count == 1 => one,
+        Some((_, many)) => many,
+        None => unit,
+    }
+}
+
 pub fn plural(n: usize, one: &str, many: &str) -> String {
     if n == 1 {
         format!("1 {one}")
@@ -475,6 +485,9 @@ mod tests {
         assert_eq!(thousands(1240), "1,240");
         assert_eq!(thousands(1234567), "1,234,567");
         assert_eq!(plural(1, "file", "files"), "1 file");
+        assert_eq!(unit_for("password|passwords", 1), "password");
+        assert_eq!(unit_for("password|passwords", 2), "passwords");
+        assert_eq!(unit_for("dates of birth", 1), "dates of birth");
         assert_eq!(plural(1200, "file", "files"), "1,200 files");
     }
 
