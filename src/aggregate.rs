@@ -242,6 +242,24 @@ pub struct ClassTally {
 }
 
 impl ClassTally {
+    /// Counts one finding of `detector`; `first_in_file` when it is the first of its file.
+    fn count(&mut self, detector: &DetectorInfo, fingerprint: [u8; 16], first_in_file: bool) {
+        self.findings += 1;
+        self.add(fingerprint);
+        self.severity = self.severity.max(Some(detector.severity));
+        if !self.detectors.contains(&detector.id) {
+            self.detectors.insert(Arc::clone(&detector.id));
+        }
+        if let Some(kind) = &detector.kind
+            && !self.kinds.contains(kind)
+        {
+            self.kinds.insert(Arc::clone(kind));
+        }
+        if first_in_file {
+            self.files += 1;
+        }
+    }
+
     fn add(&mut self, fingerprint: [u8; 16]) {
         self.fingerprints.push(fingerprint);
         // Keep only distinct fingerprints once the list doubles: memory follows unique values.
@@ -323,57 +341,32 @@ impl Results {
         }
         self.spooled += batch.rows.len() as u64;
         let seen = self.files_seen.entry(Arc::clone(&batch.group)).or_default();
+        // Members belong to the group of their top-level file: one group per batch.
+        let group = group_of(&batch.group, self.group_depth);
         for tally in &batch.tallies {
             let detector = &detectors[tally.detector as usize];
-            let class = self
-                .classes
-                .entry(Arc::clone(&detector.data_class))
-                .or_default();
-            class.findings += 1;
-            class.add(tally.fingerprint);
-            class.severity = class.severity.max(Some(detector.severity));
-            if !class.detectors.contains(&detector.id) {
-                class.detectors.insert(Arc::clone(&detector.id));
-            }
-            if let Some(kind) = &detector.kind
-                && !class.kinds.contains(kind)
-            {
-                class.kinds.insert(Arc::clone(kind));
-            }
             let first_in_file =
                 seen.insert((Arc::clone(&detector.data_class), Arc::clone(&tally.path)));
-            if first_in_file {
-                class.files += 1;
-            }
+            self.classes
+                .entry(Arc::clone(&detector.data_class))
+                .or_default()
+                .count(detector, tally.fingerprint, first_in_file);
+            self.group_classes
+                .entry((Arc::clone(&group), Arc::clone(&detector.data_class)))
+                .or_default()
+                .count(detector, tally.fingerprint, first_in_file);
             if let Some(kind) = &detector.kind {
-                let kind_tally = self.kinds.entry(Arc::clone(kind)).or_default();
-                kind_tally.findings += 1;
-                kind_tally.add(tally.fingerprint);
-                kind_tally.severity = kind_tally.severity.max(Some(detector.severity));
-                if seen.insert((Arc::from(format!("kind:{kind}")), Arc::clone(&tally.path))) {
-                    kind_tally.files += 1;
-                }
-            }
-            let group = group_of(&tally.path, self.group_depth);
-            let group_tally = self
-                .group_classes
-                .entry((group, Arc::clone(&detector.data_class)))
-                .or_default();
-            group_tally.findings += 1;
-            group_tally.add(tally.fingerprint);
-            group_tally.severity = group_tally.severity.max(Some(detector.severity));
-            if !group_tally.detectors.contains(&detector.id) {
-                group_tally.detectors.insert(Arc::clone(&detector.id));
-            }
-            if let Some(kind) = &detector.kind
-                && !group_tally.kinds.contains(kind)
-            {
-                group_tally.kinds.insert(Arc::clone(kind));
-            }
-            if first_in_file {
-                group_tally.files += 1;
+                // Kind names (cloud_key, password) and class names (credential) never coincide,
+                // so one set of (name, path) serves both.
+                let first_of_kind = seen.insert((Arc::clone(kind), Arc::clone(&tally.path)));
+                self.kinds.entry(Arc::clone(kind)).or_default().count(
+                    detector,
+                    tally.fingerprint,
+                    first_of_kind,
+                );
             }
         }
+        self.findings += batch.tallies.len();
         for part in &batch.record_parts {
             // Masked values are kept only for what individuals.csv lists: names and identifiers.
             self.records.push(part, |d| {
@@ -383,7 +376,6 @@ impl Results {
                     .is_some_and(Role::identifies)
             });
         }
-        self.findings += batch.tallies.len();
         if let Some(records) = batch.records {
             self.files_seen.remove(&batch.group);
             self.files

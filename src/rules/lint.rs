@@ -263,6 +263,16 @@ fn lint_people(set: &RuleSet, report: &mut LintReport) {
             }
         }
     }
+    for kind in set.impact.kind.keys() {
+        if set.impact.class.contains_key(kind) {
+            // Tallies count kinds and classes per file in one set of names.
+            report.problem(
+                &format!("kind {kind}"),
+                origin,
+                "a credential kind may not share its name with a data class",
+            );
+        }
+    }
     let people = &set.impact.people;
     let named = people
         .primary
