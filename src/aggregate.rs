@@ -98,32 +98,33 @@ pub struct RecordElement {
 }
 
 /// Groups findings that carry a record into record parts, in reading order.
-fn record_parts(group: &Arc<str>, findings: &[Finding]) -> Vec<RecordPart> {
-    let mut parts: BTreeMap<(Arc<str>, Arc<str>), RecordPart> = BTreeMap::new();
+fn record_parts(group: &Arc<str>, findings: Vec<Finding>) -> Vec<RecordPart> {
+    let mut parts: HashMap<(Arc<str>, Arc<str>), RecordPart> = HashMap::new();
     for finding in findings {
-        let Some(record) = &finding.record else {
+        let Some(record) = finding.record else {
             continue;
         };
         let element = RecordElement {
             detector: finding.detector,
             fingerprint: finding.fingerprint,
-            masked: finding.masked.clone(),
+            masked: finding.masked,
         };
-        let key = (Arc::clone(&finding.path), Arc::clone(record));
+        let key = (Arc::clone(&finding.path), Arc::clone(&record));
         let part = parts.entry(key).or_insert_with(|| RecordPart {
             group: Arc::clone(group),
-            path: Arc::clone(&finding.path),
-            record: Arc::clone(record),
-            location: finding.location.clone(),
-            offset: finding.offset,
+            path: finding.path,
+            record,
+            location: String::new(),
+            offset: u64::MAX,
             elements: Vec::new(),
         });
         if finding.offset < part.offset {
             part.offset = finding.offset;
-            part.location = finding.location.clone();
+            part.location = finding.location;
         }
         part.elements.push(element);
     }
+    // The store orders records; the order here does not matter.
     parts
         .into_values()
         .map(|mut part| {
@@ -178,7 +179,7 @@ impl Batch {
                 _ => segments.push((Arc::clone(&finding.path), finding.offset, start..rows.len())),
             }
         }
-        let record_parts = record_parts(&group, &findings);
+        let record_parts = record_parts(&group, findings);
         Batch {
             group,
             part,
