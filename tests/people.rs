@@ -372,3 +372,72 @@ fn shared_mailboxes_are_findings_but_no_ones_record() {
         ["mail.log,,line 3,email"]
     );
 }
+
+#[test]
+fn countermeasure_plan_counts_the_people_and_values_of_the_fixture() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = people_share(dir.path());
+    let out = dir.path().join("report");
+    let output = scan(&root, &out, &[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let plan = read_csv(&out.join("countermeasures.csv"));
+    assert_eq!(
+        plan[0],
+        [
+            "priority",
+            "action",
+            "affected",
+            "data_classes",
+            "deadline",
+            "source"
+        ]
+    );
+    let rows: Vec<String> = plan[1..]
+        .iter()
+        .map(|r| format!("{} | {} | {} | {}", r[1], r[2], r[3], r[4]))
+        .collect();
+    let expected: Vec<String> = EXPECTED_PLAN.iter().map(|s| s.to_string()).collect();
+    assert_eq!(rows, expected, "plan:\n{}", rows.join("\n"));
+    // Priorities run 1..n.
+    for (i, row) in plan[1..].iter().enumerate() {
+        assert_eq!(row[0], (i + 1).to_string());
+    }
+}
+
+const EXPECTED_PLAN: &[&str] = &[
+    "Card brand rules (Visa What To Do If Compromised): notify the acquirer and the brand immediately, incident report within 3 business days, all at-risk account numbers within 10 business days; a PCI Forensic Investigator (PFI) may be required, for an estimated 3 people whose card or bank account number was exposed. | 3 | financial | immediately to the acquirer and card brands; incident report within 3 business days; account numbers within 10 business days",
+    "Notify the acquiring bank and the card brands; send the list of exposed card numbers to the acquirer so issuers can reissue or monitor them, for an estimated 3 people whose card or bank account number was exposed. | 3 | financial | immediately; account numbers within 10 business days",
+    "GDPR Art. 33: notify the supervisory authority within 72 hours of awareness unless the breach is unlikely to result in a risk; Art. 34: tell data subjects without undue delay when the risk is high, for at least 8 people whose personal data was exposed. | 8 | financial;health;personal;contact;account_login | 72 hours to the supervisory authority",
+    "Card brands: notify the acquirer and the brand immediately; incident report within 3 business days; all at-risk account numbers within 10 business days, for an estimated 1 person whose records hold card number with its security code. | 1 | card_with_security_code | 3 business days (incident report)",
+    "HIPAA Breach Notification Rule (covered entities and business associates): notify individuals without unreasonable delay and within 60 calendar days of discovery; HHS within 60 days when 500 or more are affected (else the annual log); media when more than 500 residents of one state, for at least 1 person whose personal data was exposed. | 1 | health | 60 days after discovery",
+    "Give credit-freeze and fraud-alert instructions and advise an IRS Identity Protection PIN, for an estimated 3 people whose records hold name with ssn and date of birth (a complete identity, \"fullz\"). | 3 | name_ssn_dob | ",
+    "Have every affected card reissued, not only monitored, for an estimated 3 people whose card or bank account number was exposed. | 3 | financial | ",
+    "Have issuers cancel and reissue the exposed cards; run fraud monitoring on them meanwhile, for an estimated 3 people whose card or bank account number was exposed. | 3 | financial | ",
+    "Notify each affected person and offer at least 24 months of credit monitoring and identity restoration, for at least 3 people whose personal data was exposed. | 3 | name_ssn_dob;name_ssn | ",
+    "Purge or tokenise stored card numbers and re-scope the PCI cardholder data environment, for an estimated 3 people whose card or bank account number was exposed. | 3 | financial | ",
+    "Purge stored security codes and fix the logging or storage path that captured them, for at least 3 people whose personal data was exposed. | 3 | financial;card_with_security_code | ",
+    "Tell affected customers to review statements and report unknown transactions, for an estimated 3 people whose card or bank account number was exposed. | 3 | financial | ",
+    "Have every exposed card reissued (monitoring alone is not enough when the code leaked); send the card list to the acquirer, for an estimated 1 person whose records hold card number with its security code. | 1 | card_with_security_code | ",
+    "Notify each affected person; advise them to review explanation-of-benefits statements and report unknown treatments, for an estimated 1 person whose records hold name with health information. | 1 | health | ",
+    "Notify the health plans and insurers whose member numbers were exposed, for an estimated 1 person whose records hold name with health information. | 1 | health | ",
+    "Card brands: notify the acquirer and the brand immediately; all at-risk account numbers within 10 business days, for an estimated 3 people whose records hold card number with expiry date. | 3 | card_with_expiry | 10 business days (account numbers)",
+    "Advise affected people to request an IRS Identity Protection PIN and file taxes early, for an estimated 3 people whose Social Security number was exposed. | 3 | government_id | ",
+    "Give credit-freeze and fraud-alert instructions for the three credit bureaus, for an estimated 3 people whose Social Security number was exposed. | 3 | government_id | ",
+    "Offer at least 24 months of credit monitoring and identity restoration (covers CT, MA, DC and DE minimums), for an estimated 3 people whose Social Security number was exposed. | 3 | government_id | ",
+    "Send the exposed card numbers to the acquirer so issuers can reissue or monitor them, for at least 3 people whose personal data was exposed. | 3 | card_with_expiry;name_card | ",
+    "Force a password reset for every exposed account, revoke sessions and refresh tokens, and enforce MFA, for an estimated 2 people whose records hold username or e-mail with password or password hash. | 2 | account_login | ",
+    "Tell the account holders to change the password wherever they reused it, for an estimated 2 people whose records hold username or e-mail with password or password hash. | 2 | account_login | ",
+    "Notify the health plans and insurers whose member or Medicare identifiers were exposed; request new Medicare numbers from CMS where misuse is suspected, for an estimated 1 person with health information exposed. | 1 | health | ",
+    "Tell affected people to review explanation-of-benefits statements and medical records for care they did not receive, for an estimated 1 person with health information exposed. | 1 | health | ",
+    "Stop using date of birth as an identity check for the affected people, for at least 8 people whose personal data was exposed. | 8 | personal;name_dob | ",
+    "Ask or force users to change their passwords, prioritising privileged accounts, for 2 password hashes found in 1 file. | 2 | credential | ",
+    "Check the hash parameters meet current guidance (work factor, memory cost), for 2 password hashes found in 1 file. | 2 | credential | ",
+    "Enforce multi-factor authentication, for 2 password hashes found in 1 file. | 2 | credential | ",
+    "Force password resets and invalidate sessions and refresh tokens for exposed accounts, for an estimated 2 people whose password or login was exposed. | 2 | credential | ",
+    "Review provider audit logs for use of each credential since the exposure date; enforce MFA, for an estimated 2 people whose password or login was exposed. | 2 | credential | ",
+    "Revoke or rotate every exposed key and token at its provider (deactivate, then delete and replace), for an estimated 2 people whose password or login was exposed. | 2 | credential | ",
+    "Tighten inbound mail filtering and watch for look-alike domains, for an estimated 7 people whose e-mail address or phone number was exposed. | 7 | contact | ",
+    "Warn affected people about phishing and text-message scams that refer to the breach, for an estimated 7 people whose e-mail address or phone number was exposed. | 7 | contact | ",
+    "Watch authentication logs for credential stuffing against the exposed accounts, for 2 usernames found in 1 file. | 2 | credential | ",
+    "Where the password was exposed too, force a reset and change the username if it is reused as a login elsewhere, for 2 usernames found in 1 file. | 2 | credential | ",
+];

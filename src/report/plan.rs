@@ -360,6 +360,24 @@ fn describe(reaches: &[Reach]) -> (usize, String) {
         })
         .max_by(|a, b| a.0.cmp(&b.0).then_with(|| b.1.cmp(a.1)));
     if let Some((count, audience)) = people {
+        let distinct: std::collections::BTreeSet<&String> = reaches
+            .iter()
+            .filter_map(|r| match r {
+                Reach::People { audience, .. } => Some(audience),
+                Reach::Values { .. } => None,
+            })
+            .collect();
+        // One duty over several kinds of data concerns everyone they touch, not the largest
+        // group's data alone.
+        let audience = if distinct.len() > 1 {
+            "people whose personal data was exposed"
+        } else {
+            audience.as_str()
+        };
+        let audience = match audience.strip_prefix("people ") {
+            Some(rest) if count == 1 => format!("person {rest}"),
+            _ => audience.to_string(),
+        };
         let words = if reaches.len() > 1 {
             format!("at least {} {audience}", thousands(count))
         } else {
