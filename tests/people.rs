@@ -441,3 +441,42 @@ const EXPECTED_PLAN: &[&str] = &[
     "Watch authentication logs for credential stuffing against the exposed accounts, for 2 usernames found in 1 file. | 2 | credential | ",
     "Where the password was exposed too, force a reset and change the username if it is reused as a login elsewhere, for 2 usernames found in 1 file. | 2 | credential | ",
 ];
+
+#[test]
+fn impact_by_group_counts_each_top_level_folder_apart() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = people_share(dir.path());
+    let out = dir.path().join("report");
+    let output = scan(&root, &out, &[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let rows = read_csv(&out.join("impact_by_group.csv"));
+    assert_eq!(rows[0][..3], ["group", "data_class", "severity"]);
+    assert_eq!(rows[0][9..], ["records", "individuals"]);
+    let cells: Vec<String> = rows[1..]
+        .iter()
+        .map(|r| format!("{} {} {} {} {}", r[0], r[1], r[3], r[9], r[10]))
+        .collect();
+    assert_eq!(cells, EXPECTED_GROUPS, "{cells:#?}");
+}
+
+/// group, class, findings, records, individuals.
+const EXPECTED_GROUPS: &[&str] = &[
+    "accounts credential 4 2 2",
+    "accounts contact 2 2 2",
+    "clinic health 2 1 1",
+    "clinic personal 2 1 1",
+    "crm personal 4 3 3",
+    "crm contact 4 3 3",
+    "finance financial 7 3 3",
+    "finance government_id 1 1 1",
+    "finance contact 2 2 2",
+    "finance personal 3 3 3",
+    "hr government_id 3 3 3",
+    "hr personal 6 3 3",
+    "hr contact 6 3 3",
+    "mail government_id 2 2 2",
+    "mail contact 2 2 2",
+    "mail personal 2 2 2",
+    "notes government_id 1 1 1",
+    "notes personal 4 2 2",
+];
