@@ -201,8 +201,9 @@ pub fn row_of_cell(location: &str) -> String {
     location.to_string()
 }
 
-/// The object a JSON value belongs to: `$[0].email` → `$[0]`, `line 3 $.name` → `line 3 $`,
-/// `$.staff[2].home.phone` → `$.staff[2]`. None for places that are not JSON paths.
+/// The object a JSON value belongs to: the element of the outermost array, so `$[0].email` →
+/// `$[0]`, `$.staff[2].phones[1]` → `$.staff[2]`, `line 3 $.name` → `line 3 $` (one NDJSON line).
+/// None for places that are not JSON paths.
 pub fn json_object(location: &str) -> Option<&str> {
     let dollar = location.find('$')?;
     let head = &location[..dollar];
@@ -212,7 +213,7 @@ pub fn json_object(location: &str) -> Option<&str> {
         return None;
     }
     let path = &location[dollar..];
-    Some(match path.rfind(']') {
+    Some(match path.find(']') {
         Some(end) => &location[..dollar + end + 1],
         None => &location[..dollar + 1],
     })
@@ -335,6 +336,7 @@ mod tests {
         assert_eq!(row_of_cell("page 3"), "page 3");
         assert_eq!(json_object("$[0].email"), Some("$[0]"));
         assert_eq!(json_object("$.staff[2].home.phone"), Some("$.staff[2]"));
+        assert_eq!(json_object("$.staff[2].phones[1]"), Some("$.staff[2]"));
         assert_eq!(json_object("line 3 $.name"), Some("line 3 $"));
         assert_eq!(json_object("$.name"), Some("$"));
         assert_eq!(json_object("page 3"), None);
