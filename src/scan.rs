@@ -779,19 +779,8 @@ fn records_of(
         return records;
     }
     let mut labels = record_labels(chunk, &people, detectors.record_lines).into_iter();
-    let mut previous: Option<Arc<str>> = None;
     for m in matches {
-        if !in_record(m) {
-            records.push(None);
-            continue;
-        }
-        let label = labels.next().unwrap_or_default();
-        let shared = match &previous {
-            Some(p) if **p == *label => Arc::clone(p),
-            _ => Arc::from(label),
-        };
-        previous = Some(Arc::clone(&shared));
-        records.push(Some(shared));
+        records.push(if in_record(m) { labels.next() } else { None });
     }
     split_lists(detectors, matches, &mut records);
     records

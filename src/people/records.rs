@@ -1,6 +1,8 @@
 //! Which findings of one chunk belong together: a table row, a JSON object, a labelled block
 //! (`Name: …` / `SSN: …`) or one line of text.
 
+use std::sync::Arc;
+
 use crate::content::{Placement, RunOrigin, Segment, TextChunk};
 
 /// Longest run of labelled lines looked at on either side of a finding.
@@ -8,7 +10,12 @@ const MAX_BLOCK_LINES: usize = 40;
 
 /// The record of every match start in `starts` (sorted ascending), as a label that is unique
 /// within the item: `line 7`, `lines 3-5`, `table customers row 17`, `Sheet1!row 5`, `$[2]`.
-pub fn record_labels(chunk: &TextChunk<'_>, starts: &[usize], record_lines: usize) -> Vec<String> {
+/// Consecutive findings of one record share one label.
+pub fn record_labels(
+    chunk: &TextChunk<'_>,
+    starts: &[usize],
+    record_lines: usize,
+) -> Vec<Arc<str>> {
     let text = chunk.text;
     let mut lines = LineIndex::new(text);
     let spans: Vec<(usize, usize, usize)> = starts
@@ -23,11 +30,27 @@ pub fn record_labels(chunk: &TextChunk<'_>, starts: &[usize], record_lines: usiz
             (line, first, last)
         })
         .collect();
-    let mut labels = Vec::with_capacity(starts.len());
+    let mut labels: Vec<Arc<str>> = Vec::with_capacity(starts.len());
     if chunk.columns.is_some() {
+        let mut previous: Option<(usize, Arc<str>)> = None;
         for (i, &(line, ..)) in spans.iter().enumerate() {
-            let line_start = lines.start_of(line);
-            labels.push(row_label(chunk, line_start, line, starts[i]));
+            let label = match &previous {
+                // A row's cells are one record; Lines rows are named by the line alone.
+                Some((at, label))
+                    if *at == line && matches!(chunk.placement, Placement::Lines { .. }) =>
+                {
+                    Arc::clone(label)
+                }
+                _ => {
+                    let text = row_label(chunk, lines.start_of(line), line, starts[i]);
+                    match &previous {
+                        Some((_, label)) if **label == *text => Arc::clone(label),
+                        _ => Arc::from(text),
+                    }
+                }
+            };
+            previous = Some((line, Arc::clone(&label)));
+            labels.push(label);
         }
         return labels;
     }
@@ -40,26 +63,31 @@ pub fn record_labels(chunk: &TextChunk<'_>, starts: &[usize], record_lines: usiz
             last = last.max(spans[end].2);
             end += 1;
         }
-        let label = block_label(
+        let label: Arc<str> = Arc::from(block_label(
             chunk,
             &lines,
             first,
             last,
             starts[group_start],
             starts[end - 1],
-        );
+        ));
         for _ in group_start..end {
-            labels.push(label.clone());
+            labels.push(Arc::clone(&label));
         }
         group_start = end;
     }
     // JSON values are records by their object path, whatever the lines say.
     if let Placement::Segments(segments) = chunk.placement {
+        let mut previous: Option<Arc<str>> = None;
         for (label, &start) in labels.iter_mut().zip(starts) {
             if let Some(object) =
                 Segment::at(segments, start).and_then(|s| json_object(&s.location))
             {
-                *label = object.to_string();
+                *label = match &previous {
+                    Some(p) if **p == *object => Arc::clone(p),
+                    _ => Arc::from(object),
+                };
+                previous = Some(Arc::clone(label));
             }
         }
     }
@@ -287,6 +315,10 @@ mod tests {
         }
     }
 
+    fn texts(labels: Vec<Arc<str>>) -> Vec<String> {
+        labels.iter().map(|l| l.to_string()).collect()
+    }
+
     fn starts_of(text: &str, needles: &[&str]) -> Vec<usize> {
         needles
             .iter()
@@ -298,7 +330,7 @@ mod tests {
     fn labelled_blocks_are_one_record() {
         let text = "Employee file\nName: Jane Roe\nSSN: 536-22-5487\nDOB: 1985-03-14\n\nName: Omar Haddad\nSSN: 219-45-7731\n";
         let starts = starts_of(text, &["Jane", "536-", "1985", "Omar", "219-"]);
-        let labels = record_labels(&lines_chunk(text.as_bytes()), &starts, 0);
+        let labels = texts(record_labels(&lines_chunk(text.as_bytes()), &starts, 0));
         assert_eq!(
             labels,
             [
@@ -317,11 +349,11 @@ mod tests {
         let starts = starts_of(text, &["219-", "07/22", "212.", "a@b", "646-"]);
         let chunk = lines_chunk(text.as_bytes());
         assert_eq!(
-            record_labels(&chunk, &starts, 0),
+            texts(record_labels(&chunk, &starts, 0)),
             ["line 1", "line 1", "line 2", "line 2", "line 5"]
         );
         assert_eq!(
-            record_labels(&chunk, &starts, 1),
+            texts(record_labels(&chunk, &starts, 1)),
             ["lines 1-2", "lines 1-2", "lines 1-2", "lines 1-2", "line 5"]
         );
     }
