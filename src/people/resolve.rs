@@ -289,6 +289,8 @@ pub fn resolve(
     let mut upper = Clusters::new(&identities);
     join_on_identifiers(&mut upper, &identities);
     let upper_bound = upper.count_roots(&people);
+    // Memory follows the number of records: hold one clustering at a time.
+    drop(upper);
 
     let mut point = Clusters::new(&identities);
     join_on_identifiers(&mut point, &identities);
@@ -336,6 +338,7 @@ pub fn resolve(
     lower_roots.dedup();
     let lower_bound = lower_roots.len();
 
+    drop(identities);
     let meets = combination_table(table, combinations);
     let mut verdicts: Vec<RecordVerdict> = (0..records.len())
         .map(|r| {
