@@ -46,7 +46,7 @@ fn scan(args: cli::ScanArgs) -> ExitCode {
             let c = &outcome.summary.counts;
             if !quiet {
                 eprintln!(
-                    "breachscope: {} items: {} scanned, {} skipped, {} error, {} encrypted, {} truncated; {} findings ({} unique values); report in {}",
+                    "breachscope: {} items: {} scanned, {} skipped, {} error, {} encrypted, {} truncated; {} findings ({} unique values); {} individuals (between {} and {}) in {} records; report in {}",
                     c.items,
                     c.scanned,
                     c.skipped,
@@ -55,6 +55,10 @@ fn scan(args: cli::ScanArgs) -> ExitCode {
                     c.truncated,
                     c.findings,
                     c.unique_values,
+                    outcome.summary.people.individuals,
+                    outcome.summary.people.lower_bound,
+                    outcome.summary.people.upper_bound,
+                    outcome.summary.people.records,
                     outcome.out_dir.display()
                 );
             }
