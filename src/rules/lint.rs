@@ -227,6 +227,17 @@ fn lint_people(set: &RuleSet, report: &mut LintReport) {
         _ => rule_ids.contains(&element),
     };
     let origin = "impact.toml";
+    let limit = crate::people::resolve::MAX_COMBINATIONS;
+    if set.impact.combination.len() > limit {
+        report.problem(
+            "[[combination]]",
+            origin,
+            format!(
+                "{} combinations; at most {limit} are evaluated",
+                set.impact.combination.len()
+            ),
+        );
+    }
     let mut seen = Vec::new();
     for combination in &set.impact.combination {
         let id = format!("combination {}", combination.id);
