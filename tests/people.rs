@@ -480,3 +480,43 @@ const EXPECTED_GROUPS: &[&str] = &[
     "notes government_id 1 1 1",
     "notes personal 4 2 2",
 ];
+
+#[test]
+fn rules_check_refuses_combinations_and_people_roles_that_name_unknown_elements() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let patterns = dir.path().join("patterns");
+    fs::create_dir(&patterns).expect("dir");
+    fs::write(
+        patterns.join("impact-extra.toml"),
+        r#"[people]
+linking = ["loyalty_card_number"]
+
+[[combination]]
+id = "name_pet"
+name = "Name with the pet's name"
+requires = [["person_name"], ["pet_name"]]
+severity = "low"
+regulations = [{ text = "none", source = "" }]
+"#,
+    )
+    .expect("write");
+    let output = breachscope()
+        .args(["rules", "check", "--patterns"])
+        .arg(&patterns)
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        stderr(&output)
+    );
+    for expected in [
+        "combination name_pet",
+        "names unknown element `pet_name`",
+        "`none` has no source",
+        "names unknown element `loyalty_card_number`",
+    ] {
+        assert!(text.contains(expected), "{expected} missing in:\n{text}");
+    }
+}
