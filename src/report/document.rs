@@ -179,6 +179,12 @@ fn summary_section(summary: &Summary, model: &ImpactModel, plan: &[Action], out:
         } else {
             "The files do not show how many different people the data belong to, so the plan counts the exposed values instead.".to_string()
         }));
+        if people.individuals > 0 && !people.method.is_empty() {
+            out.push(Block::Note(format!(
+                "How people were counted: {}",
+                people.method.replace('`', "\"")
+            )));
+        }
         if let Some(worst) = summary.impact.first() {
             out.push(Block::Para(format!(
                 "The most serious exposure is {}, rated {}: {}.",
