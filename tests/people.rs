@@ -166,12 +166,18 @@ struct Report {
     summary: serde_json::Value,
 }
 
-fn scan_people(extra: &[&str]) -> (tempfile::TempDir, Report) {
+/// Scans a fresh people share; returns the folder (kept alive) and the report folder.
+fn scan_people_share(extra: &[&str]) -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = people_share(dir.path());
     let out = dir.path().join("report");
     let output = scan(&root, &out, extra);
     assert!(output.status.success(), "scan failed: {}", stderr(&output));
+    (dir, out)
+}
+
+fn scan_people(extra: &[&str]) -> (tempfile::TempDir, Report) {
+    let (dir, out) = scan_people_share(extra);
     let summary = serde_json::from_slice(&fs::read(out.join("summary.json")).expect("summary"))
         .expect("summary json");
     let report = Report {
@@ -375,11 +381,7 @@ fn shared_mailboxes_are_findings_but_no_ones_record() {
 
 #[test]
 fn countermeasure_plan_counts_the_people_and_values_of_the_fixture() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let root = people_share(dir.path());
-    let out = dir.path().join("report");
-    let output = scan(&root, &out, &[]);
-    assert!(output.status.success(), "{}", stderr(&output));
+    let (_dir, out) = scan_people_share(&[]);
     let plan = read_csv(&out.join("countermeasures.csv"));
     assert_eq!(
         plan[0],
@@ -444,11 +446,7 @@ const EXPECTED_PLAN: &[&str] = &[
 
 #[test]
 fn impact_by_group_counts_each_top_level_folder_apart() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let root = people_share(dir.path());
-    let out = dir.path().join("report");
-    let output = scan(&root, &out, &[]);
-    assert!(output.status.success(), "{}", stderr(&output));
+    let (_dir, out) = scan_people_share(&[]);
     let rows = read_csv(&out.join("impact_by_group.csv"));
     assert_eq!(rows[0][..3], ["group", "data_class", "severity"]);
     assert_eq!(rows[0][9..], ["records", "individuals"]);
