@@ -91,26 +91,8 @@ fn output_files_have_exactly_the_contract_columns_and_are_private() {
         header("individuals.csv"),
         "individual,identifiers,data_elements,records,files,severity,notification_trigger"
     );
-    let mut names: Vec<String> = fs::read_dir(&report)
-        .expect("dir")
-        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    assert_eq!(
-        names,
-        [
-            "countermeasures.csv",
-            "files.csv",
-            "findings.csv",
-            "impact.csv",
-            "impact_by_group.csv",
-            "individuals.csv",
-            "records.csv",
-            "report.html",
-            "report.md",
-            "summary.json"
-        ]
-    );
+    let names = file_names(&report);
+    assert_eq!(names, REPORT_FILE_NAMES);
     assert_eq!(
         fs::metadata(&report).expect("meta").permissions().mode() & 0o777,
         0o700

@@ -116,26 +116,7 @@ fn sigint_writes_an_interrupted_report_that_accounts_for_every_file() {
         }
     }
     // No temporary files are left behind.
-    let mut left: Vec<String> = fs::read_dir(&report)
-        .expect("dir")
-        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
-        .collect();
-    left.sort();
-    assert_eq!(
-        left,
-        [
-            "countermeasures.csv",
-            "files.csv",
-            "findings.csv",
-            "impact.csv",
-            "impact_by_group.csv",
-            "individuals.csv",
-            "records.csv",
-            "report.html",
-            "report.md",
-            "summary.json"
-        ]
-    );
+    assert_eq!(file_names(&report), REPORT_FILE_NAMES);
 }
 
 #[test]

@@ -120,15 +120,7 @@ pub fn build_plan(summary: &Summary, model: &ImpactModel) -> Vec<Action> {
 /// Those of a credential kind with its own row are left to that row, which counts them better.
 fn class_items(row: &ImpactRow, kinds: &[KindRow], model: &ImpactModel, items: &mut Vec<Item>) {
     let class_entry = model.class.get(&row.data_class);
-    let statements = row
-        .countermeasures
-        .iter()
-        .map(|s| (s, false))
-        .chain(row.regulations.iter().map(|s| (s, true)));
-    for (source, obligation) in statements {
-        if obligation && source.deadline.is_none() {
-            continue;
-        }
+    for (source, obligation) in plan_statements(&row.countermeasures, &row.regulations) {
         if kinds.iter().any(|k| k.countermeasures.contains(source)) {
             continue;
         }
@@ -220,15 +212,7 @@ fn combination_items(row: &CombinationRow, model: &ImpactModel, items: &mut Vec<
     if classes.is_empty() {
         classes.push(row.id.clone());
     }
-    let statements = row
-        .countermeasures
-        .iter()
-        .map(|s| (s, false))
-        .chain(row.regulations.iter().map(|s| (s, true)));
-    for (source, obligation) in statements {
-        if obligation && source.deadline.is_none() {
-            continue;
-        }
+    for (source, obligation) in plan_statements(&row.countermeasures, &row.regulations) {
         let reach = if row.individuals > 0 {
             Reach::People {
                 count: row.individuals,
@@ -346,6 +330,20 @@ fn merge(items: Vec<Item>) -> Vec<Action> {
             }
         })
         .collect()
+}
+
+/// The statements that become steps: every countermeasure, and the obligations that set a
+/// deadline (flagged `true`); other obligations are cited in impact.csv, not planned.
+fn plan_statements<'a>(
+    countermeasures: &'a [Source],
+    regulations: &'a [Source],
+) -> impl Iterator<Item = (&'a Source, bool)> {
+    countermeasures.iter().map(|s| (s, false)).chain(
+        regulations
+            .iter()
+            .filter(|s| s.deadline.is_some())
+            .map(|s| (s, true)),
+    )
 }
 
 /// The number and the words for a set of reaches. People counted through different classes

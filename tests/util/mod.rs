@@ -67,3 +67,27 @@ pub fn children_peak_rss_bytes() -> u64 {
     assert_eq!(rc, 0);
     (usage.ru_maxrss as u64) * 1024
 }
+
+/// Every file a complete report holds, sorted.
+pub const REPORT_FILE_NAMES: &[&str] = &[
+    "countermeasures.csv",
+    "files.csv",
+    "findings.csv",
+    "impact.csv",
+    "impact_by_group.csv",
+    "individuals.csv",
+    "records.csv",
+    "report.html",
+    "report.md",
+    "summary.json",
+];
+
+/// The names in a report folder, sorted.
+pub fn file_names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .expect("dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
