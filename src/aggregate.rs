@@ -284,6 +284,33 @@ impl ClassTally {
 
 /// A run of finding rows in the spool: (group, path, first offset, part, spool offset, length).
 type SpooledRows = (Arc<str>, Arc<str>, u64, u32, u64, u64);
+/// The finding rows spooled by the aggregator, borrowed for ordering and copying out.
+pub struct FindingRows<'a> {
+    spool: &'a mut File,
+    segments: &'a mut Vec<SpooledRows>,
+}
+
+impl FindingRows<'_> {
+    /// By top-level file, then path, then position in the file.
+    pub fn sort(&mut self) {
+        self.segments
+            .sort_by(|a, b| (&a.0, &a.1, a.2, a.3).cmp(&(&b.0, &b.1, b.2, b.3)));
+    }
+
+    /// Copies the rows, in order, to `out`.
+    pub fn copy_to(&mut self, out: &mut dyn Write) -> io::Result<()> {
+        self.spool.flush()?;
+        let mut buffer = Vec::new();
+        for (_, _, _, _, offset, len) in self.segments.iter() {
+            self.spool.seek(SeekFrom::Start(*offset))?;
+            buffer.clear();
+            (&mut *self.spool).take(*len).read_to_end(&mut buffer)?;
+            out.write_all(&buffer)?;
+        }
+        Ok(())
+    }
+}
+
 /// A data class and a path that holds it.
 type ClassPath = (Arc<str>, Arc<str>);
 
@@ -385,14 +412,24 @@ impl Results {
         Ok(())
     }
 
-    /// Orders files and findings so that the same input gives the same bytes: by top-level file,
-    /// then path, then position in the file.
-    pub fn sort(&mut self) {
-        self.records.finish();
+    /// Orders files by top-level file, then path, so the same input gives the same bytes.
+    /// Finding rows and records are ordered by their own owners (`FindingRows::sort`,
+    /// `RecordStore::finish`), which the scan runs side by side.
+    pub fn sort_files(&mut self) {
         self.files
             .sort_by(|a, b| (&a.0, &a.1.path).cmp(&(&b.0, &b.1.path)));
-        self.segments
-            .sort_by(|a, b| (&a.0, &a.1, a.2, a.3).cmp(&(&b.0, &b.1, b.2, b.3)));
+    }
+
+    /// The spooled finding rows and the records, borrowed apart so that findings.csv can be
+    /// written while the records are resolved.
+    pub fn findings_and_records(&mut self) -> (FindingRows<'_>, &mut RecordStore) {
+        (
+            FindingRows {
+                spool: &mut self.spool,
+                segments: &mut self.segments,
+            },
+            &mut self.records,
+        )
     }
 
     pub fn count_status(&self, status: Status) -> usize {
@@ -404,19 +441,6 @@ impl Results {
             .values_mut()
             .map(ClassTally::unique_values)
             .sum()
-    }
-
-    /// Copies the spooled finding rows, in order, to `out`.
-    pub fn copy_findings(&mut self, out: &mut dyn Write) -> io::Result<()> {
-        self.spool.flush()?;
-        let mut buffer = Vec::new();
-        for (_, _, _, _, offset, len) in &self.segments {
-            self.spool.seek(SeekFrom::Start(*offset))?;
-            buffer.clear();
-            (&mut self.spool).take(*len).read_to_end(&mut buffer)?;
-            out.write_all(&buffer)?;
-        }
-        Ok(())
     }
 }
 

@@ -198,14 +198,27 @@ pub fn run(config: &ScanConfig) -> Result<ScanOutcome, Error> {
         return Err(Error::io("cannot spool findings", e));
     }
     progress.finish();
-    results.sort();
+    results.sort_files();
+    // findings.csv is pure I/O and the people pass pure CPU: run them side by side.
+    let (mut rows, records) = results.findings_and_records();
+    let (findings_written, resolution) = std::thread::scope(|scope| {
+        let writer = scope.spawn(move || {
+            rows.sort();
+            report::write_findings(&config.out_dir, &mut rows)
+        });
+        records.finish();
+        let resolution = resolve(records, &detectors.table, &rules.impact.combination);
+        let written = writer.join().unwrap_or_else(|_| {
+            Err(Error::io(
+                "cannot write findings.csv",
+                std::io::Error::other("the writer thread stopped"),
+            ))
+        });
+        (written, resolution)
+    });
+    findings_written?;
 
     let mut impact = impact_rows(&mut results.classes, &rules.impact);
-    let resolution = resolve(
-        &results.records,
-        &detectors.table,
-        &rules.impact.combination,
-    );
     for row in &mut impact {
         if let Some(&(records, individuals)) = resolution.class_counts.get(row.data_class.as_str())
         {
@@ -223,7 +236,7 @@ pub fn run(config: &ScanConfig) -> Result<ScanOutcome, Error> {
         .max();
     let fail_on_reached =
         matches!((config.fail_on, max_severity), (Some(limit), Some(worst)) if worst >= limit);
-    report::write_tables(&config.out_dir, &mut results, &impact, &combinations)?;
+    report::write_tables(&config.out_dir, &results, &impact, &combinations)?;
     report::write_people(
         &config.out_dir,
         &results,

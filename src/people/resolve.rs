@@ -2,7 +2,10 @@
 //! conflicting identifiers keep apart, names join only with further evidence; and measures
 //! which combinations of elements each record and person reaches.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
+
+// Keys are keyed fingerprints, uniform already: a fast hasher is safe and resolve is hash-bound.
+use foldhash::{HashMap, HashMapExt};
 use std::sync::Arc;
 
 use sha2::{Digest, Sha256};

@@ -102,11 +102,14 @@ impl RecordStore {
     /// Merges parts of one record that came in several batches and orders records by top-level
     /// file, path and position, so the same input gives the same output.
     pub fn finish(&mut self) {
+        // Paths compared once, as ranks: a million records sort on integers, not strings.
+        let rank = self.path_ranks();
         let mut order: Vec<usize> = (0..self.records.len()).collect();
-        order.sort_by(|&a, &b| {
+        order.sort_unstable_by(|&a, &b| {
             let (ra, rb) = (&self.records[a], &self.records[b]);
-            (self.path(ra.path), self.text_of(ra.label))
-                .cmp(&(self.path(rb.path), self.text_of(rb.label)))
+            rank[ra.path as usize]
+                .cmp(&rank[rb.path as usize])
+                .then_with(|| self.text_of(ra.label).cmp(self.text_of(rb.label)))
                 .then(a.cmp(&b))
         });
         let mut merged: Vec<StoredRecord> = Vec::with_capacity(self.records.len());
@@ -116,8 +119,7 @@ impl RecordStore {
             let mut j = i + 1;
             while j < order.len() && {
                 let other = &self.records[order[j]];
-                self.path(other.path) == self.path(first.path)
-                    && self.text_of(other.label) == self.text_of(first.label)
+                other.path == first.path && self.text_of(other.label) == self.text_of(first.label)
             } {
                 j += 1;
             }
@@ -128,21 +130,24 @@ impl RecordStore {
             }
             i = j;
         }
-        merged.sort_by(|a, b| {
-            (
-                self.path(a.group),
-                self.path(a.path),
-                a.offset,
-                self.text_of(a.label),
-            )
-                .cmp(&(
-                    self.path(b.group),
-                    self.path(b.path),
-                    b.offset,
-                    self.text_of(b.label),
-                ))
+        // (path, label) is unique after merging, so an unstable sort is deterministic.
+        merged.sort_unstable_by(|a, b| {
+            (rank[a.group as usize], rank[a.path as usize], a.offset)
+                .cmp(&(rank[b.group as usize], rank[b.path as usize], b.offset))
+                .then_with(|| self.text_of(a.label).cmp(self.text_of(b.label)))
         });
         self.records = merged;
+    }
+
+    /// For each interned path, its position in byte order of the paths.
+    fn path_ranks(&self) -> Vec<u32> {
+        let mut by_name: Vec<u32> = (0..self.paths.len() as u32).collect();
+        by_name.sort_unstable_by(|&a, &b| self.path(a).cmp(self.path(b)));
+        let mut rank = vec![0u32; self.paths.len()];
+        for (position, &id) in by_name.iter().enumerate() {
+            rank[id as usize] = position as u32;
+        }
+        rank
     }
 
     /// One record from several parts: their elements, distinct, appended anew.

@@ -14,7 +14,7 @@ use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use crate::aggregate::{DetectorInfo, Results};
+use crate::aggregate::{DetectorInfo, FindingRows, Results};
 use crate::classify::{CombinationRow, ImpactRow, cite};
 use crate::error::Error;
 use crate::people::resolve::Resolution;
@@ -294,22 +294,26 @@ where
     file.commit()
 }
 
-/// findings.csv (copied from the aggregator's spool), files.csv and impact.csv (one row per
-/// data class, then one per combination found, as `combination:ID`).
-pub fn write_tables(
-    dir: &Path,
-    results: &mut Results,
-    impact: &[ImpactRow],
-    combinations: &[CombinationRow],
-) -> Result<(), Error> {
+/// findings.csv, copied from the aggregator's spool in the rows' order.
+pub fn write_findings(dir: &Path, rows: &mut FindingRows<'_>) -> Result<(), Error> {
     let mut findings = AtomicFile::create(dir, "findings.csv")?;
     let header = format!("{}\n", FINDINGS_COLUMNS.join(","));
     findings
         .writer()
         .write_all(header.as_bytes())
-        .and_then(|_| results.copy_findings(findings.writer()))
+        .and_then(|_| rows.copy_to(findings.writer()))
         .map_err(|e| Error::io("cannot write findings.csv", e))?;
-    findings.commit()?;
+    findings.commit()
+}
+
+/// files.csv and impact.csv (one row per data class, then one per combination found, as
+/// `combination:ID`).
+pub fn write_tables(
+    dir: &Path,
+    results: &Results,
+    impact: &[ImpactRow],
+    combinations: &[CombinationRow],
+) -> Result<(), Error> {
     write_csv(
         dir,
         "files.csv",
