@@ -2,7 +2,7 @@
 //! conflicting identifiers keep apart, names join only with further evidence; and measures
 //! which combinations of elements each record and person reaches.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 // Keys are keyed fingerprints, uniform already: a fast hasher is safe and resolve is hash-bound.
 use foldhash::{HashMap, HashMapExt};
@@ -192,7 +192,7 @@ impl Clusters {
         keys: impl Iterator<Item = (usize, K)>,
         blocked: impl Fn(&Clusters, usize, usize) -> bool,
     ) {
-        let mut first: HashMap<K, usize> = HashMap::new();
+        let mut first: HashMap<K, usize> = HashMap::with_capacity(self.parent.len());
         for (record, key) in keys {
             match first.get(&key) {
                 Some(&other) => {
@@ -209,7 +209,9 @@ impl Clusters {
     }
 
     fn count_roots(&mut self, people: &[usize]) -> usize {
-        let roots: BTreeSet<usize> = people.iter().map(|&r| self.find(r)).collect();
+        let mut roots: Vec<usize> = people.iter().map(|&r| self.find(r)).collect();
+        roots.sort_unstable();
+        roots.dedup();
         roots.len()
     }
 }
@@ -289,14 +291,11 @@ pub fn resolve(
         .filter(|&r| identities[r].is_person())
         .collect();
 
-    let mut upper = Clusters::new(&identities);
-    join_on_identifiers(&mut upper, &identities);
-    let upper_bound = upper.count_roots(&people);
-    // Memory follows the number of records: hold one clustering at a time.
-    drop(upper);
-
+    // The upper bound is the point clustering before any name-based join: one clustering serves
+    // both.
     let mut point = Clusters::new(&identities);
     join_on_identifiers(&mut point, &identities);
+    let upper_bound = point.count_roots(&people);
     join_on_names(&mut point, &identities);
 
     // Clusters of the point estimate that share a name: possible same persons.

@@ -8,6 +8,7 @@ mod markdown;
 pub mod plan;
 mod summary;
 
+use std::borrow::Cow;
 use std::fs::{self, File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
@@ -269,7 +270,8 @@ impl AtomicFile {
 pub fn write_csv<I, R>(dir: &Path, name: &str, columns: &[&str], rows: I) -> Result<(), Error>
 where
     I: IntoIterator<Item = R>,
-    R: IntoIterator<Item = String>,
+    R: IntoIterator,
+    R::Item: AsRef<str>,
 {
     let mut file = AtomicFile::create(dir, name)?;
     {
@@ -282,11 +284,12 @@ where
         };
         csv.write_record(columns).map_err(write_error)?;
         for row in rows {
-            let cells: Vec<String> = row
-                .into_iter()
-                .map(|c| neutralise(&c).into_owned())
-                .collect();
-            csv.write_record(&cells).map_err(write_error)?;
+            // Cells go straight to the writer: a million-row table allocates no cell copies.
+            for cell in row {
+                csv.write_field(neutralise(cell.as_ref()).as_bytes())
+                    .map_err(write_error)?;
+            }
+            csv.write_record(None::<&[u8]>).map_err(write_error)?;
         }
         csv.flush()
             .map_err(|e| Error::io(format!("cannot write {name}"), e))?;
@@ -375,44 +378,79 @@ pub fn write_people(
     table: &[DetectorInfo],
     model: &ImpactModel,
 ) -> Result<(), Error> {
+    // The two tables read the same resolution and nothing else: write them side by side.
+    let (records, individuals) = std::thread::scope(|scope| {
+        let records = scope.spawn(|| write_records(dir, results, resolution, table, model));
+        let individuals = write_individuals(dir, results, resolution, table, model);
+        let records = records.join().unwrap_or_else(|_| {
+            Err(Error::io(
+                "cannot write records.csv",
+                std::io::Error::other("the writer thread stopped"),
+            ))
+        });
+        (records, individuals)
+    });
+    records.and(individuals)
+}
+
+/// records.csv: one row per record, in reading order.
+fn write_records(
+    dir: &Path,
+    results: &Results,
+    resolution: &Resolution,
+    table: &[DetectorInfo],
+    model: &ImpactModel,
+) -> Result<(), Error> {
     let store = &results.records;
     let individual_id = |index: Option<u32>| {
         index
             .and_then(|i| resolution.individuals.get(i as usize))
-            .map(|p| p.id.clone())
-            .unwrap_or_default()
+            .map_or("", |p| p.id.as_str())
     };
+    let mut elements: Vec<&str> = Vec::new();
+    let mut combinations: Vec<&str> = Vec::new();
     write_csv(
         dir,
         "records.csv",
         RECORDS_COLUMNS,
         resolution.records.iter().enumerate().map(|(r, verdict)| {
-            let mut elements: Vec<&str> = store
-                .elements(r)
-                .iter()
-                .filter_map(|e| table.get(e.detector as usize).map(|d| &*d.id))
-                .collect();
+            elements.clear();
+            elements.extend(
+                store
+                    .elements(r)
+                    .iter()
+                    .filter_map(|e| table.get(e.detector as usize).map(|d| &*d.id)),
+            );
             elements.sort_unstable();
             elements.dedup();
-            let combinations: Vec<&str> = verdict
-                .combinations()
-                .filter_map(|c| model.combination.get(c).map(|c| c.id.as_str()))
-                .collect();
-            [
-                store.path_of(r).to_string(),
-                store.location(r).to_string(),
-                store.label(r).to_string(),
-                elements.join(";"),
-                combinations.join(";"),
+            combinations.clear();
+            combinations.extend(
                 verdict
-                    .severity
-                    .map(|s| s.as_str())
-                    .unwrap_or("")
-                    .to_string(),
-                individual_id(verdict.individual),
+                    .combinations()
+                    .filter_map(|c| model.combination.get(c).map(|c| c.id.as_str())),
+            );
+            [
+                Cow::Borrowed(store.path_of(r)),
+                Cow::Borrowed(store.location(r)),
+                Cow::Borrowed(store.label(r)),
+                Cow::Owned(elements.join(";")),
+                Cow::Owned(combinations.join(";")),
+                Cow::Borrowed(verdict.severity.map_or("", |s| s.as_str())),
+                Cow::Borrowed(individual_id(verdict.individual)),
             ]
         }),
-    )?;
+    )
+}
+
+/// individuals.csv: the first-pass notification list, masked.
+fn write_individuals(
+    dir: &Path,
+    results: &Results,
+    resolution: &Resolution,
+    table: &[DetectorInfo],
+    model: &ImpactModel,
+) -> Result<(), Error> {
+    let store = &results.records;
     write_csv(
         dir,
         "individuals.csv",
