@@ -165,8 +165,18 @@ impl Batch {
         let mut tallies = Vec::with_capacity(findings.len());
         let mut segments: Vec<(Arc<str>, u64, std::ops::Range<usize>)> = Vec::new();
         let mut rows = Vec::new();
+        // Findings arrive sorted by path: count each path's run once, not each finding.
+        let mut run: Option<(&Arc<str>, u64)> = None;
         for finding in &findings {
-            *counts.entry(Arc::clone(&finding.path)).or_default() += 1;
+            match &mut run {
+                Some((path, n)) if **path == finding.path => *n += 1,
+                _ => {
+                    if let Some((path, n)) = run.take() {
+                        *counts.entry(Arc::clone(path)).or_default() += n;
+                    }
+                    run = Some((&finding.path, 1));
+                }
+            }
             tallies.push(Tally {
                 detector: finding.detector,
                 fingerprint: finding.fingerprint,
@@ -178,6 +188,9 @@ impl Batch {
                 Some((path, _, range)) if *path == finding.path => range.end = rows.len(),
                 _ => segments.push((Arc::clone(&finding.path), finding.offset, start..rows.len())),
             }
+        }
+        if let Some((path, n)) = run {
+            *counts.entry(Arc::clone(path)).or_default() += n;
         }
         let record_parts = record_parts(&group, findings);
         Batch {
@@ -209,25 +222,55 @@ impl Batch {
     }
 }
 
+/// Appends one findings.csv row. Written by hand because it runs once per finding: no writer,
+/// no cell strings; quoting is the csv crate's (`QuoteStyle::Necessary`), which a test pins.
 fn render_row(rows: &mut Vec<u8>, finding: &Finding, detector: &DetectorInfo) {
-    let line = finding.line.map(|l| l.to_string()).unwrap_or_default();
-    let fingerprint = hex::encode(finding.fingerprint);
-    let cells = [
-        neutralise(&finding.path),
-        neutralise(&finding.location),
-        line.as_str().into(),
-        neutralise(&detector.id),
-        neutralise(&detector.data_class),
-        finding.confidence.as_str().into(),
-        neutralise(&finding.masked),
-        fingerprint.as_str().into(),
-    ];
-    let mut csv = csv::WriterBuilder::new()
-        .has_headers(false)
-        .from_writer(rows);
-    // Writing to a Vec cannot fail.
-    let _ = csv.write_record(cells.iter().map(|c| c.as_bytes()));
-    let _ = csv.flush();
+    push_csv_cell(rows, &neutralise(&finding.path));
+    rows.push(b',');
+    push_csv_cell(rows, &neutralise(&finding.location));
+    rows.push(b',');
+    if let Some(line) = finding.line {
+        // Digits need no quoting.
+        let _ = write!(rows, "{line}");
+    }
+    rows.push(b',');
+    push_csv_cell(rows, &neutralise(&detector.id));
+    rows.push(b',');
+    push_csv_cell(rows, &neutralise(&detector.data_class));
+    rows.push(b',');
+    rows.extend_from_slice(finding.confidence.as_str().as_bytes());
+    rows.push(b',');
+    push_csv_cell(rows, &neutralise(&finding.masked));
+    rows.push(b',');
+    let mut hex = [0u8; 32];
+    for (pair, byte) in hex.chunks_exact_mut(2).zip(finding.fingerprint) {
+        pair[0] = HEX_DIGITS[usize::from(byte >> 4)];
+        pair[1] = HEX_DIGITS[usize::from(byte & 0x0f)];
+    }
+    rows.extend_from_slice(&hex);
+    rows.push(b'\n');
+}
+
+const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
+
+/// One CSV cell, quoted when it holds a delimiter, a quote or a line break.
+fn push_csv_cell(out: &mut Vec<u8>, cell: &str) {
+    let bytes = cell.as_bytes();
+    if !bytes
+        .iter()
+        .any(|&b| matches!(b, b',' | b'"' | b'\r' | b'\n'))
+    {
+        out.extend_from_slice(bytes);
+        return;
+    }
+    out.push(b'"');
+    for &b in bytes {
+        if b == b'"' {
+            out.push(b'"');
+        }
+        out.push(b);
+    }
+    out.push(b'"');
 }
 
 /// Exact tallies for one data class.
@@ -243,10 +286,12 @@ pub struct ClassTally {
 }
 
 impl ClassTally {
-    /// Counts one finding of `detector`; `first_in_file` when it is the first of its file.
-    fn count(&mut self, detector: &DetectorInfo, fingerprint: [u8; 16], first_in_file: bool) {
-        self.findings += 1;
-        self.add(fingerprint);
+    /// Counts findings of `detector` with these values (files are counted by the caller).
+    fn count(&mut self, detector: &DetectorInfo, fingerprints: impl Iterator<Item = [u8; 16]>) {
+        for fingerprint in fingerprints {
+            self.findings += 1;
+            self.add(fingerprint);
+        }
         self.severity = self.severity.max(Some(detector.severity));
         if !self.detectors.contains(&detector.id) {
             self.detectors.insert(Arc::clone(&detector.id));
@@ -255,9 +300,6 @@ impl ClassTally {
             && !self.kinds.contains(kind)
         {
             self.kinds.insert(Arc::clone(kind));
-        }
-        if first_in_file {
-            self.files += 1;
         }
     }
 
@@ -371,27 +413,67 @@ impl Results {
         let seen = self.files_seen.entry(Arc::clone(&batch.group)).or_default();
         // Members belong to the group of their top-level file: one group per batch.
         let group = group_of(&batch.group, self.group_depth);
+        // File counts: each (class or kind, path) pair of the batch is looked up once. Tallies
+        // come in path order, so the names already met on the current path are a short list.
+        let mut new_files: Vec<(&Arc<str>, usize)> = Vec::new();
+        let mut current_path: Option<&Arc<str>> = None;
+        let mut names_on_path: Vec<&Arc<str>> = Vec::new();
         for tally in &batch.tallies {
+            if current_path != Some(&tally.path) {
+                current_path = Some(&tally.path);
+                names_on_path.clear();
+            }
             let detector = &detectors[tally.detector as usize];
-            let first_in_file =
-                seen.insert((Arc::clone(&detector.data_class), Arc::clone(&tally.path)));
+            // Kind names (cloud_key, password) and class names (credential) never coincide, so
+            // one set of (name, path) serves both.
+            for name in std::iter::once(&detector.data_class).chain(detector.kind.as_ref()) {
+                if names_on_path.contains(&name) {
+                    continue;
+                }
+                names_on_path.push(name);
+                if seen.insert((Arc::clone(name), Arc::clone(&tally.path))) {
+                    match new_files.iter_mut().find(|(n, _)| *n == name) {
+                        Some((_, count)) => *count += 1,
+                        None => new_files.push((name, 1)),
+                    }
+                }
+            }
+        }
+        // Findings and values: per detector, so each tally map is touched once per detector.
+        let mut by_detector: Vec<(u32, [u8; 16])> = batch
+            .tallies
+            .iter()
+            .map(|t| (t.detector, t.fingerprint))
+            .collect();
+        by_detector.sort_unstable_by_key(|&(d, _)| d);
+        for run in by_detector.chunk_by(|a, b| a.0 == b.0) {
+            let detector = &detectors[run[0].0 as usize];
+            let fingerprints = run.iter().map(|&(_, f)| f);
             self.classes
                 .entry(Arc::clone(&detector.data_class))
                 .or_default()
-                .count(detector, tally.fingerprint, first_in_file);
+                .count(detector, fingerprints.clone());
             self.group_classes
                 .entry((Arc::clone(&group), Arc::clone(&detector.data_class)))
                 .or_default()
-                .count(detector, tally.fingerprint, first_in_file);
+                .count(detector, fingerprints.clone());
             if let Some(kind) = &detector.kind {
-                // Kind names (cloud_key, password) and class names (credential) never coincide,
-                // so one set of (name, path) serves both.
-                let first_of_kind = seen.insert((Arc::clone(kind), Arc::clone(&tally.path)));
-                self.kinds.entry(Arc::clone(kind)).or_default().count(
-                    detector,
-                    tally.fingerprint,
-                    first_of_kind,
-                );
+                self.kinds
+                    .entry(Arc::clone(kind))
+                    .or_default()
+                    .count(detector, fingerprints);
+            }
+        }
+        for (name, files) in new_files {
+            if let Some(tally) = self.classes.get_mut(&**name) {
+                tally.files += files;
+                self.group_classes
+                    .entry((Arc::clone(&group), Arc::clone(name)))
+                    .or_default()
+                    .files += files;
+            }
+            if let Some(tally) = self.kinds.get_mut(&**name) {
+                tally.files += files;
             }
         }
         self.findings += batch.tallies.len();
@@ -454,4 +536,66 @@ pub fn group_of(path: &str, depth: usize) -> Arc<str> {
         return Arc::from("(top level)");
     }
     Arc::from(folders[..depth.min(folders.len())].join("/"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The row as the csv crate writes it: the contract the hand-written renderer keeps.
+    fn csv_crate_row(cells: &[&str]) -> Vec<u8> {
+        let mut csv = csv::WriterBuilder::new()
+            .has_headers(false)
+            .from_writer(Vec::new());
+        csv.write_record(cells).expect("write to memory");
+        csv.into_inner().expect("flush to memory")
+    }
+
+    fn info(id: &str, class: &str) -> DetectorInfo {
+        DetectorInfo {
+            id: Arc::from(id),
+            data_class: Arc::from(class),
+            kind: None,
+            severity: Severity::High,
+            role: None,
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn rendered_rows_match_the_csv_crate(
+            path in "[a-z,\"\r\n =+é!/]{0,12}",
+            location in "[A-Za-z0-9,\" \n-]{0,10}",
+            masked in "[*a-z0-9@,\"'+=\\-]{0,10}",
+            line in proptest::option::of(0u64..100_000),
+            fingerprint in any::<[u8; 16]>(),
+        ) {
+            let finding = Finding {
+                path: Arc::from(path.as_str()),
+                location: location.clone(),
+                line,
+                offset: 0,
+                detector: 0,
+                confidence: Confidence::High,
+                masked: masked.clone(),
+                fingerprint,
+                record: None,
+            };
+            let mut rows = Vec::new();
+            render_row(&mut rows, &finding, &info("us_ssn", "government_id"));
+            let line = line.map(|l| l.to_string()).unwrap_or_default();
+            let expected = csv_crate_row(&[
+                &neutralise(&path),
+                &neutralise(&location),
+                &line,
+                "us_ssn",
+                "government_id",
+                "high",
+                &neutralise(&masked),
+                &hex::encode(fingerprint),
+            ]);
+            prop_assert_eq!(String::from_utf8_lossy(&rows), String::from_utf8_lossy(&expected));
+        }
+    }
 }

@@ -53,6 +53,7 @@ pub mod provenance;
 pub mod report;
 pub mod rules;
 pub mod scan;
+pub mod schedule;
 
 pub use error::Error;
 pub use scan::{ScanOutcome, run};

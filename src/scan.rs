@@ -27,6 +27,7 @@ use crate::people::records::record_labels;
 use crate::people::resolve::{Resolution, resolve};
 use crate::report::{self, Summary, SummaryCounts};
 use crate::rules::{RuleSet, Severity, load_with_overrides};
+use crate::schedule::LargestFirst;
 
 /// What a finished scan hands back to the caller.
 #[derive(Debug, Clone)]
@@ -131,6 +132,30 @@ enum WorkerMessage {
     File(Batch),
 }
 
+/// Phase durations on stderr when `BREACHSCOPE_PHASE_TIMES` is set: where a long scan's time
+/// goes, measured in the real process rather than guessed from a profile.
+#[derive(Clone, Copy)]
+struct PhaseClock {
+    started: Option<Instant>,
+}
+
+impl PhaseClock {
+    fn from_env() -> PhaseClock {
+        PhaseClock {
+            started: std::env::var_os("BREACHSCOPE_PHASE_TIMES").map(|_| Instant::now()),
+        }
+    }
+
+    fn done(&self, phase: &str) {
+        if let Some(started) = self.started {
+            eprintln!(
+                "phase {phase}: done at {:.3} s",
+                started.elapsed().as_secs_f64()
+            );
+        }
+    }
+}
+
 /// Runs a whole scan and writes the report.
 pub fn run(config: &ScanConfig) -> Result<ScanOutcome, Error> {
     let started = SystemTime::now();
@@ -154,34 +179,40 @@ pub fn run(config: &ScanConfig) -> Result<ScanOutcome, Error> {
         .build()
         .map_err(|e| Error::Config(format!("cannot start {threads} worker threads: {e}")))?;
 
-    let (item_tx, item_rx) = bounded::<Item>(4096);
+    // Within the window the walker runs ahead, big files start first.
+    let queue = LargestFirst::new(4096);
     let (result_tx, result_rx) = bounded::<WorkerMessage>(1024);
     let stop = &config.limits.stop;
     let progress = Progress::new(config.progress);
     let mut results = Results::new(config.group_depth)
         .map_err(|e| Error::io("cannot create the findings spool", e))?;
     let mut aggregate_error = None;
+    let clock = PhaseClock::from_env();
     std::thread::scope(|scope| {
         let roots = &config.roots;
+        let queue = &queue;
         scope.spawn(move || {
+            // Closed even if the walk unwinds, so workers never wait for items that won't come.
+            let _close = queue.closer();
             // After a stop the walk goes on (it only reads directories) so that every file is
             // still accounted for, as not scanned.
             walk(roots, config.follow_links, &excludes, |mut item| {
                 if stop.is_raised() {
                     mark_not_scanned(&mut item);
                 }
-                item_tx.send(item).is_ok()
+                queue.push(item)
             });
         });
         let worker_detectors = Arc::clone(&detectors);
         scope.spawn(move || {
             let detectors = worker_detectors;
+            // Abandoned even if a worker unwinds, so the walker never waits for room forever.
+            let _abandon = queue.abandoner();
             pool.scope(|s| {
                 for _ in 0..threads {
-                    let rx = item_rx.clone();
                     let tx = result_tx.clone();
                     let detectors = Arc::clone(&detectors);
-                    s.spawn(move |_| worker(&detectors, &rx, &tx));
+                    s.spawn(move |_| worker(&detectors, queue, &tx));
                 }
             });
             drop(result_tx);
@@ -198,16 +229,21 @@ pub fn run(config: &ScanConfig) -> Result<ScanOutcome, Error> {
         return Err(Error::io("cannot spool findings", e));
     }
     progress.finish();
+    clock.done("walk, extraction and detection");
     results.sort_files();
     // findings.csv is pure I/O and the people pass pure CPU: run them side by side.
     let (mut rows, records) = results.findings_and_records();
     let (findings_written, resolution) = std::thread::scope(|scope| {
         let writer = scope.spawn(move || {
             rows.sort();
-            report::write_findings(&config.out_dir, &mut rows)
+            let written = report::write_findings(&config.out_dir, &mut rows);
+            clock.done("findings.csv (beside the people pass)");
+            written
         });
         records.finish();
+        clock.done("records merged and ordered");
         let resolution = resolve(records, &detectors.table, &rules.impact.combination);
+        clock.done("individuals resolved");
         let written = writer.join().unwrap_or_else(|_| {
             Err(Error::io(
                 "cannot write findings.csv",
@@ -236,6 +272,7 @@ pub fn run(config: &ScanConfig) -> Result<ScanOutcome, Error> {
         .max();
     let fail_on_reached =
         matches!((config.fail_on, max_severity), (Some(limit), Some(worst)) if worst >= limit);
+    clock.done("impact and groups");
     report::write_tables(&config.out_dir, &results, &impact, &combinations)?;
     report::write_people(
         &config.out_dir,
@@ -244,6 +281,7 @@ pub fn run(config: &ScanConfig) -> Result<ScanOutcome, Error> {
         &detectors.table,
         &rules.impact,
     )?;
+    clock.done("records.csv and individuals.csv");
     let summary = Summary {
         status: if stop.is_raised() {
             "interrupted"
@@ -453,10 +491,10 @@ fn absolute_lenient(path: &Path) -> PathBuf {
     }
 }
 
-fn worker(detectors: &Detectors, items: &Receiver<Item>, results: &Sender<WorkerMessage>) {
+fn worker(detectors: &Detectors, items: &LargestFirst, results: &Sender<WorkerMessage>) {
     let mut scratch = Scratch::default();
     let mut matches = Vec::new();
-    for mut item in items.iter() {
+    while let Some(mut item) = items.pop() {
         // After a stop, queued items are still taken from the channel, to be listed unscanned.
         if detectors.limits.stop.is_raised() {
             mark_not_scanned(&mut item);
