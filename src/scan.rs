@@ -334,19 +334,33 @@ fn group_impact(
     for ((group, class), tally) in std::mem::take(&mut results.group_classes) {
         per_group.entry(group).or_default().insert(class, tally);
     }
-    // (group, class) → records, and (group, class, person) pairs counted once at the end.
-    let mut record_counts: HashMap<(Arc<str>, Arc<str>), usize> = HashMap::new();
-    let mut person_pairs: Vec<(Arc<str>, Arc<str>, u32)> = Vec::new();
+    // Groups and classes as small numbers: a million records are counted on integers.
+    let mut class_names: Vec<&Arc<str>> = table.iter().map(|d| &d.data_class).collect();
+    class_names.sort();
+    class_names.dedup();
+    let class_of: Vec<usize> = table
+        .iter()
+        .map(|d| class_names.binary_search(&&d.data_class).unwrap_or(0))
+        .collect();
+    let mut group_names: Vec<Arc<str>> = Vec::new();
+    let mut group_ids: HashMap<Arc<str>, usize> = HashMap::new();
+    // (group, class) → records, and (group, class, person) triples counted once at the end.
+    let mut record_counts: HashMap<(usize, usize), usize> = HashMap::new();
+    let mut person_triples: Vec<(usize, usize, u32)> = Vec::new();
     let store = &results.records;
-    let mut current: Option<(u32, Arc<str>)> = None;
-    let mut classes: Vec<&Arc<str>> = Vec::new();
+    let mut current: Option<(u32, usize)> = None;
+    let mut classes: Vec<usize> = Vec::new();
     for (r, verdict) in resolution.records.iter().enumerate() {
         // Records are sorted by path: the group changes only with the path.
-        let group = match &current {
-            Some((id, group)) if *id == store.path_id(r) => Arc::clone(group),
+        let group = match current {
+            Some((id, group)) if id == store.path_id(r) => group,
             _ => {
-                let group = group_of(store.path_of(r), results.group_depth);
-                current = Some((store.path_id(r), Arc::clone(&group)));
+                let name = group_of(store.path_of(r), results.group_depth);
+                let group = *group_ids.entry(Arc::clone(&name)).or_insert_with(|| {
+                    group_names.push(name);
+                    group_names.len() - 1
+                });
+                current = Some((store.path_id(r), group));
                 group
             }
         };
@@ -355,27 +369,31 @@ fn group_impact(
             store
                 .elements(r)
                 .iter()
-                .filter_map(|e| table.get(e.detector as usize).map(|d| &d.data_class)),
+                .filter_map(|e| class_of.get(e.detector as usize).copied()),
         );
         classes.sort_unstable();
         classes.dedup();
-        for class in &classes {
-            *record_counts
-                .entry((Arc::clone(&group), Arc::clone(class)))
-                .or_default() += 1;
+        for &class in &classes {
+            *record_counts.entry((group, class)).or_default() += 1;
             if let Some(person) = verdict.individual {
-                person_pairs.push((Arc::clone(&group), Arc::clone(class), person));
+                person_triples.push((group, class, person));
             }
         }
     }
-    person_pairs.sort_unstable();
-    person_pairs.dedup();
-    let mut people: HashMap<(Arc<str>, Arc<str>), (usize, usize)> = HashMap::new();
-    for (key, records) in record_counts {
-        people.entry(key).or_default().0 = records;
+    person_triples.sort_unstable();
+    person_triples.dedup();
+    let mut people: HashMap<(&str, &str), (usize, usize)> = HashMap::new();
+    for ((group, class), records) in record_counts {
+        people
+            .entry((&group_names[group], class_names[class]))
+            .or_default()
+            .0 = records;
     }
-    for (group, class, _) in person_pairs {
-        people.entry((group, class)).or_default().1 += 1;
+    for (group, class, _) in person_triples {
+        people
+            .entry((&group_names[group], class_names[class]))
+            .or_default()
+            .1 += 1;
     }
     per_group
         .into_iter()
@@ -383,7 +401,7 @@ fn group_impact(
             let mut rows = impact_rows(&mut classes, model);
             for row in &mut rows {
                 if let Some(&(records, individuals)) =
-                    people.get(&(Arc::clone(&group), Arc::from(row.data_class.as_str())))
+                    people.get(&(&*group, row.data_class.as_str()))
                 {
                     row.records = records;
                     row.individuals = individuals;

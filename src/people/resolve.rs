@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
-use super::store::{RecordStore, StoredElement};
+use super::store::RecordStore;
 use super::{PeopleEstimate, Role};
 use crate::aggregate::DetectorInfo;
 use crate::rules::{Combination, Severity};
@@ -77,66 +77,123 @@ pub struct Individual {
     pub notification_triggers: Vec<String>,
 }
 
-/// The identity-bearing part of one record.
+type Keyed = (u32, [u8; 16]);
+
+/// The identity-bearing parts of every record, in flat arrays: no allocation per record.
 #[derive(Debug, Default)]
-struct Identity {
-    primary: Vec<(u32, [u8; 16])>,
-    linking: Vec<(u32, [u8; 16])>,
-    quasi: Vec<(u32, [u8; 16])>,
+struct Identities {
+    primary: Vec<Keyed>,
+    linking: Vec<Keyed>,
+    quasi: Vec<Keyed>,
     names: Vec<[u8; 16]>,
+    /// Per record, where its parts end in `primary`, `linking`, `quasi` and `names`.
+    ends: Vec<[usize; 4]>,
 }
 
-impl Identity {
-    fn of(elements: &[StoredElement], table: &[DetectorInfo]) -> Identity {
-        let mut identity = Identity::default();
-        for element in elements {
-            let pair = (element.detector, element.fingerprint);
-            match table.get(element.detector as usize).and_then(|d| d.role) {
-                Some(Role::Primary) => identity.primary.push(pair),
-                Some(Role::Linking) => identity.linking.push(pair),
-                Some(Role::Quasi) => identity.quasi.push(pair),
-                Some(Role::Name) => identity.names.push(element.fingerprint),
-                _ => {}
+impl Identities {
+    fn of(records: &RecordStore, table: &[DetectorInfo]) -> Identities {
+        let mut identities = Identities::default();
+        identities.ends.reserve(records.len());
+        for r in 0..records.len() {
+            for element in records.elements(r) {
+                let pair = (element.detector, element.fingerprint);
+                match table.get(element.detector as usize).and_then(|d| d.role) {
+                    Some(Role::Primary) => identities.primary.push(pair),
+                    Some(Role::Linking) => identities.linking.push(pair),
+                    Some(Role::Quasi) => identities.quasi.push(pair),
+                    Some(Role::Name) => identities.names.push(element.fingerprint),
+                    _ => {}
+                }
             }
+            identities.ends.push([
+                identities.primary.len(),
+                identities.linking.len(),
+                identities.quasi.len(),
+                identities.names.len(),
+            ]);
         }
-        identity
+        identities
     }
 
-    fn is_person(&self) -> bool {
-        !self.primary.is_empty() || !self.linking.is_empty() || !self.names.is_empty()
+    fn len(&self) -> usize {
+        self.ends.len()
     }
 
-    fn has_identifier(&self) -> bool {
-        !self.primary.is_empty() || !self.linking.is_empty()
+    /// Record `r`'s stretch of array `which` (0 primary, 1 linking, 2 quasi, 3 names).
+    fn span(&self, r: usize, which: usize) -> std::ops::Range<usize> {
+        let start = if r == 0 { 0 } else { self.ends[r - 1][which] };
+        start..self.ends[r][which]
+    }
+
+    fn primary(&self, r: usize) -> &[Keyed] {
+        &self.primary[self.span(r, 0)]
+    }
+
+    fn linking(&self, r: usize) -> &[Keyed] {
+        &self.linking[self.span(r, 1)]
+    }
+
+    fn quasi(&self, r: usize) -> &[Keyed] {
+        &self.quasi[self.span(r, 2)]
+    }
+
+    fn names(&self, r: usize) -> &[[u8; 16]] {
+        &self.names[self.span(r, 3)]
+    }
+
+    fn is_person(&self, r: usize) -> bool {
+        self.has_identifier(r) || !self.names(r).is_empty()
+    }
+
+    fn has_identifier(&self, r: usize) -> bool {
+        !self.primary(r).is_empty() || !self.linking(r).is_empty()
     }
 }
 
-/// What a cluster of records holds, for conflict checks.
+/// What a cluster of several records holds, for conflict checks.
 #[derive(Debug, Default, Clone)]
 struct ClusterFacts {
-    primary: Vec<(u32, [u8; 16])>,
+    primary: Vec<Keyed>,
     names: Vec<[u8; 16]>,
     has_identifier: bool,
 }
 
 /// Union-find over records that keeps each cluster's facts at its root.
-struct Clusters {
+struct Clusters<'a> {
+    identities: &'a Identities,
     parent: Vec<usize>,
-    facts: Vec<ClusterFacts>,
+    /// Facts of a root that has absorbed other records; None: the root record's own identity,
+    /// so the many clusters of one record allocate nothing.
+    merged: Vec<Option<Box<ClusterFacts>>>,
 }
 
-impl Clusters {
-    fn new(identities: &[Identity]) -> Clusters {
+impl<'a> Clusters<'a> {
+    fn new(identities: &'a Identities) -> Clusters<'a> {
         Clusters {
+            identities,
             parent: (0..identities.len()).collect(),
-            facts: identities
-                .iter()
-                .map(|i| ClusterFacts {
-                    primary: i.primary.clone(),
-                    names: i.names.clone(),
-                    has_identifier: i.has_identifier(),
-                })
-                .collect(),
+            merged: (0..identities.len()).map(|_| None).collect(),
+        }
+    }
+
+    fn primary_of(&self, root: usize) -> &[Keyed] {
+        match &self.merged[root] {
+            Some(facts) => &facts.primary,
+            None => self.identities.primary(root),
+        }
+    }
+
+    fn names_of(&self, root: usize) -> &[[u8; 16]] {
+        match &self.merged[root] {
+            Some(facts) => &facts.names,
+            None => self.identities.names(root),
+        }
+    }
+
+    fn has_identifier(&self, root: usize) -> bool {
+        match &self.merged[root] {
+            Some(facts) => facts.has_identifier,
+            None => self.identities.has_identifier(root),
         }
     }
 
@@ -149,17 +206,14 @@ impl Clusters {
     }
 
     fn primary_conflict(&self, a: usize, b: usize) -> bool {
-        let (fa, fb) = (&self.facts[a], &self.facts[b]);
-        fa.primary
-            .iter()
-            .any(|(d, f)| fb.primary.iter().any(|(e, g)| d == e && f != g))
+        let (pa, pb) = (self.primary_of(a), self.primary_of(b));
+        pa.iter()
+            .any(|(d, f)| pb.iter().any(|(e, g)| d == e && f != g))
     }
 
     fn name_conflict(&self, a: usize, b: usize) -> bool {
-        let (fa, fb) = (&self.facts[a], &self.facts[b]);
-        !fa.names.is_empty()
-            && !fb.names.is_empty()
-            && !fa.names.iter().any(|n| fb.names.contains(n))
+        let (na, nb) = (self.names_of(a), self.names_of(b));
+        !na.is_empty() && !nb.is_empty() && !na.iter().any(|n| nb.contains(n))
     }
 
     /// Joins the clusters of `a` and `b` (the lower root stays root, so results do not depend
@@ -171,19 +225,34 @@ impl Clusters {
         }
         let (root, child) = if ra < rb { (ra, rb) } else { (rb, ra) };
         self.parent[child] = root;
-        let moved = std::mem::take(&mut self.facts[child]);
-        let facts = &mut self.facts[root];
-        for p in moved.primary {
-            if !facts.primary.contains(&p) {
-                facts.primary.push(p);
+        let identities = self.identities;
+        let moved = self.merged[child].take();
+        let (moved_primary, moved_names, moved_identified) = match &moved {
+            Some(facts) => (&facts.primary[..], &facts.names[..], facts.has_identifier),
+            None => (
+                identities.primary(child),
+                identities.names(child),
+                identities.has_identifier(child),
+            ),
+        };
+        let facts = self.merged[root].get_or_insert_with(|| {
+            Box::new(ClusterFacts {
+                primary: identities.primary(root).to_vec(),
+                names: identities.names(root).to_vec(),
+                has_identifier: identities.has_identifier(root),
+            })
+        });
+        for p in moved_primary {
+            if !facts.primary.contains(p) {
+                facts.primary.push(*p);
             }
         }
-        for n in moved.names {
-            if !facts.names.contains(&n) {
-                facts.names.push(n);
+        for n in moved_names {
+            if !facts.names.contains(n) {
+                facts.names.push(*n);
             }
         }
-        facts.has_identifier |= moved.has_identifier;
+        facts.has_identifier |= moved_identified;
     }
 
     /// Joins records that share a key, unless `blocked` says their clusters conflict.
@@ -217,16 +286,12 @@ impl Clusters {
 }
 
 /// Joins on shared primary identifiers, then on shared linking identifiers.
-fn join_on_identifiers(clusters: &mut Clusters, identities: &[Identity]) {
-    let primary = identities
-        .iter()
-        .enumerate()
-        .flat_map(|(r, i)| i.primary.iter().map(move |p| (r, *p)));
+fn join_on_identifiers(clusters: &mut Clusters, identities: &Identities) {
+    let primary =
+        (0..identities.len()).flat_map(|r| identities.primary(r).iter().map(move |p| (r, *p)));
     clusters.join_on(primary, |c, a, b| c.primary_conflict(a, b));
-    let linking = identities
-        .iter()
-        .enumerate()
-        .flat_map(|(r, i)| i.linking.iter().map(move |p| (r, *p)));
+    let linking =
+        (0..identities.len()).flat_map(|r| identities.linking(r).iter().map(move |p| (r, *p)));
     clusters.join_on(linking, |c, a, b| {
         c.primary_conflict(a, b) || c.name_conflict(a, b)
     });
@@ -234,32 +299,33 @@ fn join_on_identifiers(clusters: &mut Clusters, identities: &[Identity]) {
 
 /// Name-based joins of the point estimate: same name with the same date of birth or address;
 /// then records with a name and no identifier join a cluster of that name.
-fn join_on_names(clusters: &mut Clusters, identities: &[Identity]) {
-    let quasi = identities.iter().enumerate().flat_map(|(r, i)| {
-        i.names
+fn join_on_names(clusters: &mut Clusters, identities: &Identities) {
+    let quasi = (0..identities.len()).flat_map(|r| {
+        identities
+            .names(r)
             .iter()
-            .flat_map(move |n| i.quasi.iter().map(move |q| (r, (*n, *q))))
+            .flat_map(move |n| identities.quasi(r).iter().map(move |q| (r, (*n, *q))))
     });
     clusters.join_on(quasi, |c, a, b| c.primary_conflict(a, b));
     // A name without identifiers joins the first identified person of that name, else the
     // first other bare record of that name; identified people never join on a name alone.
     let named: Vec<usize> = (0..identities.len())
-        .filter(|&r| !identities[r].names.is_empty())
+        .filter(|&r| !identities.names(r).is_empty())
         .collect();
     let mut first_identified: HashMap<[u8; 16], usize> = HashMap::new();
     for &r in &named {
         let root = clusters.find(r);
-        if clusters.facts[root].has_identifier {
-            for name in &identities[r].names {
+        if clusters.has_identifier(root) {
+            for name in identities.names(r) {
                 first_identified.entry(*name).or_insert(r);
             }
         }
     }
     let mut first_bare: HashMap<[u8; 16], usize> = HashMap::new();
     for &r in &named {
-        for name in &identities[r].names {
+        for name in identities.names(r) {
             let root = clusters.find(r);
-            if clusters.facts[root].has_identifier {
+            if clusters.has_identifier(root) {
                 break;
             }
             match first_identified.get(name).or_else(|| first_bare.get(name)) {
@@ -284,11 +350,9 @@ pub fn resolve(
     combinations: &[Combination],
 ) -> Resolution {
     let combinations = &combinations[..combinations.len().min(MAX_COMBINATIONS)];
-    let identities: Vec<Identity> = (0..records.len())
-        .map(|r| Identity::of(records.elements(r), table))
-        .collect();
+    let identities = Identities::of(records, table);
     let people: Vec<usize> = (0..records.len())
-        .filter(|&r| identities[r].is_person())
+        .filter(|&r| identities.is_person(r))
         .collect();
 
     // The upper bound is the point clustering before any name-based join: one clustering serves
@@ -302,7 +366,7 @@ pub fn resolve(
     let mut name_roots: Vec<([u8; 16], usize)> = Vec::new();
     for &r in &people {
         let root = point.find(r);
-        name_roots.extend(identities[r].names.iter().map(|n| (*n, root)));
+        name_roots.extend(identities.names(r).iter().map(|n| (*n, root)));
     }
     name_roots.sort_unstable();
     name_roots.dedup();
@@ -340,6 +404,9 @@ pub fn resolve(
     lower_roots.dedup();
     let lower_bound = lower_roots.len();
 
+    let mut by_root: Vec<(usize, u32)> =
+        people.iter().map(|&r| (point.find(r), r as u32)).collect();
+    drop(point);
     drop(identities);
     let meets = combination_table(table, combinations);
     let mut verdicts: Vec<RecordVerdict> = (0..records.len())
@@ -373,8 +440,6 @@ pub fn resolve(
         .collect();
 
     // Members of each point cluster, in record order.
-    let mut by_root: Vec<(usize, u32)> =
-        people.iter().map(|&r| (point.find(r), r as u32)).collect();
     by_root.sort_unstable();
     let mut members: Vec<u32> = Vec::with_capacity(by_root.len());
     let mut persons: Vec<Person> = Vec::new();
