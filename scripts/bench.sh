@@ -5,6 +5,8 @@
 #
 #   scripts/bench.sh                 # 1 GiB corpus, 5 runs each
 #   SIZE=100M RUNS=3 scripts/bench.sh
+#   BIG=1 scripts/bench.sh           # also peak memory on a 4 GiB text file and on a 2 GiB gzip
+#                                    # member inside a zip (needs about 7 GB of disk in $WORK)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SIZE=${SIZE:-1G}
@@ -45,9 +47,31 @@ echo "peak RSS (KiB), 2 threads: $(/usr/bin/time -f %M "$bin" scan "$corpus" --o
 mkdir -p "$WORK/empty"
 hyperfine --warmup 3 --runs 20 -N -n "start-up (rules compiled, empty share)" "$bin scan $WORK/empty --out $WORK/report-empty --force --quiet" | grep -E "Time|start-up"
 hyperfine --warmup 1 --runs "$RUNS" --export-json "$WORK/docs.json" -n "breachscope docs --threads 2" "$bin scan $docs --out $WORK/report-docs --force --quiet --threads 2" >/dev/null
-python3 - "$WORK/docs.json" "$docs" "$WORK/report-docs/files.csv" <<'PY'
-import csv, json, os, sys
+python3 - "$WORK/docs.json" "$docs" "$WORK/report-docs/summary.json" <<'PY'
+import json, os, sys
 median = json.load(open(sys.argv[1]))["results"][0]["median"]
 size = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(sys.argv[2]) for f in fs)
-print(f"document corpus: {size / 2**20:.0f} MiB in {median:.2f} s = {size / 2**20 / median:.0f} MiB/s of input (2 threads)")
+text = json.load(open(sys.argv[3]))["counts"]["text_bytes"]
+print(f"document corpus: {size / 2**20:.0f} MiB in {median:.2f} s = {size / 2**20 / median:.0f} MiB/s of input, "
+      f"{text / 2**20:.0f} MiB of extracted text = {text / 2**20 / median:.0f} MiB/s of text (2 threads)")
 PY
+if [ "${BIG:-0}" = 1 ]; then
+  big="$WORK/big"
+  mkdir -p "$big/text" "$big/zip"
+  log="$corpus/var/log/api-gateway/api-server.log"
+  # 4 GiB of real log lines (the corpus's largest log, repeated), one file.
+  if [ ! -f "$big/text/big4g.log" ]; then
+    while [ "$(stat -c %s "$big/text/big4g.log" 2>/dev/null || echo 0)" -lt 4294967296 ]; do
+      cat "$log" >> "$big/text/big4g.log"
+    done
+  fi
+  # A 2 GiB text as a gzip member, stored in a zip.
+  if [ ! -f "$big/zip/logs.zip" ]; then
+    head -c 2147483648 "$big/text/big4g.log" | gzip -1 > "$big/logs-2g.log.gz"
+    (cd "$big" && zip -0 -q zip/logs.zip logs-2g.log.gz && rm logs-2g.log.gz)
+  fi
+  for target in "$big/text" "$big/zip"; do
+    /usr/bin/time -f "$(basename "$target"): %e s wall, peak RSS %M KiB" \
+      "$bin" scan "$target" --out "$WORK/report-big" --force --quiet --threads 2
+  done
+fi

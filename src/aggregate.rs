@@ -72,6 +72,8 @@ pub struct Batch {
     /// Rows of one path each: (path, first offset, byte range in `rows`).
     pub segments: Vec<(Arc<str>, u64, std::ops::Range<usize>)>,
     pub tallies: Vec<Tally>,
+    /// Bytes of extracted text the worker examined for this part.
+    pub text_bytes: u64,
 }
 
 /// The people-related findings of one record (or of its part in one batch).
@@ -201,6 +203,7 @@ impl Batch {
             record_parts,
             segments,
             tallies,
+            text_bytes: 0,
         }
     }
 
@@ -360,6 +363,8 @@ type ClassPath = (Arc<str>, Arc<str>);
 pub struct Results {
     pub files: Vec<(Arc<str>, FileRecord)>,
     pub bytes_scanned: u64,
+    /// Extracted text examined (decoded, decompressed, unpacked), which is what detection reads.
+    pub text_bytes: u64,
     pub findings: usize,
     pub classes: BTreeMap<Arc<str>, ClassTally>,
     /// Per credential kind.
@@ -382,6 +387,7 @@ impl Results {
         Ok(Results {
             files: Vec::new(),
             bytes_scanned: 0,
+            text_bytes: 0,
             findings: 0,
             classes: BTreeMap::new(),
             kinds: BTreeMap::new(),
@@ -410,6 +416,7 @@ impl Results {
             ));
         }
         self.spooled += batch.rows.len() as u64;
+        self.text_bytes += batch.text_bytes;
         let seen = self.files_seen.entry(Arc::clone(&batch.group)).or_default();
         // Members belong to the group of their top-level file: one group per batch.
         let group = group_of(&batch.group, self.group_depth);

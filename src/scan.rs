@@ -438,6 +438,7 @@ fn counts(results: &mut Results) -> SummaryCounts {
         encrypted: results.count_status(Status::Encrypted),
         truncated: results.count_status(Status::Truncated),
         bytes_scanned: results.bytes_scanned,
+        text_bytes: results.text_bytes,
         findings: results.findings,
         unique_values: results.total_unique_values(),
     }
@@ -565,6 +566,7 @@ fn scan_item(
         part: 0,
         counts: HashMap::new(),
         findings: Vec::new(),
+        text_bytes: 0,
         members: Vec::new(),
         current: Arc::clone(&path),
         bases: HashMap::new(),
@@ -611,13 +613,14 @@ fn scan_item(
     let mut records = std::mem::take(&mut sink.members);
     records.push(record);
     let findings = std::mem::take(&mut sink.findings);
-    let batch = Batch::new(
+    let mut batch = Batch::new(
         Arc::clone(&sink.group),
         sink.part,
         findings,
         &detectors.table,
         &mut sink.counts,
     );
+    batch.text_bytes = sink.text_bytes;
     let batch = batch.with_records(records, &sink.counts);
     !sink.disconnected && results.send(WorkerMessage::File(batch)).is_ok()
 }
@@ -632,6 +635,8 @@ struct WorkerSink<'a> {
     part: u32,
     counts: HashMap<Arc<str>, u64>,
     findings: Vec<Finding>,
+    /// Text examined since the last part was handed over.
+    text_bytes: u64,
     members: Vec<FileRecord>,
     /// The report path of the item whose text arrives, shared by its findings.
     current: Arc<str>,
@@ -646,13 +651,14 @@ impl WorkerSink<'_> {
     /// Hands the findings so far to the aggregator, keeping memory flat on huge files.
     fn flush_part(&mut self) {
         let findings = std::mem::take(&mut self.findings);
-        let batch = Batch::new(
+        let mut batch = Batch::new(
             Arc::clone(&self.group),
             self.part,
             findings,
             &self.detectors.table,
             &mut self.counts,
         );
+        batch.text_bytes = std::mem::take(&mut self.text_bytes);
         self.part += 1;
         if self.results.send(WorkerMessage::File(batch)).is_err() {
             self.disconnected = true;
@@ -669,6 +675,7 @@ impl ContentSink for WorkerSink<'_> {
         if &*self.current != path {
             self.current = Arc::from(path);
         }
+        self.text_bytes += chunk.text.len() as u64;
         let path = Arc::clone(&self.current);
         let base = match chunk.placement {
             Placement::Segments(_) => {

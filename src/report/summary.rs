@@ -21,6 +21,8 @@ pub struct SummaryCounts {
     pub encrypted: usize,
     pub truncated: usize,
     pub bytes_scanned: u64,
+    /// Extracted text examined by the detectors.
+    pub text_bytes: u64,
     pub findings: usize,
     pub unique_values: usize,
 }
@@ -112,6 +114,7 @@ pub fn summary_json(s: &Summary) -> Value {
             "encrypted": s.counts.encrypted,
             "truncated": s.counts.truncated,
             "bytes_scanned": s.counts.bytes_scanned,
+            "text_bytes": s.counts.text_bytes,
             "findings": s.counts.findings,
             "unique_values": s.counts.unique_values,
         },
@@ -362,6 +365,7 @@ pub(crate) mod tests {
                 encrypted: 1,
                 truncated: 0,
                 bytes_scanned: 3 * 1024 * 1024 * 1024,
+                text_bytes: 4 * 1024 * 1024 * 1024,
                 findings: 4950,
                 unique_values: 3929,
             },
