@@ -191,6 +191,7 @@ pub fn run(config: &ScanConfig) -> Result<ScanOutcome, Error> {
     std::thread::scope(|scope| {
         let roots = &config.roots;
         let queue = &queue;
+        let pool = &pool;
         scope.spawn(move || {
             // Closed even if the walk unwinds, so workers never wait for items that won't come.
             let _close = queue.closer();
@@ -240,9 +241,10 @@ pub fn run(config: &ScanConfig) -> Result<ScanOutcome, Error> {
             clock.done("findings.csv (beside the people pass)");
             written
         });
-        records.finish();
+        pool.install(|| records.finish());
         clock.done("records merged and ordered");
-        let resolution = resolve(records, &detectors.table, &rules.impact.combination);
+        let resolution =
+            pool.install(|| resolve(records, &detectors.table, &rules.impact.combination));
         clock.done("individuals resolved");
         let written = writer.join().unwrap_or_else(|_| {
             Err(Error::io(

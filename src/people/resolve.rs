@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 // Keys are keyed fingerprints, uniform already: a fast hasher is safe and resolve is hash-bound.
 use foldhash::{HashMap, HashMapExt};
+use rayon::prelude::*;
 use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
@@ -409,7 +410,10 @@ pub fn resolve(
     drop(point);
     drop(identities);
     let meets = combination_table(table, combinations);
+    // Verdicts and person ids are independent per record and per cluster: they run on the
+    // caller's rayon pool, and collect in order, so the output does not depend on threads.
     let mut verdicts: Vec<RecordVerdict> = (0..records.len())
+        .into_par_iter()
         .map(|r| {
             let elements = records.elements(r);
             let mut met = 0u64;
@@ -441,20 +445,25 @@ pub fn resolve(
 
     // Members of each point cluster, in record order.
     by_root.sort_unstable();
-    let mut members: Vec<u32> = Vec::with_capacity(by_root.len());
-    let mut persons: Vec<Person> = Vec::new();
+    let members: Vec<u32> = by_root.iter().map(|&(_, r)| r).collect();
+    let mut ranges: Vec<std::ops::Range<usize>> = Vec::new();
     for cluster in by_root.chunk_by(|a, b| a.0 == b.0) {
-        let start = members.len();
-        members.extend(cluster.iter().map(|&(_, r)| r));
-        let range = start..members.len();
-        let (id, severity) = identify(&members[range.clone()], records, &verdicts, table);
-        persons.push(Person {
-            id,
-            severity,
-            members: range,
-        });
+        let start = ranges.last().map_or(0, |r| r.end);
+        ranges.push(start..start + cluster.len());
     }
-    persons.sort_by(|a, b| b.severity.cmp(&a.severity).then_with(|| a.id.cmp(&b.id)));
+    drop(by_root);
+    let mut persons: Vec<Person> = ranges
+        .into_par_iter()
+        .map(|range| {
+            let (id, severity) = identify(&members[range.clone()], records, &verdicts, table);
+            Person {
+                id,
+                severity,
+                members: range,
+            }
+        })
+        .collect();
+    persons.par_sort_by(|a, b| b.severity.cmp(&a.severity).then_with(|| a.id.cmp(&b.id)));
     for (index, person) in persons.iter().enumerate() {
         for &r in &members[person.members.clone()] {
             verdicts[r as usize].individual = Some(index as u32);

@@ -4,6 +4,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use rayon::prelude::*;
+
 use crate::aggregate::RecordPart;
 
 /// A stretch of the text arena.
@@ -105,7 +107,8 @@ impl RecordStore {
         // Paths compared once, as ranks: a million records sort on integers, not strings.
         let rank = self.path_ranks();
         let mut order: Vec<usize> = (0..self.records.len()).collect();
-        order.sort_unstable_by(|&a, &b| {
+        // On the caller's rayon pool: a million records sort on every core.
+        order.par_sort_unstable_by(|&a, &b| {
             let (ra, rb) = (&self.records[a], &self.records[b]);
             rank[ra.path as usize]
                 .cmp(&rank[rb.path as usize])
@@ -131,7 +134,7 @@ impl RecordStore {
             i = j;
         }
         // (path, label) is unique after merging, so an unstable sort is deterministic.
-        merged.sort_unstable_by(|a, b| {
+        merged.par_sort_unstable_by(|a, b| {
             (rank[a.group as usize], rank[a.path as usize], a.offset)
                 .cmp(&(rank[b.group as usize], rank[b.path as usize], b.offset))
                 .then_with(|| self.text_of(a.label).cmp(self.text_of(b.label)))
