@@ -101,7 +101,9 @@ pub struct RecordElement {
 
 /// Groups findings that carry a record into record parts, in reading order.
 fn record_parts(group: &Arc<str>, findings: Vec<Finding>) -> Vec<RecordPart> {
-    let mut parts: HashMap<(Arc<str>, Arc<str>), RecordPart> = HashMap::new();
+    // Hashed once per finding: foldhash, not SipHash (the keys are our own paths and labels).
+    let mut parts: foldhash::HashMap<(Arc<str>, Arc<str>), RecordPart> =
+        foldhash::HashMapExt::new();
     for finding in findings {
         let Some(record) = finding.record else {
             continue;
