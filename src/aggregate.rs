@@ -158,13 +158,16 @@ impl Batch {
         detectors: &[DetectorInfo],
         counts: &mut HashMap<Arc<str>, u64>,
     ) -> Batch {
+        // Most findings of a batch share one path: compare the pointers before the strings.
         findings.sort_by(|a, b| {
-            (&a.path, a.offset, a.detector, a.fingerprint).cmp(&(
-                &b.path,
-                b.offset,
-                b.detector,
-                b.fingerprint,
-            ))
+            let paths = if Arc::ptr_eq(&a.path, &b.path) {
+                std::cmp::Ordering::Equal
+            } else {
+                a.path.cmp(&b.path)
+            };
+            paths.then_with(|| {
+                (a.offset, a.detector, a.fingerprint).cmp(&(b.offset, b.detector, b.fingerprint))
+            })
         });
         let mut tallies = Vec::with_capacity(findings.len());
         let mut segments: Vec<(Arc<str>, u64, std::ops::Range<usize>)> = Vec::new();

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crossbeam_channel::{Receiver, Sender, bounded};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rayon::prelude::*;
 use serde_json::json;
 
 use crate::aggregate::group_of;
@@ -266,7 +267,8 @@ pub fn run(config: &ScanConfig) -> Result<ScanOutcome, Error> {
     }
     let combinations = combination_rows(&rules.impact.combination, &resolution.combination_counts);
     let kinds = kind_rows(&mut results.kinds, &rules.impact);
-    let groups = group_impact(&mut results, &resolution, &detectors.table, &rules.impact);
+    let groups =
+        pool.install(|| group_impact(&mut results, &resolution, &detectors.table, &rules.impact));
     let max_severity = impact
         .iter()
         .map(|r| r.severity)
@@ -345,9 +347,9 @@ fn group_impact(
         .map(|d| class_names.binary_search(&&d.data_class).unwrap_or(0))
         .collect();
     let mut group_names: Vec<Arc<str>> = Vec::new();
-    let mut group_ids: HashMap<Arc<str>, usize> = HashMap::new();
+    let mut group_ids: foldhash::HashMap<Arc<str>, usize> = foldhash::HashMapExt::new();
     // (group, class) → records, and (group, class, person) triples counted once at the end.
-    let mut record_counts: HashMap<(usize, usize), usize> = HashMap::new();
+    let mut record_counts: foldhash::HashMap<(usize, usize), usize> = foldhash::HashMapExt::new();
     let mut person_triples: Vec<(usize, usize, u32)> = Vec::new();
     let store = &results.records;
     let mut current: Option<(u32, usize)> = None;
@@ -382,7 +384,7 @@ fn group_impact(
             }
         }
     }
-    person_triples.sort_unstable();
+    person_triples.par_sort_unstable();
     person_triples.dedup();
     let mut people: HashMap<(&str, &str), (usize, usize)> = HashMap::new();
     for ((group, class), records) in record_counts {

@@ -512,8 +512,8 @@ pub fn resolve(
             }
         }
     }
-    fn count_distinct<T: Ord + Copy>(pairs: &mut Vec<(usize, T)>, into: &mut [usize]) {
-        pairs.sort_unstable();
+    fn count_distinct<T: Ord + Copy + Send>(pairs: &mut Vec<(usize, T)>, into: &mut [usize]) {
+        pairs.par_sort_unstable();
         pairs.dedup();
         for (key, _) in pairs.iter() {
             into[*key] += 1;
