@@ -3,6 +3,7 @@
 //! which combinations of elements each record and person reaches.
 
 use std::collections::BTreeMap;
+use std::collections::hash_map::Entry;
 
 // Keys are keyed fingerprints, uniform already: a fast hasher is safe and resolve is hash-bound.
 use foldhash::{HashMap, HashMapExt};
@@ -264,15 +265,15 @@ impl<'a> Clusters<'a> {
     ) {
         let mut first: HashMap<K, usize> = HashMap::with_capacity(self.parent.len());
         for (record, key) in keys {
-            match first.get(&key) {
-                Some(&other) => {
-                    let (ra, rb) = (self.find(record), self.find(other));
+            match first.entry(key) {
+                Entry::Occupied(seen) => {
+                    let (ra, rb) = (self.find(record), self.find(*seen.get()));
                     if ra != rb && !blocked(self, ra, rb) {
                         self.union(ra, rb);
                     }
                 }
-                None => {
-                    first.insert(key, record);
+                Entry::Vacant(slot) => {
+                    slot.insert(record);
                 }
             }
         }
@@ -477,11 +478,12 @@ pub fn resolve(
         classes.dedup();
         classes
     };
-    let class_index = |detector: u32| {
-        table
-            .get(detector as usize)
-            .and_then(|d| classes.binary_search(&&d.data_class).ok())
-    };
+    // Looked up once per detector, not once per element.
+    let class_of: Vec<Option<usize>> = table
+        .iter()
+        .map(|d| classes.binary_search(&&d.data_class).ok())
+        .collect();
+    let class_index = |detector: u32| class_of.get(detector as usize).copied().flatten();
     let mut class_records = vec![0usize; classes.len()];
     let mut class_people: Vec<(usize, u32)> = Vec::new();
     let mut combination_counts = vec![(0usize, 0usize, 0usize); combinations.len()];
