@@ -17,6 +17,7 @@ pub mod validators;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use rayon::prelude::*;
 use regex::bytes::{CaptureLocations, Regex, RegexBuilder};
 
 use crate::error::Error;
@@ -542,8 +543,15 @@ impl Engine {
         let mut literals: Vec<String> = Vec::new();
         let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
         let mut always_rules = Vec::new();
-        for source in rules {
-            let rule = CompiledRule::compile(source, set)?;
+        // Regex compilation is most of start-up: compile on every core, then take the rules (and
+        // the first error) in rule order.
+        let sources: Vec<&TextRule> = rules.collect();
+        let built: Vec<Result<CompiledRule, Error>> = sources
+            .par_iter()
+            .map(|source| CompiledRule::compile(source, set))
+            .collect();
+        for (source, rule) in sources.into_iter().zip(built) {
+            let rule = rule?;
             let index = compiled.len();
             if rule.triggered {
                 for keyword in rule.trigger_keywords(source) {
