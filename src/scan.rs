@@ -1,5 +1,5 @@
-//! The pipeline: a walker feeds a bounded channel, rayon workers extract and detect with
-//! per-thread scratch, and one aggregator (the calling thread) owns every result.
+//! The pipeline: a walker feeds a bounded largest-first queue, rayon workers extract and detect
+//! with per-thread scratch, and one aggregator (the calling thread) owns every result.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -518,7 +518,7 @@ fn worker(detectors: &Detectors, items: &LargestFirst, results: &Sender<WorkerMe
     let mut scratch = Scratch::default();
     let mut matches = Vec::new();
     while let Some(mut item) = items.pop() {
-        // After a stop, queued items are still taken from the channel, to be listed unscanned.
+        // After a stop, queued items are still taken from the queue, to be listed unscanned.
         if detectors.limits.stop.is_raised() {
             mark_not_scanned(&mut item);
         }
