@@ -172,18 +172,10 @@ impl Batch {
         let mut tallies = Vec::with_capacity(findings.len());
         let mut segments: Vec<(Arc<str>, u64, std::ops::Range<usize>)> = Vec::new();
         let mut rows = Vec::new();
-        // Findings arrive sorted by path: count each path's run once, not each finding.
-        let mut run: Option<(&Arc<str>, u64)> = None;
+        // Findings of one path stand together: each segment counts its findings, and the
+        // per-path totals are updated once per segment, not once per finding.
+        let mut segment_findings: Vec<u64> = Vec::new();
         for finding in &findings {
-            match &mut run {
-                Some((path, n)) if **path == finding.path => *n += 1,
-                _ => {
-                    if let Some((path, n)) = run.take() {
-                        *counts.entry(Arc::clone(path)).or_default() += n;
-                    }
-                    run = Some((&finding.path, 1));
-                }
-            }
             tallies.push(Tally {
                 detector: finding.detector,
                 fingerprint: finding.fingerprint,
@@ -191,12 +183,18 @@ impl Batch {
             });
             let start = rows.len();
             render_row(&mut rows, finding, &detectors[finding.detector as usize]);
-            match segments.last_mut() {
-                Some((path, _, range)) if *path == finding.path => range.end = rows.len(),
-                _ => segments.push((Arc::clone(&finding.path), finding.offset, start..rows.len())),
+            match (segments.last_mut(), segment_findings.last_mut()) {
+                (Some((path, _, range)), Some(n)) if *path == finding.path => {
+                    range.end = rows.len();
+                    *n += 1;
+                }
+                _ => {
+                    segments.push((Arc::clone(&finding.path), finding.offset, start..rows.len()));
+                    segment_findings.push(1);
+                }
             }
         }
-        if let Some((path, n)) = run {
+        for ((path, _, _), n) in segments.iter().zip(segment_findings) {
             *counts.entry(Arc::clone(path)).or_default() += n;
         }
         let record_parts = record_parts(&group, findings);
@@ -251,15 +249,12 @@ fn render_row(rows: &mut Vec<u8>, finding: &Finding, detector: &DetectorInfo) {
     push_csv_cell(rows, &neutralise(&finding.masked));
     rows.push(b',');
     let mut hex = [0u8; 32];
-    for (pair, byte) in hex.chunks_exact_mut(2).zip(finding.fingerprint) {
-        pair[0] = HEX_DIGITS[usize::from(byte >> 4)];
-        pair[1] = HEX_DIGITS[usize::from(byte & 0x0f)];
+    // 16 bytes always fit 32 hex digits: this cannot fail.
+    if hex::encode_to_slice(finding.fingerprint, &mut hex).is_ok() {
+        rows.extend_from_slice(&hex);
     }
-    rows.extend_from_slice(&hex);
     rows.push(b'\n');
 }
-
-const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
 
 /// One CSV cell, quoted when it holds a delimiter, a quote or a line break.
 fn push_csv_cell(out: &mut Vec<u8>, cell: &str) {

@@ -247,13 +247,7 @@ pub fn run(config: &ScanConfig) -> Result<ScanOutcome, Error> {
         let resolution =
             pool.install(|| resolve(records, &detectors.table, &rules.impact.combination));
         clock.done("individuals resolved");
-        let written = writer.join().unwrap_or_else(|_| {
-            Err(Error::io(
-                "cannot write findings.csv",
-                std::io::Error::other("the writer thread stopped"),
-            ))
-        });
-        (written, resolution)
+        (report::join_writer(writer, "findings.csv"), resolution)
     });
     findings_written?;
 

@@ -129,13 +129,13 @@ impl LargestFirst {
     }
 
     /// Closes the queue when dropped, however the walk ends.
-    pub fn closer(&self) -> Closer<'_> {
-        Closer(self)
+    pub fn closer(&self) -> OnDrop<'_> {
+        OnDrop(self, LargestFirst::close)
     }
 
     /// Abandons the queue when dropped, however the workers end.
-    pub fn abandoner(&self) -> Abandoner<'_> {
-        Abandoner(self)
+    pub fn abandoner(&self) -> OnDrop<'_> {
+        OnDrop(self, LargestFirst::abandon)
     }
 
     /// The workers are done: a walker waiting for room gives up.
@@ -145,21 +145,12 @@ impl LargestFirst {
     }
 }
 
-/// Closes its queue when dropped.
-pub struct Closer<'a>(&'a LargestFirst);
+/// Runs its action on the queue when dropped.
+pub struct OnDrop<'a>(&'a LargestFirst, fn(&LargestFirst));
 
-impl Drop for Closer<'_> {
+impl Drop for OnDrop<'_> {
     fn drop(&mut self) {
-        self.0.close();
-    }
-}
-
-/// Abandons its queue when dropped.
-pub struct Abandoner<'a>(&'a LargestFirst);
-
-impl Drop for Abandoner<'_> {
-    fn drop(&mut self) {
-        self.0.abandon();
+        (self.1)(self.0);
     }
 }
 

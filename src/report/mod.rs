@@ -19,6 +19,7 @@ use crate::aggregate::{DetectorInfo, FindingRows, Results};
 use crate::classify::{CombinationRow, ImpactRow, cite};
 use crate::error::Error;
 use crate::people::resolve::Resolution;
+use crate::people::store::RecordStore;
 use crate::rules::ImpactModel;
 
 pub use html::escape as html_escape;
@@ -378,102 +379,120 @@ pub fn write_people(
     table: &[DetectorInfo],
     model: &ImpactModel,
 ) -> Result<(), Error> {
+    let tables = PeopleTables {
+        dir,
+        store: &results.records,
+        resolution,
+        table,
+        model,
+    };
     // The two tables read the same resolution and nothing else: write them side by side.
     let (records, individuals) = std::thread::scope(|scope| {
-        let records = scope.spawn(|| write_records(dir, results, resolution, table, model));
-        let individuals = write_individuals(dir, results, resolution, table, model);
-        let records = records.join().unwrap_or_else(|_| {
-            Err(Error::io(
-                "cannot write records.csv",
-                std::io::Error::other("the writer thread stopped"),
-            ))
-        });
-        (records, individuals)
+        let records = scope.spawn(|| tables.write_records());
+        let individuals = tables.write_individuals();
+        (join_writer(records, "records.csv"), individuals)
     });
     records.and(individuals)
 }
 
-/// records.csv: one row per record, in reading order.
-fn write_records(
-    dir: &Path,
-    results: &Results,
-    resolution: &Resolution,
-    table: &[DetectorInfo],
-    model: &ImpactModel,
+/// The result of a file written on its own thread; a thread that unwound is a write error.
+pub fn join_writer(
+    handle: std::thread::ScopedJoinHandle<'_, Result<(), Error>>,
+    name: &str,
 ) -> Result<(), Error> {
-    let store = &results.records;
-    let individual_id = |index: Option<u32>| {
-        index
-            .and_then(|i| resolution.individuals.get(i as usize))
-            .map_or("", |p| p.id.as_str())
-    };
-    let mut elements: Vec<&str> = Vec::new();
-    let mut combinations: Vec<&str> = Vec::new();
-    write_csv(
-        dir,
-        "records.csv",
-        RECORDS_COLUMNS,
-        resolution.records.iter().enumerate().map(|(r, verdict)| {
-            elements.clear();
-            elements.extend(
-                store
-                    .elements(r)
-                    .iter()
-                    .filter_map(|e| table.get(e.detector as usize).map(|d| &*d.id)),
-            );
-            elements.sort_unstable();
-            elements.dedup();
-            combinations.clear();
-            combinations.extend(
-                verdict
-                    .combinations()
-                    .filter_map(|c| model.combination.get(c).map(|c| c.id.as_str())),
-            );
-            [
-                Cow::Borrowed(store.path_of(r)),
-                Cow::Borrowed(store.location(r)),
-                Cow::Borrowed(store.label(r)),
-                Cow::Owned(elements.join(";")),
-                Cow::Owned(combinations.join(";")),
-                Cow::Borrowed(verdict.severity.map_or("", |s| s.as_str())),
-                Cow::Borrowed(individual_id(verdict.individual)),
-            ]
-        }),
-    )
+    handle.join().unwrap_or_else(|_| {
+        Err(Error::io(
+            format!("cannot write {name}"),
+            std::io::Error::other("the writer thread stopped"),
+        ))
+    })
 }
 
-/// individuals.csv: the first-pass notification list, masked.
-fn write_individuals(
-    dir: &Path,
-    results: &Results,
-    resolution: &Resolution,
-    table: &[DetectorInfo],
-    model: &ImpactModel,
-) -> Result<(), Error> {
-    let store = &results.records;
-    write_csv(
-        dir,
-        "individuals.csv",
-        INDIVIDUALS_COLUMNS,
-        (0..resolution.individuals.len())
-            .filter_map(|i| resolution.describe(i, store, table, &model.combination))
-            .map(|person| {
-                [
-                    person.id,
-                    person.identifiers.join("; "),
-                    person
-                        .data_elements
-                        .iter()
-                        .map(|e| &**e)
-                        .collect::<Vec<_>>()
-                        .join(";"),
-                    person.records.to_string(),
-                    person.files.to_string(),
-                    person.severity.as_str().to_string(),
-                    person.notification_triggers.join(";"),
-                ]
-            }),
-    )
+/// What records.csv and individuals.csv are written from.
+struct PeopleTables<'a> {
+    dir: &'a Path,
+    store: &'a RecordStore,
+    resolution: &'a Resolution,
+    table: &'a [DetectorInfo],
+    model: &'a ImpactModel,
+}
+
+impl PeopleTables<'_> {
+    /// records.csv: one row per record, in reading order.
+    fn write_records(&self) -> Result<(), Error> {
+        let individual_id = |index: Option<u32>| {
+            index
+                .and_then(|i| self.resolution.individuals.get(i as usize))
+                .map_or("", |p| p.id.as_str())
+        };
+        let mut elements: Vec<&str> = Vec::new();
+        let mut combinations: Vec<&str> = Vec::new();
+        write_csv(
+            self.dir,
+            "records.csv",
+            RECORDS_COLUMNS,
+            self.resolution
+                .records
+                .iter()
+                .enumerate()
+                .map(|(r, verdict)| {
+                    elements.clear();
+                    elements.extend(
+                        self.store
+                            .elements(r)
+                            .iter()
+                            .filter_map(|e| self.table.get(e.detector as usize).map(|d| &*d.id)),
+                    );
+                    elements.sort_unstable();
+                    elements.dedup();
+                    combinations.clear();
+                    combinations.extend(
+                        verdict
+                            .combinations()
+                            .filter_map(|c| self.model.combination.get(c).map(|c| c.id.as_str())),
+                    );
+                    [
+                        Cow::Borrowed(self.store.path_of(r)),
+                        Cow::Borrowed(self.store.location(r)),
+                        Cow::Borrowed(self.store.label(r)),
+                        Cow::Owned(elements.join(";")),
+                        Cow::Owned(combinations.join(";")),
+                        Cow::Borrowed(verdict.severity.map_or("", |s| s.as_str())),
+                        Cow::Borrowed(individual_id(verdict.individual)),
+                    ]
+                }),
+        )
+    }
+
+    /// individuals.csv: the first-pass notification list, masked.
+    fn write_individuals(&self) -> Result<(), Error> {
+        write_csv(
+            self.dir,
+            "individuals.csv",
+            INDIVIDUALS_COLUMNS,
+            (0..self.resolution.individuals.len())
+                .filter_map(|i| {
+                    self.resolution
+                        .describe(i, self.store, self.table, &self.model.combination)
+                })
+                .map(|person| {
+                    [
+                        person.id,
+                        person.identifiers.join("; "),
+                        person
+                            .data_elements
+                            .iter()
+                            .map(|e| &**e)
+                            .collect::<Vec<_>>()
+                            .join(";"),
+                        person.records.to_string(),
+                        person.files.to_string(),
+                        person.severity.as_str().to_string(),
+                        person.notification_triggers.join(";"),
+                    ]
+                }),
+        )
+    }
 }
 
 /// summary.json, written last so that a complete summary means a complete report.
