@@ -272,13 +272,15 @@ pub fn run(config: &ScanConfig) -> Result<ScanOutcome, Error> {
         matches!((config.fail_on, max_severity), (Some(limit), Some(worst)) if worst >= limit);
     clock.done("impact and groups");
     report::write_tables(&config.out_dir, &results, &impact, &combinations)?;
-    report::write_people(
-        &config.out_dir,
-        &results,
-        &resolution,
-        &detectors.table,
-        &rules.impact,
-    )?;
+    pool.install(|| {
+        report::write_people(
+            &config.out_dir,
+            &results,
+            &resolution,
+            &detectors.table,
+            &rules.impact,
+        )
+    })?;
     clock.done("records.csv and individuals.csv");
     let summary = Summary {
         status: if stop.is_raised() {

@@ -298,6 +298,108 @@ where
     file.commit()
 }
 
+/// One CSV cell, quoted when it holds a delimiter, a quote or a line break: the csv crate's
+/// `QuoteStyle::Necessary`, which tests pin. Hand-written for tables rendered a row at a time.
+pub fn push_csv_cell(out: &mut Vec<u8>, cell: &str) {
+    let bytes = cell.as_bytes();
+    if !bytes
+        .iter()
+        .any(|&b| matches!(b, b',' | b'"' | b'\r' | b'\n'))
+    {
+        out.extend_from_slice(bytes);
+        return;
+    }
+    out.push(b'"');
+    for &b in bytes {
+        if b == b'"' {
+            out.push(b'"');
+        }
+        out.push(b);
+    }
+    out.push(b'"');
+}
+
+/// One CSV row of neutralised cells, as `write_csv` writes it (rows have two or more cells, so
+/// the csv crate's quoting of a lone empty cell never applies).
+pub fn push_csv_row<C: AsRef<str>>(out: &mut Vec<u8>, cells: impl IntoIterator<Item = C>) {
+    for (i, cell) in cells.into_iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        push_csv_cell(out, &neutralise(cell.as_ref()));
+    }
+    out.push(b'\n');
+}
+
+/// Rows per block rendered by one task of `write_csv_blocks`.
+const ROWS_PER_BLOCK: usize = 4096;
+
+/// Writes one CSV file of `rows` rows rendered in blocks on the caller's rayon pool, and
+/// written in order by a thread of its own, so that a table of millions of rows takes every
+/// core and memory holds only a window of blocks. `render` appends the rows of a range (a row
+/// may render as nothing).
+pub fn write_csv_blocks<F>(
+    dir: &Path,
+    name: &str,
+    columns: &[&str],
+    rows: usize,
+    render: F,
+) -> Result<(), Error>
+where
+    F: Fn(std::ops::Range<usize>, &mut Vec<u8>) + Sync,
+{
+    use rayon::prelude::*;
+    let mut file = AtomicFile::create(dir, name)?;
+    let mut header = Vec::new();
+    push_csv_row(&mut header, columns);
+    let blocks_per_round = rayon::current_num_threads() * 4;
+    let round_rows = ROWS_PER_BLOCK * blocks_per_round;
+    let (block_tx, block_rx) = crossbeam_channel::bounded::<Vec<Vec<u8>>>(2);
+    let out = file.writer();
+    let written = std::thread::scope(|scope| {
+        let writer = scope.spawn(move || -> std::io::Result<()> {
+            out.write_all(&header)?;
+            for round in block_rx {
+                for block in round {
+                    out.write_all(&block)?;
+                }
+            }
+            out.flush()?;
+            Ok(())
+        });
+        for round_start in (0..rows).step_by(round_rows.max(1)) {
+            let round_end = (round_start + round_rows).min(rows);
+            let blocks: Vec<Vec<u8>> = (round_start..round_end)
+                .step_by(ROWS_PER_BLOCK)
+                .collect::<Vec<_>>()
+                .into_par_iter()
+                .map(|start| {
+                    let mut block = Vec::new();
+                    render(start..(start + ROWS_PER_BLOCK).min(round_end), &mut block);
+                    block
+                })
+                .collect();
+            if block_tx.send(blocks).is_err() {
+                // The writer stopped on an error, which its join reports.
+                break;
+            }
+        }
+        drop(block_tx);
+        writer.join()
+    });
+    match written {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => return Err(Error::io(format!("cannot write {name}"), e)),
+        Err(_) => {
+            return Err(Error::io(
+                format!("cannot write {name}"),
+                std::io::Error::other("the writer thread stopped"),
+            ));
+        }
+    }
+    file.commit()
+}
+
 /// findings.csv, copied from the aggregator's spool in the rows' order.
 pub fn write_findings(dir: &Path, rows: &mut FindingRows<'_>) -> Result<(), Error> {
     let mut findings = AtomicFile::create(dir, "findings.csv")?;
@@ -386,12 +488,9 @@ pub fn write_people(
         table,
         model,
     };
-    // The two tables read the same resolution and nothing else: write them side by side.
-    let (records, individuals) = std::thread::scope(|scope| {
-        let records = scope.spawn(|| tables.write_records());
-        let individuals = tables.write_individuals();
-        (join_writer(records, "records.csv"), individuals)
-    });
+    // The two tables read the same resolution and nothing else: render them side by side.
+    let (records, individuals) =
+        rayon::join(|| tables.write_records(), || tables.write_individuals());
     records.and(individuals)
 }
 
@@ -425,17 +524,17 @@ impl PeopleTables<'_> {
                 .and_then(|i| self.resolution.individuals.get(i as usize))
                 .map_or("", |p| p.id.as_str())
         };
-        let mut elements: Vec<&str> = Vec::new();
-        let mut combinations: Vec<&str> = Vec::new();
-        write_csv(
+        let verdicts = &self.resolution.records;
+        write_csv_blocks(
             self.dir,
             "records.csv",
             RECORDS_COLUMNS,
-            self.resolution
-                .records
-                .iter()
-                .enumerate()
-                .map(|(r, verdict)| {
+            verdicts.len(),
+            |range, out| {
+                let mut elements: Vec<&str> = Vec::new();
+                let mut combinations: Vec<&str> = Vec::new();
+                for (r, verdict) in verdicts[range.clone()].iter().enumerate() {
+                    let r = range.start + r;
                     elements.clear();
                     elements.extend(
                         self.store
@@ -451,46 +550,57 @@ impl PeopleTables<'_> {
                             .combinations()
                             .filter_map(|c| self.model.combination.get(c).map(|c| c.id.as_str())),
                     );
-                    [
-                        Cow::Borrowed(self.store.path_of(r)),
-                        Cow::Borrowed(self.store.location(r)),
-                        Cow::Borrowed(self.store.label(r)),
-                        Cow::Owned(elements.join(";")),
-                        Cow::Owned(combinations.join(";")),
-                        Cow::Borrowed(verdict.severity.map_or("", |s| s.as_str())),
-                        Cow::Borrowed(individual_id(verdict.individual)),
-                    ]
-                }),
+                    push_csv_row(
+                        out,
+                        [
+                            Cow::Borrowed(self.store.path_of(r)),
+                            Cow::Borrowed(self.store.location(r)),
+                            Cow::Borrowed(self.store.label(r)),
+                            Cow::Owned(elements.join(";")),
+                            Cow::Owned(combinations.join(";")),
+                            Cow::Borrowed(verdict.severity.map_or("", |s| s.as_str())),
+                            Cow::Borrowed(individual_id(verdict.individual)),
+                        ],
+                    );
+                }
+            },
         )
     }
 
     /// individuals.csv: the first-pass notification list, masked.
     fn write_individuals(&self) -> Result<(), Error> {
-        write_csv(
+        write_csv_blocks(
             self.dir,
             "individuals.csv",
             INDIVIDUALS_COLUMNS,
-            (0..self.resolution.individuals.len())
-                .filter_map(|i| {
-                    self.resolution
-                        .describe(i, self.store, self.table, &self.model.combination)
-                })
-                .map(|person| {
-                    [
-                        person.id,
-                        person.identifiers.join("; "),
-                        person
-                            .data_elements
-                            .iter()
-                            .map(|e| &**e)
-                            .collect::<Vec<_>>()
-                            .join(";"),
-                        person.records.to_string(),
-                        person.files.to_string(),
-                        person.severity.as_str().to_string(),
-                        person.notification_triggers.join(";"),
-                    ]
-                }),
+            self.resolution.individuals.len(),
+            |range, out| {
+                for i in range {
+                    let Some(person) =
+                        self.resolution
+                            .describe(i, self.store, self.table, &self.model.combination)
+                    else {
+                        continue;
+                    };
+                    push_csv_row(
+                        out,
+                        [
+                            person.id,
+                            person.identifiers.join("; "),
+                            person
+                                .data_elements
+                                .iter()
+                                .map(|e| &**e)
+                                .collect::<Vec<_>>()
+                                .join(";"),
+                            person.records.to_string(),
+                            person.files.to_string(),
+                            person.severity.as_str().to_string(),
+                            person.notification_triggers.join(";"),
+                        ],
+                    );
+                }
+            },
         )
     }
 }
