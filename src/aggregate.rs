@@ -66,7 +66,10 @@ pub struct Batch {
     pub part: u32,
     /// Present on the last part only.
     pub records: Option<Vec<FileRecord>>,
+    /// The rendered findings.csv rows, until the worker writes them to its spool.
     pub rows: Vec<u8>,
+    /// Where the worker wrote `rows`: its spool and the offset there.
+    pub spooled_at: (u32, u64),
     /// Findings grouped by record, for the people-related elements.
     pub record_parts: Vec<RecordPart>,
     /// Rows of one path each: (path, first offset, byte range in `rows`).
@@ -203,11 +206,22 @@ impl Batch {
             part,
             records: None,
             rows,
+            spooled_at: (0, 0),
             record_parts,
             segments,
             tallies,
             text_bytes: 0,
         }
+    }
+
+    /// Writes the rows to the worker's own spool, so finding rows never pass through the
+    /// aggregator and spooling runs on every worker.
+    pub fn spool_rows(&mut self, spool: &mut WorkerSpool) -> io::Result<()> {
+        spool.file.write_all(&self.rows)?;
+        self.spooled_at = (spool.id, spool.written);
+        spool.written += self.rows.len() as u64;
+        self.rows = Vec::new();
+        Ok(())
     }
 
     /// The last part: adds the accounts, with their finding counts.
@@ -307,11 +321,18 @@ impl ClassTally {
     }
 }
 
-/// A run of finding rows in the spool: (group, path, first offset, part, spool offset, length).
-type SpooledRows = (Arc<str>, Arc<str>, u64, u32, u64, u64);
-/// The finding rows spooled by the aggregator, borrowed for ordering and copying out.
+/// One worker's private file of finding rows, written front to back.
+pub struct WorkerSpool {
+    pub id: u32,
+    pub file: File,
+    pub written: u64,
+}
+
+/// A run of finding rows in a spool: (group, path, first offset, part, (spool, offset), length).
+type SpooledRows = (Arc<str>, Arc<str>, u64, u32, (u32, u64), u64);
+/// The finding rows spooled by the workers, borrowed for ordering and copying out.
 pub struct FindingRows<'a> {
-    spool: &'a mut File,
+    spools: &'a [File],
     segments: &'a mut Vec<SpooledRows>,
 }
 
@@ -325,19 +346,21 @@ impl FindingRows<'_> {
     /// Copies the rows, in order, to `out`: file to file in the kernel (`copy_file_range`)
     /// where the system allows it, so 800 MB of rows never pass through this process.
     pub fn copy_to(&mut self, out: &mut BufWriter<File>) -> io::Result<()> {
-        self.spool.flush()?;
         let mut runs = self.segments.iter().map(|s| (s.4, s.5)).peekable();
-        while let Some((offset, mut len)) = runs.next() {
-            // Runs that follow each other in the spool go out in one copy.
-            while let Some(&(next, next_len)) = runs.peek() {
-                if next != offset + len {
+        while let Some(((spool, offset), mut len)) = runs.next() {
+            // Runs that follow each other in one spool go out in one copy.
+            while let Some(&((next_spool, next), next_len)) = runs.peek() {
+                if next_spool != spool || next != offset + len {
                     break;
                 }
                 len += next_len;
                 runs.next();
             }
-            self.spool.seek(SeekFrom::Start(offset))?;
-            let copied = io::copy(&mut (&*self.spool).take(len), out)?;
+            let mut file = self.spools.get(spool as usize).ok_or_else(|| {
+                io::Error::other("a findings spool is missing")
+            })?;
+            file.seek(SeekFrom::Start(offset))?;
+            let copied = io::copy(&mut file.take(len), out)?;
             if copied != len {
                 return Err(io::Error::new(
                     io::ErrorKind::UnexpectedEof,
@@ -367,17 +390,15 @@ pub struct Results {
     pub group_depth: usize,
     /// Every record with people-related findings; merged and ordered by `sort`.
     pub records: RecordStore,
-    spool: File,
     segments: Vec<SpooledRows>,
-    spooled: u64,
     /// (class, path) pairs already counted, per group still in progress.
     files_seen: HashMap<Arc<str>, BTreeSet<ClassPath>>,
 }
 
 impl Results {
-    /// An empty result set spooling finding rows to a private temporary file.
-    pub fn new(group_depth: usize) -> io::Result<Results> {
-        Ok(Results {
+    /// An empty result set; finding rows stay in the workers' spools.
+    pub fn new(group_depth: usize) -> Results {
+        Results {
             files: Vec::new(),
             bytes_scanned: 0,
             text_bytes: 0,
@@ -387,16 +408,14 @@ impl Results {
             group_classes: BTreeMap::new(),
             group_depth,
             records: RecordStore::default(),
-            spool: tempfile::tempfile()?,
             segments: Vec::new(),
-            spooled: 0,
             files_seen: HashMap::new(),
-        })
+        }
     }
 
     /// Adds one worker's batch.
-    pub fn add(&mut self, batch: Batch, detectors: &[DetectorInfo]) -> io::Result<()> {
-        self.spool.write_all(&batch.rows)?;
+    pub fn add(&mut self, batch: Batch, detectors: &[DetectorInfo]) {
+        let (spool, base) = batch.spooled_at;
         for (path, first_offset, range) in &batch.segments {
             let len = (range.end - range.start) as u64;
             self.segments.push((
@@ -404,11 +423,10 @@ impl Results {
                 Arc::clone(path),
                 *first_offset,
                 batch.part,
-                self.spooled + range.start as u64,
+                (spool, base + range.start as u64),
                 len,
             ));
         }
-        self.spooled += batch.rows.len() as u64;
         self.text_bytes += batch.text_bytes;
         let seen = self.files_seen.entry(Arc::clone(&batch.group)).or_default();
         // Members belong to the group of their top-level file: one group per batch.
@@ -491,7 +509,6 @@ impl Results {
             self.files
                 .extend(records.into_iter().map(|r| (Arc::clone(&batch.group), r)));
         }
-        Ok(())
     }
 
     /// Orders files by top-level file, then path, so the same input gives the same bytes.
@@ -504,10 +521,13 @@ impl Results {
 
     /// The spooled finding rows and the records, borrowed apart so that findings.csv can be
     /// written while the records are resolved.
-    pub fn findings_and_records(&mut self) -> (FindingRows<'_>, &mut RecordStore) {
+    pub fn findings_and_records<'a>(
+        &'a mut self,
+        spools: &'a [File],
+    ) -> (FindingRows<'a>, &'a mut RecordStore) {
         (
             FindingRows {
-                spool: &mut self.spool,
+                spools,
                 segments: &mut self.segments,
             },
             &mut self.records,

@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use serde_json::json;
 
 use crate::aggregate::group_of;
-use crate::aggregate::{Batch, DetectorInfo, FileRecord, Finding, Results};
+use crate::aggregate::{Batch, DetectorInfo, FileRecord, Finding, Results, WorkerSpool};
 use crate::classify::{GroupImpact, combination_rows, impact_rows, kind_rows};
 use crate::config::ScanConfig;
 use crate::content::{Placement, RunOrigin, Segment, TextChunk};
@@ -131,6 +131,8 @@ impl Detectors {
 enum WorkerMessage {
     /// One top-level file: its own account and those of its members, and every finding in them.
     File(Batch),
+    /// A worker could not write its findings spool: the scan cannot report what it found.
+    SpoolFailed(std::io::Error),
 }
 
 /// Phase durations on stderr when `BREACHSCOPE_PHASE_TIMES` is set: where a long scan's time
@@ -185,7 +187,23 @@ pub fn run(config: &ScanConfig) -> Result<ScanOutcome, Error> {
     let (result_tx, result_rx) = bounded::<WorkerMessage>(1024);
     let stop = &config.limits.stop;
     let progress = Progress::new(config.progress);
-    let mut results = Results::new(config.group_depth)
+    let mut results = Results::new(config.group_depth);
+    // One private spool per worker: finding rows go to disk where they are rendered.
+    let spools: Vec<std::fs::File> = (0..threads)
+        .map(|_| tempfile::tempfile())
+        .collect::<Result<_, _>>()
+        .map_err(|e| Error::io("cannot create the findings spool", e))?;
+    let worker_spools: Vec<WorkerSpool> = spools
+        .iter()
+        .enumerate()
+        .map(|(id, file)| {
+            file.try_clone().map(|file| WorkerSpool {
+                id: id as u32,
+                file,
+                written: 0,
+            })
+        })
+        .collect::<Result<_, _>>()
         .map_err(|e| Error::io("cannot create the findings spool", e))?;
     let mut aggregate_error = None;
     let clock = PhaseClock::from_env();
@@ -211,10 +229,10 @@ pub fn run(config: &ScanConfig) -> Result<ScanOutcome, Error> {
             // Abandoned even if a worker unwinds, so the walker never waits for room forever.
             let _abandon = queue.abandoner();
             pool.scope(|s| {
-                for _ in 0..threads {
+                for spool in worker_spools {
                     let tx = result_tx.clone();
                     let detectors = Arc::clone(&detectors);
-                    s.spawn(move |_| worker(&detectors, queue, &tx));
+                    s.spawn(move |_| worker(&detectors, queue, &tx, spool));
                 }
             });
             drop(result_tx);
@@ -234,7 +252,7 @@ pub fn run(config: &ScanConfig) -> Result<ScanOutcome, Error> {
     clock.done("walk, extraction and detection");
     results.sort_files();
     // findings.csv is pure I/O and the people pass pure CPU: run them side by side.
-    let (mut rows, records) = results.findings_and_records();
+    let (mut rows, records) = results.findings_and_records(&spools);
     let (findings_written, resolution) = std::thread::scope(|scope| {
         let writer = scope.spawn(move || {
             rows.sort();
@@ -510,7 +528,12 @@ fn absolute_lenient(path: &Path) -> PathBuf {
     }
 }
 
-fn worker(detectors: &Detectors, items: &LargestFirst, results: &Sender<WorkerMessage>) {
+fn worker(
+    detectors: &Detectors,
+    items: &LargestFirst,
+    results: &Sender<WorkerMessage>,
+    mut spool: WorkerSpool,
+) {
     let mut scratch = Scratch::default();
     let mut matches = Vec::new();
     while let Some(mut item) = items.pop() {
@@ -518,7 +541,7 @@ fn worker(detectors: &Detectors, items: &LargestFirst, results: &Sender<WorkerMe
         if detectors.limits.stop.is_raised() {
             mark_not_scanned(&mut item);
         }
-        if !scan_item(detectors, item, &mut scratch, &mut matches, results) {
+        if !scan_item(detectors, item, &mut scratch, &mut matches, results, &mut spool) {
             return;
         }
     }
@@ -545,6 +568,7 @@ fn scan_item(
     scratch: &mut Scratch,
     matches: &mut Vec<Match>,
     results: &Sender<WorkerMessage>,
+    spool: &mut WorkerSpool,
 ) -> bool {
     let path: Arc<str> = Arc::from(item.display.as_str());
     let mut record = FileRecord {
@@ -562,6 +586,7 @@ fn scan_item(
         scratch,
         matches,
         results,
+        spool,
         group: Arc::clone(&path),
         part: 0,
         counts: HashMap::new(),
@@ -622,7 +647,7 @@ fn scan_item(
     );
     batch.text_bytes = sink.text_bytes;
     let batch = batch.with_records(records, &sink.counts);
-    !sink.disconnected && results.send(WorkerMessage::File(batch)).is_ok()
+    !sink.disconnected && sink.hand_over(batch)
 }
 
 /// Turns extracted content into findings for one top-level file and its members.
@@ -631,6 +656,7 @@ struct WorkerSink<'a> {
     scratch: &'a mut Scratch,
     matches: &'a mut Vec<Match>,
     results: &'a Sender<WorkerMessage>,
+    spool: &'a mut WorkerSpool,
     group: Arc<str>,
     part: u32,
     counts: HashMap<Arc<str>, u64>,
@@ -660,9 +686,20 @@ impl WorkerSink<'_> {
         );
         batch.text_bytes = std::mem::take(&mut self.text_bytes);
         self.part += 1;
-        if self.results.send(WorkerMessage::File(batch)).is_err() {
+        if !self.hand_over(batch) {
             self.disconnected = true;
         }
+    }
+
+    /// Spools the batch's rows and sends the rest to the aggregator; false when it is gone or
+    /// the spool cannot be written (which the aggregator is told, to fail the scan).
+    fn hand_over(&mut self, mut batch: Batch) -> bool {
+        let message = match batch.spool_rows(self.spool) {
+            Ok(()) => WorkerMessage::File(batch),
+            Err(e) => WorkerMessage::SpoolFailed(e),
+        };
+        let spooled = matches!(message, WorkerMessage::File(_));
+        self.results.send(message).is_ok() && spooled
     }
 }
 
@@ -1032,9 +1069,10 @@ fn aggregate(
                 {
                     results.bytes_scanned += top.size;
                 }
-                results.add(batch, table)?;
+                results.add(batch, table);
                 progress.update(results.files.len(), results.bytes_scanned, results.findings);
             }
+            WorkerMessage::SpoolFailed(e) => return Err(e),
         }
     }
     Ok(())
