@@ -70,8 +70,9 @@ pub struct Batch {
     pub rows: Vec<u8>,
     /// Where the worker wrote `rows`: its spool and the offset there.
     pub spooled_at: (u32, u64),
-    /// Findings grouped by record, for the people-related elements.
-    pub record_parts: Vec<RecordPart>,
+    /// Findings grouped by record, for the people-related elements, already in the store's
+    /// compact form so the aggregator appends them in a few copies.
+    pub people: RecordStore,
     /// Rows of one path each: (path, first offset, byte range in `rows`).
     pub segments: Vec<(Arc<str>, u64, std::ops::Range<usize>)>,
     pub tallies: Vec<Tally>,
@@ -200,14 +201,23 @@ impl Batch {
         for ((path, _, _), n) in segments.iter().zip(segment_findings) {
             *counts.entry(Arc::clone(path)).or_default() += n;
         }
-        let record_parts = record_parts(&group, findings);
+        let mut people = RecordStore::default();
+        for part in record_parts(&group, findings) {
+            // Masked values are kept only for what individuals.csv lists: names and identifiers.
+            people.push(&part, |d| {
+                detectors
+                    .get(d as usize)
+                    .and_then(|info| info.role)
+                    .is_some_and(Role::identifies)
+            });
+        }
         Batch {
             group,
             part,
             records: None,
             rows,
             spooled_at: (0, 0),
-            record_parts,
+            people,
             segments,
             tallies,
             text_bytes: 0,
@@ -495,15 +505,7 @@ impl Results {
             }
         }
         self.findings += batch.tallies.len();
-        for part in &batch.record_parts {
-            // Masked values are kept only for what individuals.csv lists: names and identifiers.
-            self.records.push(part, |d| {
-                detectors
-                    .get(d as usize)
-                    .and_then(|info| info.role)
-                    .is_some_and(Role::identifies)
-            });
-        }
+        self.records.append(batch.people);
         if let Some(records) = batch.records {
             self.files_seen.remove(&batch.group);
             self.files

@@ -3,7 +3,6 @@
 //! which combinations of elements each record and person reaches.
 
 use std::collections::BTreeMap;
-use std::collections::hash_map::Entry;
 
 // Keys are keyed fingerprints, uniform already: a fast hasher is safe and resolve is hash-bound.
 use foldhash::{HashMap, HashMapExt};
@@ -257,24 +256,35 @@ impl<'a> Clusters<'a> {
         facts.has_identifier |= moved_identified;
     }
 
-    /// Joins records that share a key, unless `blocked` says their clusters conflict.
-    fn join_on<K: std::hash::Hash + Eq>(
+    /// Joins records that share a key, unless `blocked` says their clusters conflict. `keys`
+    /// come in record order, each key at most once per record; every later record of a key
+    /// tries to join the first record of that key, in record order. Who is first is found by a
+    /// parallel sort rather than a hash map, so only the joins themselves run on one core.
+    fn join_on<K: Ord + Copy + Send>(
         &mut self,
         keys: impl Iterator<Item = (usize, K)>,
         blocked: impl Fn(&Clusters, usize, usize) -> bool,
     ) {
-        let mut first: HashMap<K, usize> = HashMap::with_capacity(self.parent.len());
+        let mut keyed: Vec<(K, u32)> = Vec::new();
+        let mut records: Vec<u32> = Vec::new();
         for (record, key) in keys {
-            match first.entry(key) {
-                Entry::Occupied(seen) => {
-                    let (ra, rb) = (self.find(record), self.find(*seen.get()));
-                    if ra != rb && !blocked(self, ra, rb) {
-                        self.union(ra, rb);
-                    }
-                }
-                Entry::Vacant(slot) => {
-                    slot.insert(record);
-                }
+            keyed.push((key, records.len() as u32));
+            records.push(record as u32);
+        }
+        // Within a key, the lowest position is the first record in reading order.
+        keyed.par_sort_unstable();
+        let mut attempts: Vec<(u32, u32)> = Vec::new();
+        for same_key in keyed.chunk_by(|a, b| a.0 == b.0) {
+            let first = records[same_key[0].1 as usize];
+            attempts.extend(same_key[1..].iter().map(|&(_, position)| (position, first)));
+        }
+        drop(keyed);
+        attempts.par_sort_unstable();
+        for (position, first) in attempts {
+            let record = records[position as usize] as usize;
+            let (ra, rb) = (self.find(record), self.find(first as usize));
+            if ra != rb && !blocked(self, ra, rb) {
+                self.union(ra, rb);
             }
         }
     }

@@ -101,6 +101,38 @@ impl RecordStore {
         });
     }
 
+    /// Appends the records of another store (one batch's), whose text and elements move over
+    /// in one copy each.
+    pub fn append(&mut self, other: RecordStore) {
+        let ids: Vec<u32> = other.paths.iter().map(|p| self.intern(p)).collect();
+        let text_base = self.text.len();
+        let elements_base = self.elements.len();
+        self.text.push_str(&other.text);
+        let rebase = |r: TextRef| TextRef {
+            start: r.start + text_base,
+            len: r.len,
+        };
+        self.elements
+            .extend(other.elements.iter().map(|e| StoredElement {
+                masked: if e.masked.len == 0 {
+                    TextRef::default()
+                } else {
+                    rebase(e.masked)
+                },
+                ..*e
+            }));
+        let id = |old: u32| ids.get(old as usize).copied().unwrap_or(old);
+        self.records
+            .extend(other.records.iter().map(|r| StoredRecord {
+                group: id(r.group),
+                path: id(r.path),
+                label: rebase(r.label),
+                location: rebase(r.location),
+                elements_start: r.elements_start + elements_base,
+                ..*r
+            }));
+    }
+
     /// Merges parts of one record that came in several batches and orders records by top-level
     /// file, path and position, so the same input gives the same output.
     pub fn finish(&mut self) {
@@ -241,6 +273,47 @@ mod tests {
                 masked: format!("m{fp}"),
             }],
         }
+    }
+
+    /// Every record as the tables read it.
+    fn contents(store: &RecordStore) -> Vec<(String, String, String, Vec<(u32, [u8; 16], String)>)> {
+        (0..store.len())
+            .map(|r| {
+                let elements = store
+                    .elements(r)
+                    .iter()
+                    .map(|e| (e.detector, e.fingerprint, store.masked(e).to_string()))
+                    .collect();
+                let (path, label) = (store.path_of(r), store.label(r));
+                (path.into(), label.into(), store.location(r).into(), elements)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn appended_batches_read_as_if_pushed_into_one_store() {
+        let parts = [
+            part("b.csv", "line 2", 20, 1, 1),
+            part("a.csv", "line 9", 90, 1, 2),
+            part("a.csv", "line 3", 30, 2, 3),
+            part("a.csv", "line 3", 25, 1, 4),
+            part("c.csv", "line 1", 5, 2, 5),
+        ];
+        let keep = |d: u32| d == 1;
+        let mut whole = RecordStore::default();
+        parts.iter().for_each(|p| whole.push(p, keep));
+        let mut appended = RecordStore::default();
+        for batch in [&parts[..2], &parts[2..3], &parts[3..]] {
+            let mut store = RecordStore::default();
+            batch.iter().for_each(|p| store.push(p, keep));
+            appended.append(store);
+        }
+        assert_eq!(contents(&appended), contents(&whole));
+        whole.finish();
+        appended.finish();
+        assert_eq!(contents(&appended), contents(&whole));
+        assert_eq!(appended.len(), 4);
+        assert_eq!(appended.paths.len(), 3, "paths are interned once");
     }
 
     #[test]
