@@ -366,9 +366,10 @@ impl FindingRows<'_> {
                 len += next_len;
                 runs.next();
             }
-            let mut file = self.spools.get(spool as usize).ok_or_else(|| {
-                io::Error::other("a findings spool is missing")
-            })?;
+            let mut file = self
+                .spools
+                .get(spool as usize)
+                .ok_or_else(|| io::Error::other("a findings spool is missing"))?;
             file.seek(SeekFrom::Start(offset))?;
             let copied = io::copy(&mut file.take(len), out)?;
             if copied != len {

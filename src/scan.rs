@@ -130,7 +130,7 @@ impl Detectors {
 
 enum WorkerMessage {
     /// One top-level file: its own account and those of its members, and every finding in them.
-    File(Batch),
+    File(Box<Batch>),
     /// A worker could not write its findings spool: the scan cannot report what it found.
     SpoolFailed(std::io::Error),
 }
@@ -269,6 +269,16 @@ pub fn run(config: &ScanConfig) -> Result<ScanOutcome, Error> {
     });
     findings_written?;
 
+    // Exact unique counts sort each class's fingerprints: one class per task, on the pool.
+    pool.install(|| {
+        results
+            .classes
+            .par_iter_mut()
+            .chain(results.kinds.par_iter_mut())
+            .for_each(|(_, tally)| {
+                tally.unique_values();
+            })
+    });
     let mut impact = impact_rows(&mut results.classes, &rules.impact);
     for row in &mut impact {
         if let Some(&(records, individuals)) = resolution.class_counts.get(row.data_class.as_str())
@@ -413,8 +423,9 @@ fn group_impact(
             .or_default()
             .1 += 1;
     }
+    // Each group's exact unique counts sort its own fingerprints: one group per task.
     per_group
-        .into_iter()
+        .into_par_iter()
         .map(|(group, mut classes)| {
             let mut rows = impact_rows(&mut classes, model);
             for row in &mut rows {
@@ -541,7 +552,14 @@ fn worker(
         if detectors.limits.stop.is_raised() {
             mark_not_scanned(&mut item);
         }
-        if !scan_item(detectors, item, &mut scratch, &mut matches, results, &mut spool) {
+        if !scan_item(
+            detectors,
+            item,
+            &mut scratch,
+            &mut matches,
+            results,
+            &mut spool,
+        ) {
             return;
         }
     }
@@ -695,7 +713,7 @@ impl WorkerSink<'_> {
     /// the spool cannot be written (which the aggregator is told, to fail the scan).
     fn hand_over(&mut self, mut batch: Batch) -> bool {
         let message = match batch.spool_rows(self.spool) {
-            Ok(()) => WorkerMessage::File(batch),
+            Ok(()) => WorkerMessage::File(Box::new(batch)),
             Err(e) => WorkerMessage::SpoolFailed(e),
         };
         let spooled = matches!(message, WorkerMessage::File(_));
@@ -1069,7 +1087,7 @@ fn aggregate(
                 {
                     results.bytes_scanned += top.size;
                 }
-                results.add(batch, table);
+                results.add(*batch, table);
                 progress.update(results.files.len(), results.bytes_scanned, results.findings);
             }
             WorkerMessage::SpoolFailed(e) => return Err(e),

@@ -275,8 +275,11 @@ mod tests {
         }
     }
 
+    /// A record as the tables read it: path, label, location, (detector, fingerprint, masked).
+    type Contents = (String, String, String, Vec<(u32, [u8; 16], String)>);
+
     /// Every record as the tables read it.
-    fn contents(store: &RecordStore) -> Vec<(String, String, String, Vec<(u32, [u8; 16], String)>)> {
+    fn contents(store: &RecordStore) -> Vec<Contents> {
         (0..store.len())
             .map(|r| {
                 let elements = store
@@ -285,7 +288,12 @@ mod tests {
                     .map(|e| (e.detector, e.fingerprint, store.masked(e).to_string()))
                     .collect();
                 let (path, label) = (store.path_of(r), store.label(r));
-                (path.into(), label.into(), store.location(r).into(), elements)
+                (
+                    path.into(),
+                    label.into(),
+                    store.location(r).into(),
+                    elements,
+                )
             })
             .collect()
     }

@@ -576,10 +576,12 @@ impl PeopleTables<'_> {
             self.resolution.individuals.len(),
             |range, out| {
                 for i in range {
-                    let Some(person) =
-                        self.resolution
-                            .describe(i, self.store, self.table, &self.model.combination)
-                    else {
+                    let Some(person) = self.resolution.describe(
+                        i,
+                        self.store,
+                        self.table,
+                        &self.model.combination,
+                    ) else {
                         continue;
                     };
                     push_csv_row(
