@@ -370,43 +370,69 @@ fn group_impact(
         .iter()
         .map(|d| class_names.binary_search(&&d.data_class).unwrap_or(0))
         .collect();
+    let store = &results.records;
+    // Each interned path's group, found once: the records are then counted on every core.
     let mut group_names: Vec<Arc<str>> = Vec::new();
     let mut group_ids: foldhash::HashMap<Arc<str>, usize> = foldhash::HashMapExt::new();
-    // (group, class) → records, and (group, class, person) triples counted once at the end.
+    let group_of_path: Vec<usize> = store
+        .paths()
+        .iter()
+        .map(|path| {
+            let name = group_of(path, results.group_depth);
+            *group_ids.entry(Arc::clone(&name)).or_insert_with(|| {
+                group_names.push(name);
+                group_names.len() - 1
+            })
+        })
+        .collect();
+    const RECORDS_PER_TASK: usize = 65_536;
+    // Per task: (group, class) → records, and (group, class, person) triples counted once at
+    // the end.
+    type GroupCounts = (
+        foldhash::HashMap<(usize, usize), usize>,
+        Vec<(usize, usize, u32)>,
+    );
+    let counted: Vec<GroupCounts> = resolution
+        .records
+        .par_chunks(RECORDS_PER_TASK)
+        .enumerate()
+        .map(|(chunk, verdicts)| {
+            let mut record_counts: foldhash::HashMap<(usize, usize), usize> =
+                foldhash::HashMapExt::new();
+            let mut person_triples: Vec<(usize, usize, u32)> = Vec::new();
+            let mut classes: Vec<usize> = Vec::new();
+            for (i, verdict) in verdicts.iter().enumerate() {
+                let r = chunk * RECORDS_PER_TASK + i;
+                let group = group_of_path
+                    .get(store.path_id(r) as usize)
+                    .copied()
+                    .unwrap_or(0);
+                classes.clear();
+                classes.extend(
+                    store
+                        .elements(r)
+                        .iter()
+                        .filter_map(|e| class_of.get(e.detector as usize).copied()),
+                );
+                classes.sort_unstable();
+                classes.dedup();
+                for &class in &classes {
+                    *record_counts.entry((group, class)).or_default() += 1;
+                    if let Some(person) = verdict.individual {
+                        person_triples.push((group, class, person));
+                    }
+                }
+            }
+            (record_counts, person_triples)
+        })
+        .collect();
     let mut record_counts: foldhash::HashMap<(usize, usize), usize> = foldhash::HashMapExt::new();
     let mut person_triples: Vec<(usize, usize, u32)> = Vec::new();
-    let store = &results.records;
-    let mut current: Option<(u32, usize)> = None;
-    let mut classes: Vec<usize> = Vec::new();
-    for (r, verdict) in resolution.records.iter().enumerate() {
-        // Records are sorted by path: the group changes only with the path.
-        let group = match current {
-            Some((id, group)) if id == store.path_id(r) => group,
-            _ => {
-                let name = group_of(store.path_of(r), results.group_depth);
-                let group = *group_ids.entry(Arc::clone(&name)).or_insert_with(|| {
-                    group_names.push(name);
-                    group_names.len() - 1
-                });
-                current = Some((store.path_id(r), group));
-                group
-            }
-        };
-        classes.clear();
-        classes.extend(
-            store
-                .elements(r)
-                .iter()
-                .filter_map(|e| class_of.get(e.detector as usize).copied()),
-        );
-        classes.sort_unstable();
-        classes.dedup();
-        for &class in &classes {
-            *record_counts.entry((group, class)).or_default() += 1;
-            if let Some(person) = verdict.individual {
-                person_triples.push((group, class, person));
-            }
+    for (counts, triples) in counted {
+        for (key, n) in counts {
+            *record_counts.entry(key).or_default() += n;
         }
+        person_triples.extend(triples);
     }
     person_triples.par_sort_unstable();
     person_triples.dedup();

@@ -494,35 +494,69 @@ pub fn resolve(
         .map(|d| classes.binary_search(&&d.data_class).ok())
         .collect();
     let class_index = |detector: u32| class_of.get(detector as usize).copied().flatten();
+    /// One stretch of records counted on its own: record counts, and the pairs to count
+    /// distinct afterwards.
+    #[derive(Default)]
+    struct Counted {
+        class_records: Vec<usize>,
+        class_people: Vec<(usize, u32)>,
+        combination_records: Vec<usize>,
+        combination_people: Vec<(usize, u32)>,
+        combination_files: Vec<(usize, u32)>,
+    }
+    const RECORDS_PER_TASK: usize = 65_536;
+    let counted: Vec<Counted> = verdicts
+        .par_chunks(RECORDS_PER_TASK)
+        .enumerate()
+        .map(|(chunk, chunk_verdicts)| {
+            let mut counted = Counted {
+                class_records: vec![0; classes.len()],
+                combination_records: vec![0; combinations.len()],
+                ..Counted::default()
+            };
+            let mut in_record: Vec<usize> = Vec::new();
+            for (i, verdict) in chunk_verdicts.iter().enumerate() {
+                let r = chunk * RECORDS_PER_TASK + i;
+                in_record.clear();
+                in_record.extend(
+                    records
+                        .elements(r)
+                        .iter()
+                        .filter_map(|e| class_index(e.detector)),
+                );
+                in_record.sort_unstable();
+                in_record.dedup();
+                for &class in &in_record {
+                    counted.class_records[class] += 1;
+                    if let Some(person) = verdict.individual {
+                        counted.class_people.push((class, person));
+                    }
+                }
+                for c in verdict.combinations() {
+                    counted.combination_records[c] += 1;
+                    counted.combination_files.push((c, records.path_id(r)));
+                    if let Some(person) = verdict.individual {
+                        counted.combination_people.push((c, person));
+                    }
+                }
+            }
+            counted
+        })
+        .collect();
     let mut class_records = vec![0usize; classes.len()];
-    let mut class_people: Vec<(usize, u32)> = Vec::new();
     let mut combination_counts = vec![(0usize, 0usize, 0usize); combinations.len()];
-    let mut combination_people: Vec<(usize, u32)> = Vec::new();
-    let mut combination_files: Vec<(usize, u32)> = Vec::new();
-    let mut in_record: Vec<usize> = Vec::new();
-    for (r, verdict) in verdicts.iter().enumerate() {
-        in_record.clear();
-        in_record.extend(
-            records
-                .elements(r)
-                .iter()
-                .filter_map(|e| class_index(e.detector)),
-        );
-        in_record.sort_unstable();
-        in_record.dedup();
-        for &class in &in_record {
-            class_records[class] += 1;
-            if let Some(person) = verdict.individual {
-                class_people.push((class, person));
-            }
+    let (mut class_people, mut combination_people, mut combination_files) =
+        (Vec::new(), Vec::new(), Vec::new());
+    for part in counted {
+        for (total, n) in class_records.iter_mut().zip(part.class_records) {
+            *total += n;
         }
-        for c in verdict.combinations() {
-            combination_counts[c].0 += 1;
-            combination_files.push((c, records.path_id(r)));
-            if let Some(person) = verdict.individual {
-                combination_people.push((c, person));
-            }
+        for (total, n) in combination_counts.iter_mut().zip(part.combination_records) {
+            total.0 += n;
         }
+        class_people.extend(part.class_people);
+        combination_people.extend(part.combination_people);
+        combination_files.extend(part.combination_files);
     }
     fn count_distinct<T: Ord + Copy + Send>(pairs: &mut Vec<(usize, T)>, into: &mut [usize]) {
         pairs.par_sort_unstable();

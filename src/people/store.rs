@@ -208,6 +208,11 @@ impl RecordStore {
         combined
     }
 
+    /// Every interned path (items and top-level files), indexed by `path_id`.
+    pub fn paths(&self) -> &[Arc<str>] {
+        &self.paths
+    }
+
     fn path(&self, id: u32) -> &str {
         self.paths.get(id as usize).map_or("", |p| p)
     }
