@@ -286,6 +286,8 @@ pub struct ClassTally {
     pub findings: usize,
     fingerprints: Vec<[u8; 16]>,
     compacted: usize,
+    /// The distinct count once `seal` has freed the list.
+    sealed: Option<usize>,
     pub files: usize,
     pub severity: Option<Severity>,
     pub detectors: BTreeSet<Arc<str>>,
@@ -311,6 +313,10 @@ impl ClassTally {
     }
 
     fn add(&mut self, fingerprint: [u8; 16]) {
+        debug_assert!(
+            self.sealed.is_none(),
+            "a value counted after the tally was sealed"
+        );
         self.fingerprints.push(fingerprint);
         // Keep only distinct fingerprints once the list doubles: memory follows unique values.
         if self.fingerprints.len() >= 2 * self.compacted + 65_536 {
@@ -326,8 +332,19 @@ impl ClassTally {
 
     /// Distinct values (by fingerprint).
     pub fn unique_values(&mut self) -> usize {
+        if let Some(unique) = self.sealed {
+            return unique;
+        }
         self.compact();
         self.fingerprints.len()
+    }
+
+    /// Counts the distinct values and frees their list: nothing is counted after the walk,
+    /// and the people pass that follows needs the memory.
+    pub fn seal(&mut self) {
+        let unique = self.unique_values();
+        self.sealed = Some(unique);
+        self.fingerprints = Vec::new();
     }
 }
 
@@ -539,6 +556,19 @@ impl Results {
 
     pub fn count_status(&self, status: Status) -> usize {
         self.files.iter().filter(|f| f.1.status == status).count()
+    }
+
+    /// Seals every tally (per class, kind and group) on the caller's rayon pool, one tally per
+    /// task.
+    pub fn seal_tallies(&mut self) {
+        use rayon::prelude::*;
+        self.classes
+            .par_iter_mut()
+            .chain(self.kinds.par_iter_mut())
+            .for_each(|(_, tally)| tally.seal());
+        self.group_classes
+            .par_iter_mut()
+            .for_each(|(_, tally)| tally.seal());
     }
 
     pub fn total_unique_values(&mut self) -> usize {

@@ -251,6 +251,9 @@ pub fn run(config: &ScanConfig) -> Result<ScanOutcome, Error> {
     progress.finish();
     clock.done("walk, extraction and detection");
     results.sort_files();
+    // Exact unique counts, taken now so their fingerprint lists are freed before the people
+    // pass reaches its peak.
+    pool.install(|| results.seal_tallies());
     // findings.csv is pure I/O and the people pass pure CPU: run them side by side.
     let (mut rows, records) = results.findings_and_records(&spools);
     let (findings_written, resolution) = std::thread::scope(|scope| {
@@ -269,16 +272,6 @@ pub fn run(config: &ScanConfig) -> Result<ScanOutcome, Error> {
     });
     findings_written?;
 
-    // Exact unique counts sort each class's fingerprints: one class per task, on the pool.
-    pool.install(|| {
-        results
-            .classes
-            .par_iter_mut()
-            .chain(results.kinds.par_iter_mut())
-            .for_each(|(_, tally)| {
-                tally.unique_values();
-            })
-    });
     let mut impact = impact_rows(&mut results.classes, &rules.impact);
     for row in &mut impact {
         if let Some(&(records, individuals)) = resolution.class_counts.get(row.data_class.as_str())
