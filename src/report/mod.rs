@@ -331,8 +331,9 @@ pub fn push_csv_row<C: AsRef<str>>(out: &mut Vec<u8>, cells: impl IntoIterator<I
     out.push(b'\n');
 }
 
-/// Rows per block rendered by one task of `write_csv_blocks`.
-const ROWS_PER_BLOCK: usize = 4096;
+/// Rows per block rendered by one task of `write_csv_blocks` (about 200 KB): enough to keep
+/// a task busy, small enough that the blocks in flight stay a few megabytes.
+const ROWS_PER_BLOCK: usize = 2048;
 
 /// Writes one CSV file of `rows` rows rendered in blocks on the caller's rayon pool, and
 /// written in order by a thread of its own, so that a table of millions of rows takes every
@@ -352,9 +353,10 @@ where
     let mut file = AtomicFile::create(dir, name)?;
     let mut header = Vec::new();
     push_csv_row(&mut header, columns);
-    let blocks_per_round = rayon::current_num_threads() * 4;
+    // One round being rendered, one waiting and one being written at most.
+    let blocks_per_round = rayon::current_num_threads() * 2;
     let round_rows = ROWS_PER_BLOCK * blocks_per_round;
-    let (block_tx, block_rx) = crossbeam_channel::bounded::<Vec<Vec<u8>>>(2);
+    let (block_tx, block_rx) = crossbeam_channel::bounded::<Vec<Vec<u8>>>(1);
     let out = file.writer();
     let written = std::thread::scope(|scope| {
         let writer = scope.spawn(move || -> std::io::Result<()> {
