@@ -1,6 +1,6 @@
 //! The single owner of results: collects file accounts and findings from the workers, keeps
-//! exact per-class tallies, and spools the finding rows to disk so memory does not grow with
-//! the number of findings.
+//! exact per-class tallies and the index of the finding rows the workers spooled to disk, so
+//! memory does not grow with the number of findings.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs::File;
