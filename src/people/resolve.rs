@@ -87,8 +87,9 @@ struct Identities {
     linking: Vec<Keyed>,
     quasi: Vec<Keyed>,
     names: Vec<[u8; 16]>,
-    /// Per record, where its parts end in `primary`, `linking`, `quasi` and `names`.
-    ends: Vec<[usize; 4]>,
+    /// Per record, where its parts end in `primary`, `linking`, `quasi` and `names` (u32: the
+    /// arrays hold at most a few elements per record, far below four billion in memory).
+    ends: Vec<[u32; 4]>,
 }
 
 impl Identities {
@@ -107,10 +108,10 @@ impl Identities {
                 }
             }
             identities.ends.push([
-                identities.primary.len(),
-                identities.linking.len(),
-                identities.quasi.len(),
-                identities.names.len(),
+                identities.primary.len() as u32,
+                identities.linking.len() as u32,
+                identities.quasi.len() as u32,
+                identities.names.len() as u32,
             ]);
         }
         identities
@@ -123,7 +124,7 @@ impl Identities {
     /// Record `r`'s stretch of array `which` (0 primary, 1 linking, 2 quasi, 3 names).
     fn span(&self, r: usize, which: usize) -> std::ops::Range<usize> {
         let start = if r == 0 { 0 } else { self.ends[r - 1][which] };
-        start..self.ends[r][which]
+        start as usize..self.ends[r][which] as usize
     }
 
     fn primary(&self, r: usize) -> &[Keyed] {
