@@ -135,7 +135,7 @@ impl RecordStore {
 
     /// Merges parts of one record that came in several batches and orders records by top-level
     /// file, path and position, so the same input gives the same output. Works in place: the
-    /// only extra memory is four bytes per record for the order, since on one huge file the
+    /// only extra memory is five bytes per record (the order, and a flag per slot), since on one huge file the
     /// records are most of what the scan holds.
     pub fn finish(&mut self) {
         // Paths compared once, as ranks: a million records sort on integers, not strings.

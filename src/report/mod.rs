@@ -275,26 +275,18 @@ where
     R::Item: AsRef<str>,
 {
     let mut file = AtomicFile::create(dir, name)?;
-    {
-        let mut csv = csv::WriterBuilder::new().from_writer(file.writer());
-        let write_error = |e: csv::Error| {
-            Error::io(
-                format!("cannot write {name}"),
-                std::io::Error::other(e.to_string()),
-            )
-        };
-        csv.write_record(columns).map_err(write_error)?;
-        for row in rows {
-            // Cells go straight to the writer: a million-row table allocates no cell copies.
-            for cell in row {
-                csv.write_field(neutralise(cell.as_ref()).as_bytes())
-                    .map_err(write_error)?;
-            }
-            csv.write_record(None::<&[u8]>).map_err(write_error)?;
+    // One row buffer for the whole table: cells are rendered in place, not copied.
+    let mut row = Vec::new();
+    push_csv_row(&mut row, columns);
+    let written = file.writer().write_all(&row).and_then(|_| {
+        for cells in rows {
+            row.clear();
+            push_csv_row(&mut row, cells);
+            file.writer().write_all(&row)?;
         }
-        csv.flush()
-            .map_err(|e| Error::io(format!("cannot write {name}"), e))?;
-    }
+        file.writer().flush()
+    });
+    written.map_err(|e| Error::io(format!("cannot write {name}"), e))?;
     file.commit()
 }
 
@@ -319,14 +311,20 @@ pub fn push_csv_cell(out: &mut Vec<u8>, cell: &str) {
     out.push(b'"');
 }
 
-/// One CSV row of neutralised cells, as `write_csv` writes it (rows have two or more cells, so
-/// the csv crate's quoting of a lone empty cell never applies).
+/// One CSV row of neutralised cells, every table's one renderer. As the csv crate does, a row
+/// of one empty cell is written `""`, so that it is not read back as no row at all.
 pub fn push_csv_row<C: AsRef<str>>(out: &mut Vec<u8>, cells: impl IntoIterator<Item = C>) {
-    for (i, cell) in cells.into_iter().enumerate() {
-        if i > 0 {
+    let start = out.len();
+    let mut count = 0;
+    for cell in cells {
+        if count > 0 {
             out.push(b',');
         }
         push_csv_cell(out, &neutralise(cell.as_ref()));
+        count += 1;
+    }
+    if count == 1 && out.len() == start {
+        out.extend_from_slice(b"\"\"");
     }
     out.push(b'\n');
 }
@@ -359,15 +357,17 @@ where
     let (block_tx, block_rx) = crossbeam_channel::bounded::<Vec<Vec<u8>>>(1);
     let out = file.writer();
     let written = std::thread::scope(|scope| {
-        let writer = scope.spawn(move || -> std::io::Result<()> {
-            out.write_all(&header)?;
-            for round in block_rx {
-                for block in round {
-                    out.write_all(&block)?;
+        let writer = scope.spawn(move || -> Result<(), Error> {
+            let write = || -> std::io::Result<()> {
+                out.write_all(&header)?;
+                for round in block_rx {
+                    for block in round {
+                        out.write_all(&block)?;
+                    }
                 }
-            }
-            out.flush()?;
-            Ok(())
+                out.flush()
+            };
+            write().map_err(|e| Error::io(format!("cannot write {name}"), e))
         });
         for round_start in (0..rows).step_by(round_rows.max(1)) {
             let round_end = (round_start + round_rows).min(rows);
@@ -387,18 +387,9 @@ where
             }
         }
         drop(block_tx);
-        writer.join()
+        join_writer(writer, name)
     });
-    match written {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => return Err(Error::io(format!("cannot write {name}"), e)),
-        Err(_) => {
-            return Err(Error::io(
-                format!("cannot write {name}"),
-                std::io::Error::other("the writer thread stopped"),
-            ));
-        }
-    }
+    written?;
     file.commit()
 }
 
@@ -625,6 +616,21 @@ pub fn write_summary(dir: &Path, summary: &Summary) -> Result<(), Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn rows_render_as_the_csv_crate_writes_them(
+            cells in proptest::collection::vec("[a-z,\"\r\n =+@é-]{0,6}", 1..5),
+        ) {
+            let mut ours = Vec::new();
+            push_csv_row(&mut ours, &cells);
+            let mut csv = csv::WriterBuilder::new().from_writer(Vec::new());
+            let neutralised: Vec<String> = cells.iter().map(|c| neutralise(c).into_owned()).collect();
+            csv.write_record(&neutralised).expect("write to memory");
+            let theirs = csv.into_inner().expect("flush to memory");
+            proptest::prop_assert_eq!(String::from_utf8_lossy(&ours), String::from_utf8_lossy(&theirs));
+        }
+    }
 
     #[test]
     fn formula_cells_are_neutralised() {
