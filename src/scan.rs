@@ -379,56 +379,66 @@ fn group_impact(
         })
         .collect();
     const RECORDS_PER_TASK: usize = 65_536;
-    // Per task: (group, class) → records, and (group, class, person) triples counted once at
-    // the end.
-    type GroupCounts = (
-        foldhash::HashMap<(usize, usize), usize>,
-        Vec<(usize, usize, u32)>,
-    );
-    let counted: Vec<GroupCounts> = resolution
+    type PairCounts = foldhash::HashMap<(usize, usize), usize>;
+    fn add(mut total: PairCounts, part: PairCounts) -> PairCounts {
+        for (key, n) in part {
+            *total.entry(key).or_default() += n;
+        }
+        total
+    }
+    // (group, class) of every element of `record`, appended to `pairs`.
+    let pairs_of = |record: usize, pairs: &mut Vec<(usize, usize)>| {
+        let group = group_of_path
+            .get(store.path_id(record) as usize)
+            .copied()
+            .unwrap_or(0);
+        pairs.extend(
+            store
+                .elements(record)
+                .iter()
+                .filter_map(|e| class_of.get(e.detector as usize).map(|&c| (group, c))),
+        );
+    };
+    // Records per (group, class), in stretches of records; individuals per (group, class), one
+    // person at a time, so each person counts once and no list of pairs is held.
+    let record_counts: PairCounts = resolution
         .records
         .par_chunks(RECORDS_PER_TASK)
         .enumerate()
         .map(|(chunk, verdicts)| {
-            let mut record_counts: foldhash::HashMap<(usize, usize), usize> =
-                foldhash::HashMapExt::new();
-            let mut person_triples: Vec<(usize, usize, u32)> = Vec::new();
-            let mut classes: Vec<usize> = Vec::new();
-            for (i, verdict) in verdicts.iter().enumerate() {
-                let r = chunk * RECORDS_PER_TASK + i;
-                let group = group_of_path
-                    .get(store.path_id(r) as usize)
-                    .copied()
-                    .unwrap_or(0);
-                classes.clear();
-                classes.extend(
-                    store
-                        .elements(r)
-                        .iter()
-                        .filter_map(|e| class_of.get(e.detector as usize).copied()),
-                );
-                classes.sort_unstable();
-                classes.dedup();
-                for &class in &classes {
-                    *record_counts.entry((group, class)).or_default() += 1;
-                    if let Some(person) = verdict.individual {
-                        person_triples.push((group, class, person));
-                    }
-                }
+            let mut counts = PairCounts::default();
+            let mut pairs: Vec<(usize, usize)> = Vec::new();
+            for i in 0..verdicts.len() {
+                pairs.clear();
+                pairs_of(chunk * RECORDS_PER_TASK + i, &mut pairs);
+                pairs.sort_unstable();
+                pairs.dedup();
+                pairs
+                    .iter()
+                    .for_each(|&key| *counts.entry(key).or_default() += 1);
             }
-            (record_counts, person_triples)
+            counts
         })
-        .collect();
-    let mut record_counts: foldhash::HashMap<(usize, usize), usize> = foldhash::HashMapExt::new();
-    let mut person_triples: Vec<(usize, usize, u32)> = Vec::new();
-    for (counts, triples) in counted {
-        for (key, n) in counts {
-            *record_counts.entry(key).or_default() += n;
-        }
-        person_triples.extend(triples);
-    }
-    person_triples.par_sort_unstable();
-    person_triples.dedup();
+        .reduce(PairCounts::default, add);
+    let individual_counts: PairCounts = (0..resolution.individuals.len())
+        .into_par_iter()
+        .fold(
+            || (PairCounts::default(), Vec::new()),
+            |(mut counts, mut pairs), person| {
+                pairs.clear();
+                for &r in resolution.members_of(person) {
+                    pairs_of(r as usize, &mut pairs);
+                }
+                pairs.sort_unstable();
+                pairs.dedup();
+                pairs
+                    .iter()
+                    .for_each(|&key| *counts.entry(key).or_default() += 1);
+                (counts, pairs)
+            },
+        )
+        .map(|(counts, _)| counts)
+        .reduce(PairCounts::default, add);
     let mut people: HashMap<(&str, &str), (usize, usize)> = HashMap::new();
     for ((group, class), records) in record_counts {
         people
@@ -436,11 +446,11 @@ fn group_impact(
             .or_default()
             .0 = records;
     }
-    for (group, class, _) in person_triples {
+    for ((group, class), individuals) in individual_counts {
         people
             .entry((&group_names[group], class_names[class]))
             .or_default()
-            .1 += 1;
+            .1 = individuals;
     }
     // Each group's exact unique counts sort its own fingerprints: one group per task.
     per_group

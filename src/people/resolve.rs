@@ -39,29 +39,65 @@ pub struct Resolution {
     pub combination_counts: Vec<(usize, usize, usize)>,
 }
 
-#[derive(Debug, Clone, Copy, Default)]
+/// Sixteen bytes: one per record.
+#[derive(Debug, Clone, Copy)]
 pub struct RecordVerdict {
-    /// Index into `Resolution::individuals`.
-    pub individual: Option<u32>,
     /// Bit `c` set: the record meets combination `c`.
     pub combinations: u64,
+    /// Index into `Resolution::individuals`, or `NO_INDIVIDUAL`.
+    individual: u32,
     pub severity: Option<Severity>,
 }
 
+/// `RecordVerdict::individual` of a record that belongs to no one.
+const NO_INDIVIDUAL: u32 = u32::MAX;
+
 impl RecordVerdict {
+    /// Index into `Resolution::individuals`, if the record belongs to someone.
+    pub fn individual(&self) -> Option<u32> {
+        (self.individual != NO_INDIVIDUAL).then_some(self.individual)
+    }
+
     /// Indices of the combinations met, in model order.
     pub fn combinations(&self) -> impl Iterator<Item = usize> + '_ {
         (0..MAX_COMBINATIONS).filter(|c| self.combinations & (1 << c) != 0)
     }
 }
 
-/// One person, as stored: the id and severity to order by, and where the records are.
+/// One person, as stored: the id and severity to order by, and where the records are. Sixteen
+/// bytes, since a large share holds millions.
 #[derive(Debug, Clone)]
 pub struct Person {
-    /// Stable for the same fingerprint key: derived from the person's strongest identifier.
-    pub id: String,
+    pub id: PersonId,
     pub severity: Severity,
-    members: std::ops::Range<usize>,
+    members: std::ops::Range<u32>,
+}
+
+impl Person {
+    fn members(&self) -> std::ops::Range<usize> {
+        self.members.start as usize..self.members.end as usize
+    }
+}
+
+/// A person's id: stable for the same fingerprint key, derived from the person's strongest
+/// identifier. Shown as `P-` and twelve hex digits, or `P-unknown`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PersonId(Option<[u8; 6]>);
+
+impl PersonId {
+    /// Orders as the shown ids do: hex digits sort before the `u` of `P-unknown`.
+    fn sort_key(&self) -> (bool, [u8; 6]) {
+        (self.0.is_none(), self.0.unwrap_or_default())
+    }
+}
+
+impl std::fmt::Display for PersonId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(hash) => write!(f, "P-{}", hex::encode(hash)),
+            None => f.write_str("P-unknown"),
+        }
+    }
 }
 
 /// One affected person, described for individuals.csv.
@@ -80,75 +116,65 @@ pub struct Individual {
 
 type Keyed = (u32, [u8; 16]);
 
-/// The identity-bearing parts of every record, in flat arrays: no allocation per record.
-#[derive(Debug, Default)]
-struct Identities {
-    primary: Vec<Keyed>,
-    linking: Vec<Keyed>,
-    quasi: Vec<Keyed>,
-    names: Vec<[u8; 16]>,
-    /// Per record, where its parts end in `primary`, `linking`, `quasi` and `names` (u32: the
-    /// arrays hold at most a few elements per record, far below four billion in memory).
-    ends: Vec<[u32; 4]>,
+/// The identity-bearing elements of every record, read from the store through each detector's
+/// role: a view, so resolution holds no second copy of the elements.
+struct Identities<'a> {
+    records: &'a RecordStore,
+    roles: Vec<Option<Role>>,
 }
 
-impl Identities {
-    fn of(records: &RecordStore, table: &[DetectorInfo]) -> Identities {
-        let mut identities = Identities::default();
-        identities.ends.reserve(records.len());
-        for r in 0..records.len() {
-            for element in records.elements(r) {
-                let pair = (element.detector, element.fingerprint);
-                match table.get(element.detector as usize).and_then(|d| d.role) {
-                    Some(Role::Primary) => identities.primary.push(pair),
-                    Some(Role::Linking) => identities.linking.push(pair),
-                    Some(Role::Quasi) => identities.quasi.push(pair),
-                    Some(Role::Name) => identities.names.push(element.fingerprint),
-                    _ => {}
-                }
-            }
-            identities.ends.push([
-                identities.primary.len() as u32,
-                identities.linking.len() as u32,
-                identities.quasi.len() as u32,
-                identities.names.len() as u32,
-            ]);
+impl<'a> Identities<'a> {
+    fn of(records: &'a RecordStore, table: &[DetectorInfo]) -> Identities<'a> {
+        Identities {
+            records,
+            roles: table.iter().map(|d| d.role).collect(),
         }
-        identities
     }
 
     fn len(&self) -> usize {
-        self.ends.len()
+        self.records.len()
     }
 
-    /// Record `r`'s stretch of array `which` (0 primary, 1 linking, 2 quasi, 3 names).
-    fn span(&self, r: usize, which: usize) -> std::ops::Range<usize> {
-        let start = if r == 0 { 0 } else { self.ends[r - 1][which] };
-        start as usize..self.ends[r][which] as usize
+    /// Record `r`'s elements of one role, as (detector, fingerprint) in element order.
+    fn with_role(&self, r: usize, role: Role) -> impl Iterator<Item = Keyed> + Clone + '_ {
+        self.records
+            .elements(r)
+            .iter()
+            .filter(move |e| self.roles.get(e.detector as usize).copied().flatten() == Some(role))
+            .map(|e| (e.detector, e.fingerprint))
     }
 
-    fn primary(&self, r: usize) -> &[Keyed] {
-        &self.primary[self.span(r, 0)]
+    fn primary(&self, r: usize) -> impl Iterator<Item = Keyed> + Clone + '_ {
+        self.with_role(r, Role::Primary)
     }
 
-    fn linking(&self, r: usize) -> &[Keyed] {
-        &self.linking[self.span(r, 1)]
+    fn linking(&self, r: usize) -> impl Iterator<Item = Keyed> + Clone + '_ {
+        self.with_role(r, Role::Linking)
     }
 
-    fn quasi(&self, r: usize) -> &[Keyed] {
-        &self.quasi[self.span(r, 2)]
+    fn quasi(&self, r: usize) -> impl Iterator<Item = Keyed> + Clone + '_ {
+        self.with_role(r, Role::Quasi)
     }
 
-    fn names(&self, r: usize) -> &[[u8; 16]] {
-        &self.names[self.span(r, 3)]
+    fn names(&self, r: usize) -> impl Iterator<Item = [u8; 16]> + Clone + '_ {
+        self.with_role(r, Role::Name).map(|(_, name)| name)
+    }
+
+    fn has_name(&self, r: usize) -> bool {
+        self.names(r).next().is_some()
     }
 
     fn is_person(&self, r: usize) -> bool {
-        self.has_identifier(r) || !self.names(r).is_empty()
+        self.has_identifier(r) || self.has_name(r)
     }
 
     fn has_identifier(&self, r: usize) -> bool {
-        !self.primary(r).is_empty() || !self.linking(r).is_empty()
+        self.records.elements(r).iter().any(|e| {
+            matches!(
+                self.roles.get(e.detector as usize).copied().flatten(),
+                Some(Role::Primary | Role::Linking)
+            )
+        })
     }
 }
 
@@ -162,34 +188,39 @@ struct ClusterFacts {
 
 /// Union-find over records that keeps each cluster's facts at its root.
 struct Clusters<'a> {
-    identities: &'a Identities,
-    parent: Vec<usize>,
+    identities: &'a Identities<'a>,
+    /// u32: record numbers fit (the store holds far fewer than four billion records in memory),
+    /// and the union-find is the largest array of the people pass after the store.
+    parent: Vec<u32>,
     /// Facts of a root that has absorbed other records; None: the root record's own identity,
     /// so the many clusters of one record allocate nothing.
     merged: Vec<Option<Box<ClusterFacts>>>,
 }
 
 impl<'a> Clusters<'a> {
-    fn new(identities: &'a Identities) -> Clusters<'a> {
+    fn new(identities: &'a Identities<'a>) -> Clusters<'a> {
         Clusters {
             identities,
-            parent: (0..identities.len()).collect(),
+            parent: (0..identities.len() as u32).collect(),
             merged: (0..identities.len()).map(|_| None).collect(),
         }
     }
 
-    fn primary_of(&self, root: usize) -> &[Keyed] {
-        match &self.merged[root] {
-            Some(facts) => &facts.primary,
-            None => self.identities.primary(root),
-        }
+    /// The cluster's facts as (merged, own): one of the two is empty.
+    fn primary_of(&self, root: usize) -> impl Iterator<Item = Keyed> + Clone + '_ {
+        let (merged, own) = match &self.merged[root] {
+            Some(facts) => (&facts.primary[..], None),
+            None => (&[][..], Some(self.identities.primary(root))),
+        };
+        merged.iter().copied().chain(own.into_iter().flatten())
     }
 
-    fn names_of(&self, root: usize) -> &[[u8; 16]] {
-        match &self.merged[root] {
-            Some(facts) => &facts.names,
-            None => self.identities.names(root),
-        }
+    fn names_of(&self, root: usize) -> impl Iterator<Item = [u8; 16]> + Clone + '_ {
+        let (merged, own) = match &self.merged[root] {
+            Some(facts) => (&facts.names[..], None),
+            None => (&[][..], Some(self.identities.names(root))),
+        };
+        merged.iter().copied().chain(own.into_iter().flatten())
     }
 
     fn has_identifier(&self, root: usize) -> bool {
@@ -199,23 +230,26 @@ impl<'a> Clusters<'a> {
         }
     }
 
-    fn find(&mut self, mut x: usize) -> usize {
-        while self.parent[x] != x {
-            self.parent[x] = self.parent[self.parent[x]];
-            x = self.parent[x];
+    fn find(&mut self, x: usize) -> usize {
+        let mut x = x as u32;
+        while self.parent[x as usize] != x {
+            self.parent[x as usize] = self.parent[self.parent[x as usize] as usize];
+            x = self.parent[x as usize];
         }
-        x
+        x as usize
     }
 
     fn primary_conflict(&self, a: usize, b: usize) -> bool {
-        let (pa, pb) = (self.primary_of(a), self.primary_of(b));
-        pa.iter()
-            .any(|(d, f)| pb.iter().any(|(e, g)| d == e && f != g))
+        let pb = self.primary_of(b);
+        self.primary_of(a)
+            .any(|(d, f)| pb.clone().any(|(e, g)| d == e && f != g))
     }
 
     fn name_conflict(&self, a: usize, b: usize) -> bool {
-        let (na, nb) = (self.names_of(a), self.names_of(b));
-        !na.is_empty() && !nb.is_empty() && !na.iter().any(|n| nb.contains(n))
+        let (mut na, nb) = (self.names_of(a).peekable(), self.names_of(b));
+        na.peek().is_some()
+            && nb.clone().next().is_some()
+            && !na.any(|n| nb.clone().any(|m| m == n))
     }
 
     /// Joins the clusters of `a` and `b` (the lower root stays root, so results do not depend
@@ -226,32 +260,51 @@ impl<'a> Clusters<'a> {
             return;
         }
         let (root, child) = if ra < rb { (ra, rb) } else { (rb, ra) };
-        self.parent[child] = root;
+        self.parent[child] = root as u32;
         let identities = self.identities;
         let moved = self.merged[child].take();
-        let (moved_primary, moved_names, moved_identified) = match &moved {
-            Some(facts) => (&facts.primary[..], &facts.names[..], facts.has_identifier),
+        // The child's facts as (merged, own), one of the two empty: a one-record child
+        // allocates nothing.
+        let (merged_primary, own_primary, merged_names, own_names, moved_identified) = match &moved
+        {
+            Some(facts) => (
+                &facts.primary[..],
+                None,
+                &facts.names[..],
+                None,
+                facts.has_identifier,
+            ),
             None => (
-                identities.primary(child),
-                identities.names(child),
+                &[][..],
+                Some(identities.primary(child)),
+                &[][..],
+                Some(identities.names(child)),
                 identities.has_identifier(child),
             ),
         };
         let facts = self.merged[root].get_or_insert_with(|| {
             Box::new(ClusterFacts {
-                primary: identities.primary(root).to_vec(),
-                names: identities.names(root).to_vec(),
+                primary: identities.primary(root).collect(),
+                names: identities.names(root).collect(),
                 has_identifier: identities.has_identifier(root),
             })
         });
-        for p in moved_primary {
-            if !facts.primary.contains(p) {
-                facts.primary.push(*p);
+        for p in merged_primary
+            .iter()
+            .copied()
+            .chain(own_primary.into_iter().flatten())
+        {
+            if !facts.primary.contains(&p) {
+                facts.primary.push(p);
             }
         }
-        for n in moved_names {
-            if !facts.names.contains(n) {
-                facts.names.push(*n);
+        for n in merged_names
+            .iter()
+            .copied()
+            .chain(own_names.into_iter().flatten())
+        {
+            if !facts.names.contains(&n) {
+                facts.names.push(n);
             }
         }
         facts.has_identifier |= moved_identified;
@@ -290,8 +343,8 @@ impl<'a> Clusters<'a> {
         }
     }
 
-    fn count_roots(&mut self, people: &[usize]) -> usize {
-        let mut roots: Vec<usize> = people.iter().map(|&r| self.find(r)).collect();
+    fn count_roots(&mut self, people: &[u32]) -> usize {
+        let mut roots: Vec<usize> = people.iter().map(|&r| self.find(r as usize)).collect();
         roots.sort_unstable();
         roots.dedup();
         roots.len()
@@ -300,11 +353,9 @@ impl<'a> Clusters<'a> {
 
 /// Joins on shared primary identifiers, then on shared linking identifiers.
 fn join_on_identifiers(clusters: &mut Clusters, identities: &Identities) {
-    let primary =
-        (0..identities.len()).flat_map(|r| identities.primary(r).iter().map(move |p| (r, *p)));
+    let primary = (0..identities.len()).flat_map(|r| identities.primary(r).map(move |p| (r, p)));
     clusters.join_on(primary, |c, a, b| c.primary_conflict(a, b));
-    let linking =
-        (0..identities.len()).flat_map(|r| identities.linking(r).iter().map(move |p| (r, *p)));
+    let linking = (0..identities.len()).flat_map(|r| identities.linking(r).map(move |p| (r, p)));
     clusters.join_on(linking, |c, a, b| {
         c.primary_conflict(a, b) || c.name_conflict(a, b)
     });
@@ -316,21 +367,20 @@ fn join_on_names(clusters: &mut Clusters, identities: &Identities) {
     let quasi = (0..identities.len()).flat_map(|r| {
         identities
             .names(r)
-            .iter()
-            .flat_map(move |n| identities.quasi(r).iter().map(move |q| (r, (*n, *q))))
+            .flat_map(move |n| identities.quasi(r).map(move |q| (r, (n, q))))
     });
     clusters.join_on(quasi, |c, a, b| c.primary_conflict(a, b));
     // A name without identifiers joins the first identified person of that name, else the
     // first other bare record of that name; identified people never join on a name alone.
     let named: Vec<usize> = (0..identities.len())
-        .filter(|&r| !identities.names(r).is_empty())
+        .filter(|&r| identities.has_name(r))
         .collect();
     let mut first_identified: HashMap<[u8; 16], usize> = HashMap::new();
     for &r in &named {
         let root = clusters.find(r);
         if clusters.has_identifier(root) {
             for name in identities.names(r) {
-                first_identified.entry(*name).or_insert(r);
+                first_identified.entry(name).or_insert(r);
             }
         }
     }
@@ -341,7 +391,10 @@ fn join_on_names(clusters: &mut Clusters, identities: &Identities) {
             if clusters.has_identifier(root) {
                 break;
             }
-            match first_identified.get(name).or_else(|| first_bare.get(name)) {
+            match first_identified
+                .get(&name)
+                .or_else(|| first_bare.get(&name))
+            {
                 Some(&other) => {
                     let other_root = clusters.find(other);
                     if other_root != root && !clusters.primary_conflict(root, other_root) {
@@ -349,7 +402,7 @@ fn join_on_names(clusters: &mut Clusters, identities: &Identities) {
                     }
                 }
                 None => {
-                    first_bare.insert(*name, r);
+                    first_bare.insert(name, r);
                 }
             }
         }
@@ -364,8 +417,11 @@ pub fn resolve(
 ) -> Resolution {
     let combinations = &combinations[..combinations.len().min(MAX_COMBINATIONS)];
     let identities = Identities::of(records, table);
-    let people: Vec<usize> = (0..records.len())
+    // Record numbers as u32 here and below: these arrays are as long as the records, and the
+    // store could not hold four billion records in memory anyway.
+    let people: Vec<u32> = (0..records.len())
         .filter(|&r| identities.is_person(r))
+        .map(|r| r as u32)
         .collect();
 
     // The upper bound is the point clustering before any name-based join: one clustering serves
@@ -376,29 +432,29 @@ pub fn resolve(
     join_on_names(&mut point, &identities);
 
     // Clusters of the point estimate that share a name: possible same persons.
-    let mut name_roots: Vec<([u8; 16], usize)> = Vec::new();
+    let mut name_roots: Vec<([u8; 16], u32)> = Vec::new();
     for &r in &people {
-        let root = point.find(r);
-        name_roots.extend(identities.names(r).iter().map(|n| (*n, root)));
+        let root = point.find(r as usize) as u32;
+        name_roots.extend(identities.names(r as usize).map(|n| (n, root)));
     }
     name_roots.sort_unstable();
     name_roots.dedup();
-    let name_groups: Vec<&[([u8; 16], usize)]> = name_roots.chunk_by(|a, b| a.0 == b.0).collect();
+    let name_groups: Vec<&[([u8; 16], u32)]> = name_roots.chunk_by(|a, b| a.0 == b.0).collect();
     let possible_same_person_clusters = name_groups.iter().filter(|g| g.len() > 1).count();
     // The lower bound only needs who joins whom: a plain union-find over the point clusters.
-    let mut lower: Vec<usize> = (0..records.len()).collect();
-    fn root_of(parent: &mut [usize], mut x: usize) -> usize {
-        while parent[x] != x {
-            parent[x] = parent[parent[x]];
-            x = parent[x];
+    let mut lower: Vec<u32> = (0..records.len() as u32).collect();
+    fn root_of(parent: &mut [u32], mut x: u32) -> u32 {
+        while parent[x as usize] != x {
+            parent[x as usize] = parent[parent[x as usize] as usize];
+            x = parent[x as usize];
         }
         x
     }
     for &r in &people {
-        let root = point.find(r);
+        let root = point.find(r as usize) as u32;
         let (a, b) = (root_of(&mut lower, r), root_of(&mut lower, root));
         if a != b {
-            lower[a.max(b)] = a.min(b);
+            lower[a.max(b) as usize] = a.min(b);
         }
     }
     for group in &name_groups {
@@ -407,18 +463,24 @@ pub fn resolve(
             for other in it {
                 let (a, b) = (root_of(&mut lower, first), root_of(&mut lower, other));
                 if a != b {
-                    lower[a.max(b)] = a.min(b);
+                    lower[a.max(b) as usize] = a.min(b);
                 }
             }
         }
     }
-    let mut lower_roots: Vec<usize> = people.iter().map(|&r| root_of(&mut lower, r)).collect();
+    let mut lower_roots: Vec<u32> = people.iter().map(|&r| root_of(&mut lower, r)).collect();
     lower_roots.sort_unstable();
     lower_roots.dedup();
     let lower_bound = lower_roots.len();
 
-    let mut by_root: Vec<(usize, u32)> =
-        people.iter().map(|&r| (point.find(r), r as u32)).collect();
+    drop(lower);
+    drop(lower_roots);
+    drop(name_roots);
+    let mut by_root: Vec<(u32, u32)> = people
+        .iter()
+        .map(|&r| (point.find(r as usize) as u32, r))
+        .collect();
+    drop(people);
     drop(point);
     drop(identities);
     let meets = combination_table(table, combinations);
@@ -448,7 +510,7 @@ pub fn resolve(
                 .map(|c| combinations[c].severity)
                 .max();
             RecordVerdict {
-                individual: None,
+                individual: NO_INDIVIDUAL,
                 severity: element_severity.max(combo_severity),
                 combinations: met,
             }
@@ -458,16 +520,17 @@ pub fn resolve(
     // Members of each point cluster, in record order.
     by_root.sort_unstable();
     let members: Vec<u32> = by_root.iter().map(|&(_, r)| r).collect();
-    let mut ranges: Vec<std::ops::Range<usize>> = Vec::new();
+    let mut ranges: Vec<std::ops::Range<u32>> = Vec::new();
     for cluster in by_root.chunk_by(|a, b| a.0 == b.0) {
         let start = ranges.last().map_or(0, |r| r.end);
-        ranges.push(start..start + cluster.len());
+        ranges.push(start..start + cluster.len() as u32);
     }
     drop(by_root);
     let mut persons: Vec<Person> = ranges
         .into_par_iter()
         .map(|range| {
-            let (id, severity) = identify(&members[range.clone()], records, &verdicts, table);
+            let within = range.start as usize..range.end as usize;
+            let (id, severity) = identify(&members[within], records, &verdicts, table);
             Person {
                 id,
                 severity,
@@ -475,14 +538,17 @@ pub fn resolve(
             }
         })
         .collect();
-    persons.par_sort_by(|a, b| b.severity.cmp(&a.severity).then_with(|| a.id.cmp(&b.id)));
+    persons.par_sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.id.sort_key().cmp(&b.id.sort_key()))
+    });
     for (index, person) in persons.iter().enumerate() {
-        for &r in &members[person.members.clone()] {
-            verdicts[r as usize].individual = Some(index as u32);
+        for &r in &members[person.members()] {
+            verdicts[r as usize].individual = index as u32;
         }
     }
 
-    // Counted as (key, person) pairs, sorted and deduplicated once: no set per record.
     let classes: Vec<&Arc<str>> = {
         let mut classes: Vec<&Arc<str>> = table.iter().map(|d| &d.data_class).collect();
         classes.sort();
@@ -495,87 +561,96 @@ pub fn resolve(
         .map(|d| classes.binary_search(&&d.data_class).ok())
         .collect();
     let class_index = |detector: u32| class_of.get(detector as usize).copied().flatten();
-    /// One stretch of records counted on its own: record counts, and the pairs to count
-    /// distinct afterwards.
-    #[derive(Default)]
-    struct Counted {
-        class_records: Vec<usize>,
-        class_people: Vec<(usize, u32)>,
-        combination_records: Vec<usize>,
-        combination_people: Vec<(usize, u32)>,
-        combination_files: Vec<(usize, u32)>,
+    // Counted without sets or pair lists: records in stretches, people one by one (each person
+    // counts each class and combination once), files by one mask of combinations per item.
+    /// Counts for a class or combination table, added up across tasks.
+    fn add(mut total: Vec<usize>, part: Vec<usize>) -> Vec<usize> {
+        for (t, n) in total.iter_mut().zip(part) {
+            *t += n;
+        }
+        total
     }
+    // Classes among `records`' elements, each once, in `seen` (cleared first).
+    let classes_of = |records_of: &mut dyn Iterator<Item = usize>, seen: &mut Vec<usize>| {
+        seen.clear();
+        for r in records_of {
+            seen.extend(
+                records
+                    .elements(r)
+                    .iter()
+                    .filter_map(|e| class_index(e.detector)),
+            );
+        }
+        seen.sort_unstable();
+        seen.dedup();
+    };
+    let count_bits = |counts: &mut [usize], met: u64| {
+        for (c, count) in counts.iter_mut().enumerate() {
+            if met & (1 << c) != 0 {
+                *count += 1;
+            }
+        }
+    };
     const RECORDS_PER_TASK: usize = 65_536;
-    let counted: Vec<Counted> = verdicts
+    let zeros = || {
+        (
+            vec![0usize; classes.len()],
+            vec![0usize; combinations.len()],
+        )
+    };
+    let (class_records, combination_records) = verdicts
         .par_chunks(RECORDS_PER_TASK)
         .enumerate()
         .map(|(chunk, chunk_verdicts)| {
-            let mut counted = Counted {
-                class_records: vec![0; classes.len()],
-                combination_records: vec![0; combinations.len()],
-                ..Counted::default()
-            };
-            let mut in_record: Vec<usize> = Vec::new();
+            let (mut class_n, mut combination_n) = zeros();
+            let mut seen: Vec<usize> = Vec::new();
             for (i, verdict) in chunk_verdicts.iter().enumerate() {
-                let r = chunk * RECORDS_PER_TASK + i;
-                in_record.clear();
-                in_record.extend(
-                    records
-                        .elements(r)
-                        .iter()
-                        .filter_map(|e| class_index(e.detector)),
+                classes_of(
+                    &mut std::iter::once(chunk * RECORDS_PER_TASK + i),
+                    &mut seen,
                 );
-                in_record.sort_unstable();
-                in_record.dedup();
-                for &class in &in_record {
-                    counted.class_records[class] += 1;
-                    if let Some(person) = verdict.individual {
-                        counted.class_people.push((class, person));
-                    }
-                }
-                for c in verdict.combinations() {
-                    counted.combination_records[c] += 1;
-                    counted.combination_files.push((c, records.path_id(r)));
-                    if let Some(person) = verdict.individual {
-                        counted.combination_people.push((c, person));
-                    }
-                }
+                seen.iter().for_each(|&class| class_n[class] += 1);
+                count_bits(&mut combination_n, verdict.combinations);
             }
-            counted
+            (class_n, combination_n)
+        })
+        .reduce(zeros, |a, b| (add(a.0, b.0), add(a.1, b.1)));
+    let (class_individuals, combination_individuals) = persons
+        .par_iter()
+        .fold(
+            || (zeros(), Vec::new()),
+            |((mut class_n, mut combination_n), mut seen), person| {
+                let members = &members[person.members()];
+                classes_of(&mut members.iter().map(|&r| r as usize), &mut seen);
+                seen.iter().for_each(|&class| class_n[class] += 1);
+                let met = members
+                    .iter()
+                    .fold(0u64, |met, &r| met | verdicts[r as usize].combinations);
+                count_bits(&mut combination_n, met);
+                ((class_n, combination_n), seen)
+            },
+        )
+        .map(|(counts, _)| counts)
+        .reduce(zeros, |a, b| (add(a.0, b.0), add(a.1, b.1)));
+    let mut met_in_path = vec![0u64; records.paths().len()];
+    for (r, verdict) in verdicts.iter().enumerate() {
+        if let Some(met) = met_in_path.get_mut(records.path_id(r) as usize) {
+            *met |= verdict.combinations;
+        }
+    }
+    let mut combination_files = vec![0usize; combinations.len()];
+    for &met in &met_in_path {
+        count_bits(&mut combination_files, met);
+    }
+    let combination_counts: Vec<(usize, usize, usize)> = (0..combinations.len())
+        .map(|c| {
+            (
+                combination_records[c],
+                combination_individuals[c],
+                combination_files[c],
+            )
         })
         .collect();
-    let mut class_records = vec![0usize; classes.len()];
-    let mut combination_counts = vec![(0usize, 0usize, 0usize); combinations.len()];
-    let (mut class_people, mut combination_people, mut combination_files) =
-        (Vec::new(), Vec::new(), Vec::new());
-    for part in counted {
-        for (total, n) in class_records.iter_mut().zip(part.class_records) {
-            *total += n;
-        }
-        for (total, n) in combination_counts.iter_mut().zip(part.combination_records) {
-            total.0 += n;
-        }
-        class_people.extend(part.class_people);
-        combination_people.extend(part.combination_people);
-        combination_files.extend(part.combination_files);
-    }
-    fn count_distinct<T: Ord + Copy + Send>(pairs: &mut Vec<(usize, T)>, into: &mut [usize]) {
-        pairs.par_sort_unstable();
-        pairs.dedup();
-        for (key, _) in pairs.iter() {
-            into[*key] += 1;
-        }
-    }
-    let mut class_individuals = vec![0usize; classes.len()];
-    count_distinct(&mut class_people, &mut class_individuals);
-    let mut combination_individuals = vec![0usize; combinations.len()];
-    count_distinct(&mut combination_people, &mut combination_individuals);
-    let mut combination_file_counts = vec![0usize; combinations.len()];
-    count_distinct(&mut combination_files, &mut combination_file_counts);
-    for c in 0..combinations.len() {
-        combination_counts[c].1 = combination_individuals[c];
-        combination_counts[c].2 = combination_file_counts[c];
-    }
     let class_counts: BTreeMap<Arc<str>, (usize, usize)> = classes
         .iter()
         .enumerate()
@@ -585,7 +660,7 @@ pub fn resolve(
     let notification_triggered = persons
         .iter()
         .filter(|p| {
-            members[p.members.clone()].iter().any(|&r| {
+            members[p.members()].iter().any(|&r| {
                 verdicts[r as usize]
                     .combinations()
                     .any(|c| combinations[c].notification_trigger)
@@ -630,7 +705,7 @@ fn identify(
     records: &RecordStore,
     verdicts: &[RecordVerdict],
     table: &[DetectorInfo],
-) -> (String, Severity) {
+) -> (PersonId, Severity) {
     let mut strongest: Option<(u8, &str, [u8; 16])> = None;
     let mut severity = Severity::Info;
     for &r in members {
@@ -657,9 +732,11 @@ fn identify(
             hasher.update(detector.as_bytes());
             hasher.update([0]);
             hasher.update(fingerprint);
-            format!("P-{}", hex::encode(&hasher.finalize()[..6]))
+            let mut id = [0u8; 6];
+            id.copy_from_slice(&hasher.finalize()[..6]);
+            PersonId(Some(id))
         }
-        None => String::from("P-unknown"),
+        None => PersonId(None),
     };
     (id, severity)
 }
@@ -730,7 +807,7 @@ fn describe(
         listed.push(format!("(+{} more)", total - MAX_IDENTIFIERS));
     }
     Individual {
-        id: person.id.clone(),
+        id: person.id.to_string(),
         identifiers: listed,
         data_elements,
         records: members.len(),
@@ -741,6 +818,14 @@ fn describe(
 }
 
 impl Resolution {
+    /// The records of person `index`, in record order.
+    pub fn members_of(&self, index: usize) -> &[u32] {
+        self.individuals
+            .get(index)
+            .and_then(|person| self.members.get(person.members()))
+            .unwrap_or(&[])
+    }
+
     /// The individuals.csv description of person `index`.
     pub fn describe(
         &self,
@@ -750,7 +835,7 @@ impl Resolution {
         combinations: &[Combination],
     ) -> Option<Individual> {
         let person = self.individuals.get(index)?;
-        let members = &self.members[person.members.clone()];
+        let members = &self.members[person.members()];
         Some(describe(
             person,
             members,
@@ -789,5 +874,41 @@ pub fn element_matches(element: &str, detector: &DetectorInfo) -> bool {
         &*detector.data_class == class
     } else {
         &*detector.id == element
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        /// Persons are listed by id as shown: the compact id must order exactly as its text.
+        #[test]
+        fn person_ids_order_as_their_text(
+            a in proptest::option::of(proptest::array::uniform6(0u8..)),
+            b in proptest::option::of(proptest::array::uniform6(0u8..)),
+        ) {
+            let (a, b) = (PersonId(a), PersonId(b));
+            proptest::prop_assert_eq!(
+                a.sort_key().cmp(&b.sort_key()),
+                a.to_string().cmp(&b.to_string())
+            );
+        }
+    }
+
+    #[test]
+    fn person_ids_show_twelve_hex_digits_or_unknown() {
+        assert_eq!(
+            PersonId(Some([0, 1, 0xab, 0xcd, 0xef, 0xff])).to_string(),
+            "P-0001abcdefff"
+        );
+        assert_eq!(PersonId(None).to_string(), "P-unknown");
+    }
+
+    /// Millions of records and persons are held at once: these sizes are the memory budget.
+    #[test]
+    fn per_record_and_per_person_state_stays_compact() {
+        assert_eq!(std::mem::size_of::<RecordVerdict>(), 16);
+        assert_eq!(std::mem::size_of::<Person>(), 16);
     }
 }

@@ -15,23 +15,46 @@ struct TextRef {
     len: u32,
 }
 
-/// One distinct value in a record.
+/// `StoredElement::masked` of an element whose masked value is not kept.
+const NOT_KEPT: u32 = u32::MAX;
+
+/// One distinct value in a record: 24 bytes, since a scan holds one per value per record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StoredElement {
     pub detector: u32,
     pub fingerprint: [u8; 16],
-    masked: TextRef,
+    /// Index into `RecordStore::masked`, or `NOT_KEPT`.
+    masked: u32,
 }
 
+/// One record: 48 bytes. Its label and location stand back to back in the text arena, so one
+/// start serves both.
 #[derive(Debug, Clone, Copy)]
 struct StoredRecord {
     group: u32,
     path: u32,
-    label: TextRef,
-    location: TextRef,
+    text_start: usize,
+    label_len: u32,
+    location_len: u32,
     offset: u64,
     elements_start: usize,
     elements_len: u32,
+}
+
+impl StoredRecord {
+    fn label(&self) -> TextRef {
+        TextRef {
+            start: self.text_start,
+            len: self.label_len,
+        }
+    }
+
+    fn location(&self) -> TextRef {
+        TextRef {
+            start: self.text_start + self.label_len as usize,
+            len: self.location_len,
+        }
+    }
 }
 
 /// The records of a scan, in output order once `finish` has run.
@@ -40,6 +63,8 @@ pub struct RecordStore {
     paths: Vec<Arc<str>>,
     path_ids: HashMap<Arc<str>, u32>,
     text: String,
+    /// Where the kept masked values stand in `text`: only identifiers keep theirs.
+    masked: Vec<TextRef>,
     records: Vec<StoredRecord>,
     elements: Vec<StoredElement>,
 }
@@ -79,10 +104,15 @@ impl RecordStore {
         let location = self.text_ref(&part.location);
         let elements_start = self.elements.len();
         for element in &part.elements {
-            let masked = if keep_masked(element.detector) {
-                self.text_ref(&element.masked)
-            } else {
-                TextRef::default()
+            // Four billion kept values would need far more memory than a machine has; past
+            // that, a value would show empty rather than fail the scan.
+            let masked = match u32::try_from(self.masked.len()) {
+                Ok(index) if index != NOT_KEPT && keep_masked(element.detector) => {
+                    let text = self.text_ref(&element.masked);
+                    self.masked.push(text);
+                    index
+                }
+                _ => NOT_KEPT,
             };
             self.elements.push(StoredElement {
                 detector: element.detector,
@@ -93,8 +123,9 @@ impl RecordStore {
         self.records.push(StoredRecord {
             group,
             path,
-            label,
-            location,
+            text_start: label.start,
+            label_len: label.len,
+            location_len: location.len,
             offset: part.offset,
             elements_start,
             elements_len: part.elements.len() as u32,
@@ -107,18 +138,25 @@ impl RecordStore {
         let ids: Vec<u32> = other.paths.iter().map(|p| self.intern(p)).collect();
         let text_base = self.text.len();
         let elements_base = self.elements.len();
+        let masked_base = self.masked.len();
         self.text.push_str(&other.text);
-        let rebase = |r: TextRef| TextRef {
+        self.masked.extend(other.masked.iter().map(|r| TextRef {
             start: r.start + text_base,
             len: r.len,
+        }));
+        // As in `push`: an index past four billion shows empty rather than fail the scan.
+        let rebase_masked = |index: u32| {
+            if index == NOT_KEPT {
+                return NOT_KEPT;
+            }
+            u32::try_from(index as usize + masked_base)
+                .ok()
+                .filter(|&i| i != NOT_KEPT)
+                .unwrap_or(NOT_KEPT)
         };
         self.elements
             .extend(other.elements.iter().map(|e| StoredElement {
-                masked: if e.masked.len == 0 {
-                    TextRef::default()
-                } else {
-                    rebase(e.masked)
-                },
+                masked: rebase_masked(e.masked),
                 ..*e
             }));
         let id = |old: u32| ids.get(old as usize).copied().unwrap_or(old);
@@ -126,8 +164,7 @@ impl RecordStore {
             .extend(other.records.iter().map(|r| StoredRecord {
                 group: id(r.group),
                 path: id(r.path),
-                label: rebase(r.label),
-                location: rebase(r.location),
+                text_start: r.text_start + text_base,
                 elements_start: r.elements_start + elements_base,
                 ..*r
             }));
@@ -146,7 +183,7 @@ impl RecordStore {
             let (ra, rb) = (&self.records[a as usize], &self.records[b as usize]);
             rank[ra.path as usize]
                 .cmp(&rank[rb.path as usize])
-                .then_with(|| self.text_of(ra.label).cmp(self.text_of(rb.label)))
+                .then_with(|| self.text_of(ra.label()).cmp(self.text_of(rb.label())))
                 .then(a.cmp(&b))
         });
         permute_in_place(&mut self.records, &order);
@@ -159,7 +196,8 @@ impl RecordStore {
             let mut j = i + 1;
             while j < self.records.len() && {
                 let other = &self.records[j];
-                other.path == first.path && self.text_of(other.label) == self.text_of(first.label)
+                other.path == first.path
+                    && self.text_of(other.label()) == self.text_of(first.label())
             } {
                 j += 1;
             }
@@ -174,7 +212,7 @@ impl RecordStore {
         records.par_sort_unstable_by(|a, b| {
             (rank[a.group as usize], rank[a.path as usize], a.offset)
                 .cmp(&(rank[b.group as usize], rank[b.path as usize], b.offset))
-                .then_with(|| self.text_of(a.label).cmp(self.text_of(b.label)))
+                .then_with(|| self.text_of(a.label()).cmp(self.text_of(b.label())))
         });
         self.records = records;
     }
@@ -190,16 +228,16 @@ impl RecordStore {
         rank
     }
 
-    /// One record from the parts in `parts` (a run of `records`): their elements, distinct,
-    /// appended anew.
+    /// One record from the parts in `parts` (a run of `records`, all with one label): their
+    /// elements, distinct, appended anew; the first part nearest the start gives the offset
+    /// and location.
     fn merge(&mut self, parts: std::ops::Range<usize>) -> StoredRecord {
         let mut combined = self.records[parts.start];
         let mut elements: Vec<StoredElement> = Vec::new();
         for p in parts {
             let part = self.records[p];
             if part.offset < combined.offset {
-                combined.offset = part.offset;
-                combined.location = part.location;
+                combined = part;
             }
             elements.extend_from_slice(
                 &self.elements
@@ -244,13 +282,13 @@ impl RecordStore {
     pub fn label(&self, record: usize) -> &str {
         self.records
             .get(record)
-            .map_or("", |r| self.text_of(r.label))
+            .map_or("", |r| self.text_of(r.label()))
     }
 
     pub fn location(&self, record: usize) -> &str {
         self.records
             .get(record)
-            .map_or("", |r| self.text_of(r.location))
+            .map_or("", |r| self.text_of(r.location()))
     }
 
     pub fn elements(&self, record: usize) -> &[StoredElement] {
@@ -262,7 +300,9 @@ impl RecordStore {
     }
 
     pub fn masked(&self, element: &StoredElement) -> &str {
-        self.text_of(element.masked)
+        self.masked
+            .get(element.masked as usize)
+            .map_or("", |&r| self.text_of(r))
     }
 }
 
@@ -342,6 +382,13 @@ mod tests {
                 )
             })
             .collect()
+    }
+
+    /// A scan holds one of each per record and per value: these sizes are the memory budget.
+    #[test]
+    fn records_and_elements_stay_compact() {
+        assert_eq!(std::mem::size_of::<StoredRecord>(), 48);
+        assert_eq!(std::mem::size_of::<StoredElement>(), 24);
     }
 
     #[test]

@@ -515,7 +515,7 @@ impl PeopleTables<'_> {
         let individual_id = |index: Option<u32>| {
             index
                 .and_then(|i| self.resolution.individuals.get(i as usize))
-                .map_or("", |p| p.id.as_str())
+                .map_or(String::new(), |p| p.id.to_string())
         };
         let verdicts = &self.resolution.records;
         write_csv_blocks(
@@ -552,7 +552,7 @@ impl PeopleTables<'_> {
                             Cow::Owned(elements.join(";")),
                             Cow::Owned(combinations.join(";")),
                             Cow::Borrowed(verdict.severity.map_or("", |s| s.as_str())),
-                            Cow::Borrowed(individual_id(verdict.individual)),
+                            Cow::Owned(individual_id(verdict.individual())),
                         ],
                     );
                 }
