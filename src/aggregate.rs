@@ -298,9 +298,15 @@ impl ClassTally {
     /// Counts findings of `detector` with these values (files are counted by the caller).
     fn count(&mut self, detector: &DetectorInfo, fingerprints: impl Iterator<Item = [u8; 16]>) {
         for fingerprint in fingerprints {
-            self.findings += 1;
             self.add(fingerprint);
         }
+        self.count_findings(detector, 0);
+    }
+
+    /// Counts `findings` more findings of `detector` without keeping their values: a class's
+    /// distinct values are counted from its groups' lists when sealing.
+    fn count_findings(&mut self, detector: &DetectorInfo, findings: usize) {
+        self.findings += findings;
         self.severity = self.severity.max(Some(detector.severity));
         if !self.detectors.contains(&detector.id) {
             self.detectors.insert(Arc::clone(&detector.id));
@@ -317,6 +323,7 @@ impl ClassTally {
             self.sealed.is_none(),
             "a value counted after the tally was sealed"
         );
+        self.findings += 1;
         self.fingerprints.push(fingerprint);
         // Keep only distinct fingerprints once the list doubles: memory follows unique values.
         if self.fingerprints.len() >= 2 * self.compacted + 65_536 {
@@ -346,6 +353,31 @@ impl ClassTally {
         self.sealed = Some(unique);
         self.fingerprints = Vec::new();
     }
+}
+
+/// Distinct values across lists that are each sorted and free of repeats, counted by merging
+/// them: no combined list is built.
+fn distinct_in_sorted<'a>(lists: impl Iterator<Item = &'a [[u8; 16]]>) -> usize {
+    use std::cmp::Reverse;
+    use std::collections::BinaryHeap;
+    let lists: Vec<&[[u8; 16]]> = lists.collect();
+    let mut heads: BinaryHeap<Reverse<([u8; 16], usize, usize)>> = lists
+        .iter()
+        .enumerate()
+        .filter_map(|(list, values)| Some(Reverse((*values.first()?, list, 0))))
+        .collect();
+    let mut distinct = 0;
+    let mut last: Option<[u8; 16]> = None;
+    while let Some(Reverse((value, list, at))) = heads.pop() {
+        if last != Some(value) {
+            distinct += 1;
+            last = Some(value);
+        }
+        if let Some(&next) = lists[list].get(at + 1) {
+            heads.push(Reverse((next, list, at + 1)));
+        }
+    }
+    distinct
 }
 
 /// One worker's private file of finding rows, written front to back.
@@ -498,7 +530,7 @@ impl Results {
             self.classes
                 .entry(Arc::clone(&detector.data_class))
                 .or_default()
-                .count(detector, fingerprints.clone());
+                .count_findings(detector, run.len());
             self.group_classes
                 .entry((Arc::clone(&group), Arc::clone(&detector.data_class)))
                 .or_default()
@@ -559,13 +591,25 @@ impl Results {
     }
 
     /// Seals every tally (per class, kind and group) on the caller's rayon pool, one tally per
-    /// task.
+    /// task. A class's distinct values are those of its groups' lists merged, counted before
+    /// the lists are freed: each value is held once per group, not again per class.
     pub fn seal_tallies(&mut self) {
         use rayon::prelude::*;
-        self.classes
+        self.kinds
             .par_iter_mut()
-            .chain(self.kinds.par_iter_mut())
             .for_each(|(_, tally)| tally.seal());
+        self.group_classes
+            .par_iter_mut()
+            .for_each(|(_, tally)| tally.compact());
+        let group_classes = &self.group_classes;
+        self.classes.par_iter_mut().for_each(|(class, tally)| {
+            let lists = group_classes
+                .iter()
+                .filter(|((_, c), _)| c == class)
+                .map(|(_, group)| &group.fingerprints[..]);
+            tally.sealed = Some(distinct_in_sorted(lists));
+            tally.fingerprints = Vec::new();
+        });
         self.group_classes
             .par_iter_mut()
             .for_each(|(_, tally)| tally.seal());
@@ -616,6 +660,28 @@ mod tests {
     }
 
     proptest! {
+        /// A class's distinct values are counted from its groups' lists: the merge must count
+        /// exactly the values of their union.
+        #[test]
+        fn distinct_values_across_group_lists_are_those_of_the_union(
+            lists in proptest::collection::vec(proptest::collection::vec(0u8..24, 0..40), 0..6),
+        ) {
+            let lists: Vec<Vec<[u8; 16]>> = lists
+                .into_iter()
+                .map(|list| {
+                    let mut values: Vec<[u8; 16]> = list.into_iter().map(|v| [v; 16]).collect();
+                    values.sort_unstable();
+                    values.dedup();
+                    values
+                })
+                .collect();
+            let union: BTreeSet<[u8; 16]> = lists.iter().flatten().copied().collect();
+            prop_assert_eq!(
+                distinct_in_sorted(lists.iter().map(|l| &l[..])),
+                union.len()
+            );
+        }
+
         #[test]
         fn rendered_rows_match_the_csv_crate(
             path in "[a-z,\"\r\n =+é!/]{0,12}",

@@ -316,18 +316,22 @@ impl<'a> Clusters<'a> {
     /// parallel sort rather than a hash map, so only the joins themselves run on one core.
     fn join_on<K: Ord + Copy + Send>(
         &mut self,
-        keys: impl Iterator<Item = (usize, K)>,
+        keys: impl Iterator<Item = (usize, K)> + Clone,
         blocked: impl Fn(&Clusters, usize, usize) -> bool,
     ) {
-        let mut keyed: Vec<(K, u32)> = Vec::new();
-        let mut records: Vec<u32> = Vec::new();
+        // Counted first, so the lists are allocated once at their size: growing them would
+        // hold the old and the new copy at once, at the people pass's peak.
+        let total = keys.clone().count();
+        let mut keyed: Vec<(K, u32)> = Vec::with_capacity(total);
+        let mut records: Vec<u32> = Vec::with_capacity(total);
         for (record, key) in keys {
             keyed.push((key, records.len() as u32));
             records.push(record as u32);
         }
         // Within a key, the lowest position is the first record in reading order.
         keyed.par_sort_unstable();
-        let mut attempts: Vec<(u32, u32)> = Vec::new();
+        let distinct = keyed.chunk_by(|a, b| a.0 == b.0).count();
+        let mut attempts: Vec<(u32, u32)> = Vec::with_capacity(keyed.len() - distinct);
         for same_key in keyed.chunk_by(|a, b| a.0 == b.0) {
             let first = records[same_key[0].1 as usize];
             attempts.extend(same_key[1..].iter().map(|&(_, position)| (position, first)));
