@@ -314,29 +314,41 @@ impl<'a> Clusters<'a> {
     /// come in record order, each key at most once per record; every later record of a key
     /// tries to join the first record of that key, in record order. Who is first is found by a
     /// parallel sort rather than a hash map, so only the joins themselves run on one core.
+    /// Keys of different detectors never match, so they are sorted one detector at a time:
+    /// only one detector's keys are held at once.
     fn join_on<K: Ord + Copy + Send>(
         &mut self,
         keys: impl Iterator<Item = (usize, K)> + Clone,
+        detector_of: impl Fn(&K) -> u32,
         blocked: impl Fn(&Clusters, usize, usize) -> bool,
     ) {
-        // Counted first, so the lists are allocated once at their size: growing them would
-        // hold the old and the new copy at once, at the people pass's peak.
-        let total = keys.clone().count();
-        let mut keyed: Vec<(K, u32)> = Vec::with_capacity(total);
-        let mut records: Vec<u32> = Vec::with_capacity(total);
-        for (record, key) in keys {
-            keyed.push((key, records.len() as u32));
-            records.push(record as u32);
+        // Positions in `keys`, in record order; lists are counted first and allocated once at
+        // their size, since a growing list holds its old and new copy at the pass's peak.
+        let records: Vec<u32> = {
+            let mut records = Vec::with_capacity(keys.clone().count());
+            records.extend(keys.clone().map(|(record, _)| record as u32));
+            records
+        };
+        let mut per_detector: BTreeMap<u32, usize> = BTreeMap::new();
+        for (_, key) in keys.clone() {
+            *per_detector.entry(detector_of(&key)).or_default() += 1;
         }
-        // Within a key, the lowest position is the first record in reading order.
-        keyed.par_sort_unstable();
-        let distinct = keyed.chunk_by(|a, b| a.0 == b.0).count();
-        let mut attempts: Vec<(u32, u32)> = Vec::with_capacity(keyed.len() - distinct);
-        for same_key in keyed.chunk_by(|a, b| a.0 == b.0) {
-            let first = records[same_key[0].1 as usize];
-            attempts.extend(same_key[1..].iter().map(|&(_, position)| (position, first)));
+        let mut attempts: Vec<(u32, u32)> = Vec::new();
+        for (&detector, &count) in &per_detector {
+            let mut keyed: Vec<(K, u32)> = Vec::with_capacity(count);
+            keyed.extend(
+                keys.clone()
+                    .enumerate()
+                    .filter(|(_, (_, key))| detector_of(key) == detector)
+                    .map(|(position, (_, key))| (key, position as u32)),
+            );
+            // Within a key, the lowest position is the first record in reading order.
+            keyed.par_sort_unstable();
+            for same_key in keyed.chunk_by(|a, b| a.0 == b.0) {
+                let first = records[same_key[0].1 as usize];
+                attempts.extend(same_key[1..].iter().map(|&(_, position)| (position, first)));
+            }
         }
-        drop(keyed);
         attempts.par_sort_unstable();
         for (position, first) in attempts {
             let record = records[position as usize] as usize;
@@ -358,11 +370,13 @@ impl<'a> Clusters<'a> {
 /// Joins on shared primary identifiers, then on shared linking identifiers.
 fn join_on_identifiers(clusters: &mut Clusters, identities: &Identities) {
     let primary = (0..identities.len()).flat_map(|r| identities.primary(r).map(move |p| (r, p)));
-    clusters.join_on(primary, |c, a, b| c.primary_conflict(a, b));
+    clusters.join_on(primary, |k| k.0, |c, a, b| c.primary_conflict(a, b));
     let linking = (0..identities.len()).flat_map(|r| identities.linking(r).map(move |p| (r, p)));
-    clusters.join_on(linking, |c, a, b| {
-        c.primary_conflict(a, b) || c.name_conflict(a, b)
-    });
+    clusters.join_on(
+        linking,
+        |k| k.0,
+        |c, a, b| c.primary_conflict(a, b) || c.name_conflict(a, b),
+    );
 }
 
 /// Name-based joins of the point estimate: same name with the same date of birth or address;
@@ -373,7 +387,7 @@ fn join_on_names(clusters: &mut Clusters, identities: &Identities) {
             .names(r)
             .flat_map(move |n| identities.quasi(r).map(move |q| (r, (n, q))))
     });
-    clusters.join_on(quasi, |c, a, b| c.primary_conflict(a, b));
+    clusters.join_on(quasi, |(_, q)| q.0, |c, a, b| c.primary_conflict(a, b));
     // A name without identifiers joins the first identified person of that name, else the
     // first other bare record of that name; identified people never join on a name alone.
     let named: Vec<usize> = (0..identities.len())

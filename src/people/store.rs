@@ -1,5 +1,5 @@
 //! Every record of a scan in compact form: interned paths, one text arena for labels, places and
-//! masked values, one flat array of elements, so memory grows by tens of bytes per record.
+//! masked values, one array of elements, so memory grows by tens of bytes per record.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -8,10 +8,83 @@ use rayon::prelude::*;
 
 use crate::aggregate::RecordPart;
 
+/// Items in blocks of about a megabyte that never move. A growing `Vec` holds its old and new
+/// copy while it moves, and on a large share the last moves of the element array and the text
+/// arena came at the end of the walk, the scan's peak: blocks never copy what they hold.
+#[derive(Debug)]
+struct Blocks<T> {
+    blocks: Vec<Vec<T>>,
+}
+
+impl<T> Default for Blocks<T> {
+    fn default() -> Self {
+        Blocks { blocks: Vec::new() }
+    }
+}
+
+impl<T: Copy> Blocks<T> {
+    const BLOCK_BYTES: usize = 1 << 20;
+
+    fn block_items() -> usize {
+        (Self::BLOCK_BYTES / std::mem::size_of::<T>().max(1)).max(1)
+    }
+
+    /// Where a run of `n` items pushed next will start (block, offset): a run never straddles
+    /// two blocks, and a run longer than a block gets a block of its own.
+    fn start_run(&mut self, n: usize) -> (u32, u32) {
+        let fits = self
+            .blocks
+            .last()
+            .is_some_and(|b| b.is_empty() || b.len() + n <= Self::block_items());
+        if !fits {
+            // The first block grows as needed (a batch's store holds a few records); later
+            // ones are taken whole.
+            let capacity = if self.blocks.is_empty() {
+                0
+            } else {
+                Self::block_items().max(n)
+            };
+            self.blocks.push(Vec::with_capacity(capacity));
+        }
+        let block = self.blocks.len() - 1;
+        (block as u32, self.blocks[block].len() as u32)
+    }
+
+    /// Appends `items` as one run and says where it starts.
+    fn push_run(&mut self, items: &[T]) -> (u32, u32) {
+        let at = self.start_run(items.len());
+        if let Some(block) = self.blocks.last_mut() {
+            block.extend_from_slice(items);
+        }
+        at
+    }
+
+    fn run(&self, (block, offset): (u32, u32), len: usize) -> &[T] {
+        let offset = offset as usize;
+        self.blocks
+            .get(block as usize)
+            .and_then(|b| b.get(offset..offset + len))
+            .unwrap_or(&[])
+    }
+
+    /// Appends one item and gives its index: single items fill every block to the brim, so
+    /// block and offset follow from the index.
+    fn push_indexed(&mut self, item: T) -> usize {
+        let (block, offset) = self.push_run(std::slice::from_ref(&item));
+        block as usize * Self::block_items() + offset as usize
+    }
+
+    fn indexed(&self, index: usize) -> Option<&T> {
+        let per_block = Self::block_items();
+        self.blocks.get(index / per_block)?.get(index % per_block)
+    }
+}
+
 /// A stretch of the text arena.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct TextRef {
-    start: usize,
+    block: u32,
+    offset: u32,
     len: u32,
 }
 
@@ -28,30 +101,32 @@ pub struct StoredElement {
 }
 
 /// One record: 48 bytes. Its label and location stand back to back in the text arena, so one
-/// start serves both.
+/// place serves both.
 #[derive(Debug, Clone, Copy)]
 struct StoredRecord {
     group: u32,
     path: u32,
-    text_start: usize,
+    text_at: (u32, u32),
     label_len: u32,
     location_len: u32,
     offset: u64,
-    elements_start: usize,
+    elements_at: (u32, u32),
     elements_len: u32,
 }
 
 impl StoredRecord {
     fn label(&self) -> TextRef {
         TextRef {
-            start: self.text_start,
+            block: self.text_at.0,
+            offset: self.text_at.1,
             len: self.label_len,
         }
     }
 
     fn location(&self) -> TextRef {
         TextRef {
-            start: self.text_start + self.label_len as usize,
+            block: self.text_at.0,
+            offset: self.text_at.1.saturating_add(self.label_len),
             len: self.location_len,
         }
     }
@@ -62,11 +137,12 @@ impl StoredRecord {
 pub struct RecordStore {
     paths: Vec<Arc<str>>,
     path_ids: HashMap<Arc<str>, u32>,
-    text: String,
+    /// Labels, locations and kept masked values, as UTF-8.
+    text: Blocks<u8>,
     /// Where the kept masked values stand in `text`: only identifiers keep theirs.
-    masked: Vec<TextRef>,
+    masked: Blocks<TextRef>,
     records: Vec<StoredRecord>,
-    elements: Vec<StoredElement>,
+    elements: Blocks<StoredElement>,
 }
 
 impl RecordStore {
@@ -80,19 +156,38 @@ impl RecordStore {
         id
     }
 
-    fn text_ref(&mut self, text: &str) -> TextRef {
-        let start = self.text.len();
-        self.text.push_str(text);
-        TextRef {
-            start,
-            len: text.len().min(u32::MAX as usize) as u32,
+    /// Stores `parts` back to back as one run; the lengths say where each ends. A text past
+    /// four gigabytes is cut (no label or value is anywhere near that).
+    fn push_texts<const N: usize>(&mut self, parts: [&str; N]) -> ((u32, u32), [u32; N]) {
+        let lens = parts.map(|p| p.len().min(u32::MAX as usize) as u32);
+        let total = lens.iter().map(|&l| l as usize).sum();
+        let at = self.text.start_run(total);
+        if let Some(block) = self.text.blocks.last_mut() {
+            for (part, &len) in parts.iter().zip(&lens) {
+                block.extend_from_slice(&part.as_bytes()[..len as usize]);
+            }
         }
+        (at, lens)
+    }
+
+    /// Stores a masked value and gives its index in `masked`, or `NOT_KEPT` past four billion
+    /// (far more than memory holds: the value would show empty rather than fail the scan).
+    fn keep_masked(&mut self, masked: &str) -> u32 {
+        let ((block, offset), [len]) = self.push_texts([masked]);
+        let index = self.masked.push_indexed(TextRef { block, offset, len });
+        u32::try_from(index)
+            .ok()
+            .filter(|&i| i != NOT_KEPT)
+            .unwrap_or(NOT_KEPT)
+    }
+
+    fn text_bytes(&self, r: TextRef) -> &[u8] {
+        self.text.run((r.block, r.offset), r.len as usize)
     }
 
     fn text_of(&self, r: TextRef) -> &str {
-        self.text
-            .get(r.start..r.start + r.len as usize)
-            .unwrap_or("")
+        // Runs are whole strings pushed from `&str`, so this never fails.
+        std::str::from_utf8(self.text_bytes(r)).unwrap_or("")
     }
 
     /// Adds one batch's part of a record. `keep_masked` says which elements' masked values are
@@ -100,74 +195,60 @@ impl RecordStore {
     pub fn push(&mut self, part: &RecordPart, keep_masked: impl Fn(u32) -> bool) {
         let group = self.intern(&part.group);
         let path = self.intern(&part.path);
-        let label = self.text_ref(&part.record);
-        let location = self.text_ref(&part.location);
-        let elements_start = self.elements.len();
-        for element in &part.elements {
-            // Four billion kept values would need far more memory than a machine has; past
-            // that, a value would show empty rather than fail the scan.
-            let masked = match u32::try_from(self.masked.len()) {
-                Ok(index) if index != NOT_KEPT && keep_masked(element.detector) => {
-                    let text = self.text_ref(&element.masked);
-                    self.masked.push(text);
-                    index
-                }
-                _ => NOT_KEPT,
-            };
-            self.elements.push(StoredElement {
+        let (text_at, [label_len, location_len]) = self.push_texts([&part.record, &part.location]);
+        let elements: Vec<StoredElement> = part
+            .elements
+            .iter()
+            .map(|element| StoredElement {
                 detector: element.detector,
                 fingerprint: element.fingerprint,
-                masked,
-            });
-        }
+                masked: if keep_masked(element.detector) {
+                    self.keep_masked(&element.masked)
+                } else {
+                    NOT_KEPT
+                },
+            })
+            .collect();
+        let elements_at = self.elements.push_run(&elements);
         self.records.push(StoredRecord {
             group,
             path,
-            text_start: label.start,
-            label_len: label.len,
-            location_len: location.len,
+            text_at,
+            label_len,
+            location_len,
             offset: part.offset,
-            elements_start,
-            elements_len: part.elements.len() as u32,
+            elements_at,
+            elements_len: elements.len() as u32,
         });
     }
 
-    /// Appends the records of another store (one batch's), whose text and elements move over
-    /// in one copy each.
+    /// Appends the records of another store (one batch's), record by record, into this
+    /// store's blocks.
     pub fn append(&mut self, other: RecordStore) {
         let ids: Vec<u32> = other.paths.iter().map(|p| self.intern(p)).collect();
-        let text_base = self.text.len();
-        let elements_base = self.elements.len();
-        let masked_base = self.masked.len();
-        self.text.push_str(&other.text);
-        self.masked.extend(other.masked.iter().map(|r| TextRef {
-            start: r.start + text_base,
-            len: r.len,
-        }));
-        // As in `push`: an index past four billion shows empty rather than fail the scan.
-        let rebase_masked = |index: u32| {
-            if index == NOT_KEPT {
-                return NOT_KEPT;
-            }
-            u32::try_from(index as usize + masked_base)
-                .ok()
-                .filter(|&i| i != NOT_KEPT)
-                .unwrap_or(NOT_KEPT)
-        };
-        self.elements
-            .extend(other.elements.iter().map(|e| StoredElement {
-                masked: rebase_masked(e.masked),
-                ..*e
-            }));
         let id = |old: u32| ids.get(old as usize).copied().unwrap_or(old);
-        self.records
-            .extend(other.records.iter().map(|r| StoredRecord {
+        self.records.reserve(other.records.len());
+        let mut elements: Vec<StoredElement> = Vec::new();
+        for r in &other.records {
+            let (text_at, _) =
+                self.push_texts([other.text_of(r.label()), other.text_of(r.location())]);
+            elements.clear();
+            for e in other.elements.run(r.elements_at, r.elements_len as usize) {
+                let masked = match other.masked.indexed(e.masked as usize) {
+                    Some(&kept) if e.masked != NOT_KEPT => self.keep_masked(other.text_of(kept)),
+                    _ => NOT_KEPT,
+                };
+                elements.push(StoredElement { masked, ..*e });
+            }
+            let elements_at = self.elements.push_run(&elements);
+            self.records.push(StoredRecord {
                 group: id(r.group),
                 path: id(r.path),
-                text_start: r.text_start + text_base,
-                elements_start: r.elements_start + elements_base,
+                text_at,
+                elements_at,
                 ..*r
-            }));
+            });
+        }
     }
 
     /// Merges parts of one record that came in several batches and orders records by top-level
@@ -183,7 +264,7 @@ impl RecordStore {
             let (ra, rb) = (&self.records[a as usize], &self.records[b as usize]);
             rank[ra.path as usize]
                 .cmp(&rank[rb.path as usize])
-                .then_with(|| self.text_of(ra.label()).cmp(self.text_of(rb.label())))
+                .then_with(|| self.text_bytes(ra.label()).cmp(self.text_bytes(rb.label())))
                 .then(a.cmp(&b))
         });
         permute_in_place(&mut self.records, &order);
@@ -197,7 +278,7 @@ impl RecordStore {
             while j < self.records.len() && {
                 let other = &self.records[j];
                 other.path == first.path
-                    && self.text_of(other.label()) == self.text_of(first.label())
+                    && self.text_bytes(other.label()) == self.text_bytes(first.label())
             } {
                 j += 1;
             }
@@ -212,7 +293,7 @@ impl RecordStore {
         records.par_sort_unstable_by(|a, b| {
             (rank[a.group as usize], rank[a.path as usize], a.offset)
                 .cmp(&(rank[b.group as usize], rank[b.path as usize], b.offset))
-                .then_with(|| self.text_of(a.label()).cmp(self.text_of(b.label())))
+                .then_with(|| self.text_bytes(a.label()).cmp(self.text_bytes(b.label())))
         });
         self.records = records;
     }
@@ -240,15 +321,14 @@ impl RecordStore {
                 combined = part;
             }
             elements.extend_from_slice(
-                &self.elements
-                    [part.elements_start..part.elements_start + part.elements_len as usize],
+                self.elements
+                    .run(part.elements_at, part.elements_len as usize),
             );
         }
         elements.sort_by_key(|e| (e.detector, e.fingerprint));
         elements.dedup_by(|a, b| a.detector == b.detector && a.fingerprint == b.fingerprint);
-        combined.elements_start = self.elements.len();
+        combined.elements_at = self.elements.push_run(&elements);
         combined.elements_len = elements.len() as u32;
-        self.elements.extend(elements);
         combined
     }
 
@@ -293,15 +373,16 @@ impl RecordStore {
 
     pub fn elements(&self, record: usize) -> &[StoredElement] {
         self.records.get(record).map_or(&[], |r| {
-            self.elements
-                .get(r.elements_start..r.elements_start + r.elements_len as usize)
-                .unwrap_or(&[])
+            self.elements.run(r.elements_at, r.elements_len as usize)
         })
     }
 
     pub fn masked(&self, element: &StoredElement) -> &str {
+        if element.masked == NOT_KEPT {
+            return "";
+        }
         self.masked
-            .get(element.masked as usize)
+            .indexed(element.masked as usize)
             .map_or("", |&r| self.text_of(r))
     }
 }
