@@ -465,6 +465,39 @@ mod tests {
             .collect()
     }
 
+    proptest::proptest! {
+        /// Runs read back whole from their place, whatever their lengths against the block
+        /// size, and single items read back by index.
+        #[test]
+        fn blocks_keep_every_run_whole(lengths in proptest::collection::vec(0usize..600, 0..12)) {
+            type Item = [u64; 512];
+            proptest::prop_assert_eq!(Blocks::<Item>::block_items(), 256);
+            let mut blocks: Blocks<Item> = Blocks::default();
+            let mut runs = Vec::new();
+            for (run, &len) in lengths.iter().enumerate() {
+                let items: Vec<Item> = (0..len).map(|i| [(run * 1000 + i) as u64; 512]).collect();
+                runs.push((blocks.push_run(&items), items));
+            }
+            for (at, items) in &runs {
+                proptest::prop_assert_eq!(blocks.run(*at, items.len()), &items[..]);
+            }
+        }
+    }
+
+    #[test]
+    fn single_items_read_back_by_index_across_blocks() {
+        type Item = [u64; 512];
+        let mut singles: Blocks<Item> = Blocks::default();
+        let pushed = Blocks::<Item>::block_items() * 2 + 3;
+        let indices: Vec<usize> = (0..pushed)
+            .map(|i| singles.push_indexed([i as u64; 512]))
+            .collect();
+        assert_eq!(singles.blocks.len(), 3);
+        for (value, &index) in indices.iter().enumerate() {
+            assert_eq!(singles.indexed(index), Some(&[value as u64; 512]));
+        }
+    }
+
     /// A scan holds one of each per record and per value: these sizes are the memory budget.
     #[test]
     fn records_and_elements_stay_compact() {
