@@ -314,32 +314,47 @@ impl<'a> Clusters<'a> {
     /// come in record order, each key at most once per record; every later record of a key
     /// tries to join the first record of that key, in record order. Who is first is found by a
     /// parallel sort rather than a hash map, so only the joins themselves run on one core.
-    /// Keys of different detectors never match, so they are sorted one detector at a time:
-    /// only one detector's keys are held at once.
+    /// Keys of different detectors never match, so they are sorted a few detectors at a time:
+    /// never more keys at once than the largest detector has.
     fn join_on<K: Ord + Copy + Send>(
         &mut self,
         keys: impl Iterator<Item = (usize, K)> + Clone,
         detector_of: impl Fn(&K) -> u32,
         blocked: impl Fn(&Clusters, usize, usize) -> bool,
     ) {
-        // Positions in `keys`, in record order; lists are counted first and allocated once at
-        // their size, since a growing list holds its old and new copy at the pass's peak.
-        let records: Vec<u32> = {
-            let mut records = Vec::with_capacity(keys.clone().count());
-            records.extend(keys.clone().map(|(record, _)| record as u32));
-            records
-        };
-        let mut per_detector: BTreeMap<u32, usize> = BTreeMap::new();
-        for (_, key) in keys.clone() {
-            *per_detector.entry(detector_of(&key)).or_default() += 1;
+        // Positions in `keys`, in record order, and how many keys each detector has.
+        let mut records: Vec<u32> = Vec::new();
+        let mut per_detector: Vec<usize> = Vec::new();
+        for (record, key) in keys.clone() {
+            records.push(record as u32);
+            let detector = detector_of(&key) as usize;
+            if detector >= per_detector.len() {
+                per_detector.resize(detector + 1, 0);
+            }
+            per_detector[detector] += 1;
+        }
+        records.shrink_to_fit();
+        // Detectors sorted together in rounds of at most as many keys as the largest one has:
+        // the peak is that of the largest detector, in as few passes over the keys as that
+        // allows.
+        let most = per_detector.iter().copied().max().unwrap_or(0);
+        let mut rounds: Vec<(Vec<u32>, usize)> = Vec::new();
+        for (detector, count) in (0u32..).zip(per_detector).filter(|&(_, n)| n > 0) {
+            match rounds.last_mut() {
+                Some((detectors, keys)) if *keys + count <= most => {
+                    detectors.push(detector);
+                    *keys += count;
+                }
+                _ => rounds.push((vec![detector], count)),
+            }
         }
         let mut attempts: Vec<(u32, u32)> = Vec::new();
-        for (&detector, &count) in &per_detector {
+        for (detectors, count) in rounds {
             let mut keyed: Vec<(K, u32)> = Vec::with_capacity(count);
             keyed.extend(
                 keys.clone()
                     .enumerate()
-                    .filter(|(_, (_, key))| detector_of(key) == detector)
+                    .filter(|(_, (_, key))| detectors.contains(&detector_of(key)))
                     .map(|(position, (_, key))| (key, position as u32)),
             );
             // Within a key, the lowest position is the first record in reading order.
