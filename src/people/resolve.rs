@@ -91,12 +91,25 @@ impl PersonId {
     }
 }
 
+impl PersonId {
+    /// The id as shown, written into `buffer`: records.csv names a person on every row, and
+    /// this allocates nothing.
+    pub fn render<'b>(&self, buffer: &'b mut [u8; 14]) -> &'b str {
+        let Some(hash) = self.0 else {
+            return "P-unknown";
+        };
+        buffer[..2].copy_from_slice(b"P-");
+        // Six bytes always fit twelve hex digits, and hex digits are ASCII.
+        match hex::encode_to_slice(hash, &mut buffer[2..]) {
+            Ok(()) => std::str::from_utf8(&buffer[..]).unwrap_or("P-unknown"),
+            Err(_) => "P-unknown",
+        }
+    }
+}
+
 impl std::fmt::Display for PersonId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.0 {
-            Some(hash) => write!(f, "P-{}", hex::encode(hash)),
-            None => f.write_str("P-unknown"),
-        }
+        f.write_str(self.render(&mut [0; 14]))
     }
 }
 

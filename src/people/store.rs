@@ -12,44 +12,77 @@ use crate::aggregate::RecordPart;
 /// copy while it moves, and on a large share the last moves of the element array and the text
 /// arena came at the end of the walk, the scan's peak: blocks never copy what they hold.
 #[derive(Debug)]
-struct Blocks<T> {
-    blocks: Vec<Vec<T>>,
+struct Blocks<B> {
+    blocks: Vec<B>,
 }
 
-impl<T> Default for Blocks<T> {
+impl<B> Default for Blocks<B> {
     fn default() -> Self {
         Blocks { blocks: Vec::new() }
     }
 }
 
-impl<T: Copy> Blocks<T> {
-    const BLOCK_BYTES: usize = 1 << 20;
+/// What `Blocks` keeps: a vector of items, or a string whose runs are whole strings (so they
+/// read back as `&str` without checking the bytes again).
+trait Block {
+    /// Items a block is given room for: about a megabyte.
+    const ITEMS: usize;
+    fn items(&self) -> usize;
+    fn with_room(items: usize) -> Self;
+}
 
-    fn block_items() -> usize {
-        (Self::BLOCK_BYTES / std::mem::size_of::<T>().max(1)).max(1)
+impl<T> Block for Vec<T> {
+    const ITEMS: usize = match std::mem::size_of::<T>() {
+        0 => 1,
+        size if size >= 1 << 20 => 1,
+        size => (1 << 20) / size,
+    };
+
+    fn items(&self) -> usize {
+        self.len()
     }
 
+    fn with_room(items: usize) -> Self {
+        Vec::with_capacity(items)
+    }
+}
+
+impl Block for String {
+    const ITEMS: usize = 1 << 20;
+
+    fn items(&self) -> usize {
+        self.len()
+    }
+
+    fn with_room(items: usize) -> Self {
+        String::with_capacity(items)
+    }
+}
+
+impl<B: Block> Blocks<B> {
     /// Where a run of `n` items pushed next will start (block, offset): a run never straddles
     /// two blocks, and a run longer than a block gets a block of its own.
     fn start_run(&mut self, n: usize) -> (u32, u32) {
         let fits = self
             .blocks
             .last()
-            .is_some_and(|b| b.is_empty() || b.len() + n <= Self::block_items());
+            .is_some_and(|b| b.items() == 0 || b.items() + n <= B::ITEMS);
         if !fits {
             // The first block grows as needed (a batch's store holds a few records); later
             // ones are taken whole.
-            let capacity = if self.blocks.is_empty() {
+            let room = if self.blocks.is_empty() {
                 0
             } else {
-                Self::block_items().max(n)
+                B::ITEMS.max(n)
             };
-            self.blocks.push(Vec::with_capacity(capacity));
+            self.blocks.push(B::with_room(room));
         }
         let block = self.blocks.len() - 1;
-        (block as u32, self.blocks[block].len() as u32)
+        (block as u32, self.blocks[block].items() as u32)
     }
+}
 
+impl<T: Copy> Blocks<Vec<T>> {
     /// Appends `items` as one run and says where it starts.
     fn push_run(&mut self, items: &[T]) -> (u32, u32) {
         let at = self.start_run(items.len());
@@ -71,12 +104,22 @@ impl<T: Copy> Blocks<T> {
     /// block and offset follow from the index.
     fn push_indexed(&mut self, item: T) -> usize {
         let (block, offset) = self.push_run(std::slice::from_ref(&item));
-        block as usize * Self::block_items() + offset as usize
+        block as usize * <Vec<T> as Block>::ITEMS + offset as usize
     }
 
     fn indexed(&self, index: usize) -> Option<&T> {
-        let per_block = Self::block_items();
+        let per_block = <Vec<T> as Block>::ITEMS;
         self.blocks.get(index / per_block)?.get(index % per_block)
+    }
+}
+
+impl Blocks<String> {
+    fn run(&self, (block, offset): (u32, u32), len: usize) -> &str {
+        let offset = offset as usize;
+        self.blocks
+            .get(block as usize)
+            .and_then(|b| b.get(offset..offset + len))
+            .unwrap_or("")
     }
 }
 
@@ -138,11 +181,11 @@ pub struct RecordStore {
     paths: Vec<Arc<str>>,
     path_ids: HashMap<Arc<str>, u32>,
     /// Labels, locations and kept masked values, as UTF-8.
-    text: Blocks<u8>,
+    text: Blocks<String>,
     /// Where the kept masked values stand in `text`: only identifiers keep theirs.
-    masked: Blocks<TextRef>,
+    masked: Blocks<Vec<TextRef>>,
     records: Vec<StoredRecord>,
-    elements: Blocks<StoredElement>,
+    elements: Blocks<Vec<StoredElement>>,
 }
 
 impl RecordStore {
@@ -157,17 +200,20 @@ impl RecordStore {
     }
 
     /// Stores `parts` back to back as one run; the lengths say where each ends. A text past
-    /// four gigabytes is cut (no label or value is anywhere near that).
+    /// four gigabytes is cut at a character boundary (no label or value is anywhere near that).
     fn push_texts<const N: usize>(&mut self, parts: [&str; N]) -> ((u32, u32), [u32; N]) {
-        let lens = parts.map(|p| p.len().min(u32::MAX as usize) as u32);
-        let total = lens.iter().map(|&l| l as usize).sum();
-        let at = self.text.start_run(total);
-        if let Some(block) = self.text.blocks.last_mut() {
-            for (part, &len) in parts.iter().zip(&lens) {
-                block.extend_from_slice(&part.as_bytes()[..len as usize]);
+        let parts = parts.map(|part| {
+            let mut end = part.len().min(u32::MAX as usize);
+            while !part.is_char_boundary(end) {
+                end -= 1;
             }
+            &part[..end]
+        });
+        let at = self.text.start_run(parts.iter().map(|p| p.len()).sum());
+        if let Some(block) = self.text.blocks.last_mut() {
+            parts.iter().for_each(|part| block.push_str(part));
         }
-        (at, lens)
+        (at, parts.map(|p| p.len() as u32))
     }
 
     /// Stores a masked value and gives its index in `masked`, or `NOT_KEPT` past four billion
@@ -181,13 +227,8 @@ impl RecordStore {
             .unwrap_or(NOT_KEPT)
     }
 
-    fn text_bytes(&self, r: TextRef) -> &[u8] {
-        self.text.run((r.block, r.offset), r.len as usize)
-    }
-
     fn text_of(&self, r: TextRef) -> &str {
-        // Runs are whole strings pushed from `&str`, so this never fails.
-        std::str::from_utf8(self.text_bytes(r)).unwrap_or("")
+        self.text.run((r.block, r.offset), r.len as usize)
     }
 
     /// Adds one batch's part of a record. `keep_masked` says which elements' masked values are
@@ -264,7 +305,7 @@ impl RecordStore {
             let (ra, rb) = (&self.records[a as usize], &self.records[b as usize]);
             rank[ra.path as usize]
                 .cmp(&rank[rb.path as usize])
-                .then_with(|| self.text_bytes(ra.label()).cmp(self.text_bytes(rb.label())))
+                .then_with(|| self.text_of(ra.label()).cmp(self.text_of(rb.label())))
                 .then(a.cmp(&b))
         });
         permute_in_place(&mut self.records, &order);
@@ -278,7 +319,7 @@ impl RecordStore {
             while j < self.records.len() && {
                 let other = &self.records[j];
                 other.path == first.path
-                    && self.text_bytes(other.label()) == self.text_bytes(first.label())
+                    && self.text_of(other.label()) == self.text_of(first.label())
             } {
                 j += 1;
             }
@@ -293,7 +334,7 @@ impl RecordStore {
         records.par_sort_unstable_by(|a, b| {
             (rank[a.group as usize], rank[a.path as usize], a.offset)
                 .cmp(&(rank[b.group as usize], rank[b.path as usize], b.offset))
-                .then_with(|| self.text_bytes(a.label()).cmp(self.text_bytes(b.label())))
+                .then_with(|| self.text_of(a.label()).cmp(self.text_of(b.label())))
         });
         self.records = records;
     }
@@ -471,8 +512,8 @@ mod tests {
         #[test]
         fn blocks_keep_every_run_whole(lengths in proptest::collection::vec(0usize..600, 0..12)) {
             type Item = [u64; 512];
-            proptest::prop_assert_eq!(Blocks::<Item>::block_items(), 256);
-            let mut blocks: Blocks<Item> = Blocks::default();
+            proptest::prop_assert_eq!(<Vec<Item> as Block>::ITEMS, 256);
+            let mut blocks: Blocks<Vec<Item>> = Blocks::default();
             let mut runs = Vec::new();
             for (run, &len) in lengths.iter().enumerate() {
                 let items: Vec<Item> = (0..len).map(|i| [(run * 1000 + i) as u64; 512]).collect();
@@ -487,8 +528,8 @@ mod tests {
     #[test]
     fn single_items_read_back_by_index_across_blocks() {
         type Item = [u64; 512];
-        let mut singles: Blocks<Item> = Blocks::default();
-        let pushed = Blocks::<Item>::block_items() * 2 + 3;
+        let mut singles: Blocks<Vec<Item>> = Blocks::default();
+        let pushed = <Vec<Item> as Block>::ITEMS * 2 + 3;
         let indices: Vec<usize> = (0..pushed)
             .map(|i| singles.push_indexed([i as u64; 512]))
             .collect();

@@ -512,11 +512,8 @@ struct PeopleTables<'a> {
 impl PeopleTables<'_> {
     /// records.csv: one row per record, in reading order.
     fn write_records(&self) -> Result<(), Error> {
-        let individual_id = |index: Option<u32>| {
-            index
-                .and_then(|i| self.resolution.individuals.get(i as usize))
-                .map_or(String::new(), |p| p.id.to_string())
-        };
+        let person_of =
+            |index: Option<u32>| index.and_then(|i| self.resolution.individuals.get(i as usize));
         let verdicts = &self.resolution.records;
         write_csv_blocks(
             self.dir,
@@ -526,6 +523,7 @@ impl PeopleTables<'_> {
             |range, out| {
                 let mut elements: Vec<&str> = Vec::new();
                 let mut combinations: Vec<&str> = Vec::new();
+                let mut id_buffer = [0u8; 14];
                 for (r, verdict) in verdicts[range.clone()].iter().enumerate() {
                     let r = range.start + r;
                     elements.clear();
@@ -552,7 +550,10 @@ impl PeopleTables<'_> {
                             Cow::Owned(elements.join(";")),
                             Cow::Owned(combinations.join(";")),
                             Cow::Borrowed(verdict.severity.map_or("", |s| s.as_str())),
-                            Cow::Owned(individual_id(verdict.individual())),
+                            Cow::Borrowed(
+                                person_of(verdict.individual())
+                                    .map_or("", |p| p.id.render(&mut id_buffer)),
+                            ),
                         ],
                     );
                 }
