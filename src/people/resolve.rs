@@ -60,7 +60,13 @@ impl RecordVerdict {
 
     /// Indices of the combinations met, in model order.
     pub fn combinations(&self) -> impl Iterator<Item = usize> + '_ {
-        (0..MAX_COMBINATIONS).filter(|c| self.combinations & (1 << c) != 0)
+        // Only the set bits, lowest first: most records meet none or one of 64.
+        let mut left = self.combinations;
+        std::iter::from_fn(move || {
+            let c = left.trailing_zeros() as usize;
+            left &= left.checked_sub(1)?;
+            Some(c)
+        })
     }
 }
 
@@ -928,6 +934,14 @@ mod tests {
     use super::*;
 
     proptest::proptest! {
+        /// The combinations a record meets are its set bits, lowest first.
+        #[test]
+        fn combinations_met_are_the_set_bits_in_order(bits in proptest::num::u64::ANY) {
+            let verdict = RecordVerdict { combinations: bits, individual: NO_INDIVIDUAL, severity: None };
+            let expected: Vec<usize> = (0..MAX_COMBINATIONS).filter(|c| bits & (1 << c) != 0).collect();
+            proptest::prop_assert_eq!(verdict.combinations().collect::<Vec<_>>(), expected);
+        }
+
         /// Persons are listed by id as shown: the compact id must order exactly as its text.
         #[test]
         fn person_ids_order_as_their_text(
