@@ -1,5 +1,6 @@
 //! Every record of a scan in compact form: interned paths, one text arena for labels, places and
-//! masked values, one array of elements, so memory grows by tens of bytes per record.
+//! masked values, one array of elements, both in blocks that never move, so memory grows by tens
+//! of bytes per record and never holds an array twice.
 
 use std::collections::HashMap;
 use std::sync::Arc;
