@@ -225,7 +225,7 @@ impl<'a> Clusters<'a> {
         }
     }
 
-    /// The cluster's facts as (merged, own): one of the two is empty.
+    /// A cluster's primary identifiers: its merged facts, or else the root record's own.
     fn primary_of(&self, root: usize) -> impl Iterator<Item = Keyed> + Clone + '_ {
         let (merged, own) = match &self.merged[root] {
             Some(facts) => (&facts.primary[..], None),
@@ -234,6 +234,7 @@ impl<'a> Clusters<'a> {
         merged.iter().copied().chain(own.into_iter().flatten())
     }
 
+    /// A cluster's names: its merged facts, or else the root record's own.
     fn names_of(&self, root: usize) -> impl Iterator<Item = [u8; 16]> + Clone + '_ {
         let (merged, own) = match &self.merged[root] {
             Some(facts) => (&facts.names[..], None),
@@ -308,24 +309,24 @@ impl<'a> Clusters<'a> {
                 has_identifier: identities.has_identifier(root),
             })
         });
-        for p in merged_primary
-            .iter()
-            .copied()
-            .chain(own_primary.into_iter().flatten())
-        {
-            if !facts.primary.contains(&p) {
-                facts.primary.push(p);
+        /// Adds the items not there yet: a cluster holds a handful, so a scan beats a set.
+        fn add_distinct<T: PartialEq>(into: &mut Vec<T>, items: impl Iterator<Item = T>) {
+            for item in items {
+                if !into.contains(&item) {
+                    into.push(item);
+                }
             }
         }
-        for n in merged_names
-            .iter()
-            .copied()
-            .chain(own_names.into_iter().flatten())
-        {
-            if !facts.names.contains(&n) {
-                facts.names.push(n);
-            }
-        }
+        let moved_primary = merged_primary.iter().copied();
+        add_distinct(
+            &mut facts.primary,
+            moved_primary.chain(own_primary.into_iter().flatten()),
+        );
+        let moved_names = merged_names.iter().copied();
+        add_distinct(
+            &mut facts.names,
+            moved_names.chain(own_names.into_iter().flatten()),
+        );
         facts.has_identifier |= moved_identified;
     }
 
