@@ -300,13 +300,18 @@ impl ClassTally {
         for fingerprint in fingerprints {
             self.add(fingerprint);
         }
-        self.count_findings(detector, 0);
+        self.note_detector(detector);
     }
 
     /// Counts `findings` more findings of `detector` without keeping their values: a class's
     /// distinct values are counted from its groups' lists when sealing.
     fn count_findings(&mut self, detector: &DetectorInfo, findings: usize) {
         self.findings += findings;
+        self.note_detector(detector);
+    }
+
+    /// The severity, detector and kind a finding of `detector` adds.
+    fn note_detector(&mut self, detector: &DetectorInfo) {
         self.severity = self.severity.max(Some(detector.severity));
         if !self.detectors.contains(&detector.id) {
             self.detectors.insert(Arc::clone(&detector.id));
@@ -332,6 +337,10 @@ impl ClassTally {
     }
 
     fn compact(&mut self) {
+        // Nothing added since the last compaction: the list is sorted and distinct already.
+        if self.fingerprints.len() == self.compacted {
+            return;
+        }
         self.fingerprints.sort_unstable();
         self.fingerprints.dedup();
         self.compacted = self.fingerprints.len();

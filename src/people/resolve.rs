@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
-use super::store::RecordStore;
+use super::store::{RecordStore, StoredElement};
 use super::{PeopleEstimate, Role};
 use crate::aggregate::DetectorInfo;
 use crate::rules::{Combination, Severity};
@@ -154,12 +154,16 @@ impl<'a> Identities<'a> {
         self.records.len()
     }
 
+    fn role_of(&self, element: &StoredElement) -> Option<Role> {
+        self.roles.get(element.detector as usize).copied().flatten()
+    }
+
     /// Record `r`'s elements of one role, as (detector, fingerprint) in element order.
     fn with_role(&self, r: usize, role: Role) -> impl Iterator<Item = Keyed> + Clone + '_ {
         self.records
             .elements(r)
             .iter()
-            .filter(move |e| self.roles.get(e.detector as usize).copied().flatten() == Some(role))
+            .filter(move |e| self.role_of(e) == Some(role))
             .map(|e| (e.detector, e.fingerprint))
     }
 
@@ -188,12 +192,10 @@ impl<'a> Identities<'a> {
     }
 
     fn has_identifier(&self, r: usize) -> bool {
-        self.records.elements(r).iter().any(|e| {
-            matches!(
-                self.roles.get(e.detector as usize).copied().flatten(),
-                Some(Role::Primary | Role::Linking)
-            )
-        })
+        self.records
+            .elements(r)
+            .iter()
+            .any(|e| matches!(self.role_of(e), Some(Role::Primary | Role::Linking)))
     }
 }
 

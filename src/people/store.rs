@@ -93,6 +93,13 @@ impl<T: Copy> Blocks<Vec<T>> {
         at
     }
 
+    /// Appends one item to the run begun by the last `start_run`.
+    fn push_to_run(&mut self, item: T) {
+        if let Some(block) = self.blocks.last_mut() {
+            block.push(item);
+        }
+    }
+
     fn run(&self, (block, offset): (u32, u32), len: usize) -> &[T] {
         let offset = offset as usize;
         self.blocks
@@ -238,20 +245,19 @@ impl RecordStore {
         let group = self.intern(&part.group);
         let path = self.intern(&part.path);
         let (text_at, [label_len, location_len]) = self.push_texts([&part.record, &part.location]);
-        let elements: Vec<StoredElement> = part
-            .elements
-            .iter()
-            .map(|element| StoredElement {
+        let elements_at = self.elements.start_run(part.elements.len());
+        for element in &part.elements {
+            let masked = if keep_masked(element.detector) {
+                self.keep_masked(&element.masked)
+            } else {
+                NOT_KEPT
+            };
+            self.elements.push_to_run(StoredElement {
                 detector: element.detector,
                 fingerprint: element.fingerprint,
-                masked: if keep_masked(element.detector) {
-                    self.keep_masked(&element.masked)
-                } else {
-                    NOT_KEPT
-                },
-            })
-            .collect();
-        let elements_at = self.elements.push_run(&elements);
+                masked,
+            });
+        }
         self.records.push(StoredRecord {
             group,
             path,
@@ -260,7 +266,7 @@ impl RecordStore {
             location_len,
             offset: part.offset,
             elements_at,
-            elements_len: elements.len() as u32,
+            elements_len: part.elements.len() as u32,
         });
     }
 
@@ -270,19 +276,17 @@ impl RecordStore {
         let ids: Vec<u32> = other.paths.iter().map(|p| self.intern(p)).collect();
         let id = |old: u32| ids.get(old as usize).copied().unwrap_or(old);
         self.records.reserve(other.records.len());
-        let mut elements: Vec<StoredElement> = Vec::new();
         for r in &other.records {
             let (text_at, _) =
                 self.push_texts([other.text_of(r.label()), other.text_of(r.location())]);
-            elements.clear();
+            let elements_at = self.elements.start_run(r.elements_len as usize);
             for e in other.elements.run(r.elements_at, r.elements_len as usize) {
                 let masked = match other.masked.indexed(e.masked as usize) {
                     Some(&kept) if e.masked != NOT_KEPT => self.keep_masked(other.text_of(kept)),
                     _ => NOT_KEPT,
                 };
-                elements.push(StoredElement { masked, ..*e });
+                self.elements.push_to_run(StoredElement { masked, ..*e });
             }
-            let elements_at = self.elements.push_run(&elements);
             self.records.push(StoredRecord {
                 group: id(r.group),
                 path: id(r.path),
