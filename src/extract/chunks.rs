@@ -94,6 +94,23 @@ impl SegmentChunker {
         }
     }
 
+    /// Ends a value inside a record (a JSON object's member): a newline, and the chunk waits
+    /// for the record's end, so the parts of one record (a given and a family name) are read
+    /// together; only a record that alone outgrows half a chunk more is handed on midway.
+    pub fn end_value(&mut self, node: &mut Node<'_>) {
+        self.text.push(b'\n');
+        if self.text.len() >= self.chunk_bytes + self.chunk_bytes / 2 {
+            self.flush(node);
+        }
+    }
+
+    /// Ends a record whose values ended with `end_value`: handed on when the chunk is full.
+    pub fn end_record(&mut self, node: &mut Node<'_>) {
+        if self.text.len() >= self.chunk_bytes {
+            self.flush(node);
+        }
+    }
+
     /// Hands on what has been collected.
     pub fn flush(&mut self, node: &mut Node<'_>) {
         if !self.text.is_empty() {

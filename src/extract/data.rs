@@ -819,6 +819,8 @@ impl<R: Read> Json<R> {
             "$".to_string()
         };
         let mut stack: Vec<Frame> = Vec::new();
+        // A record is a whole NDJSON line, or an element of a top-level array.
+        let record_depth = if ndjson { 0 } else { 1 };
         loop {
             // A value.
             let start = self.skip_ws()?.ok_or("unexpected end of data")?;
@@ -850,6 +852,9 @@ impl<R: Read> Json<R> {
                 }
                 _ => self.scalar(node, &prefix, &stack)?,
             }
+            if stack.len() <= record_depth {
+                self.chunker.end_record(node);
+            }
             // After a value: close containers or move to the next member.
             loop {
                 let Some(frame) = stack.last_mut() else {
@@ -860,6 +865,9 @@ impl<R: Read> Json<R> {
                 match (frame, b) {
                     (Frame::Object(_), b'}') | (Frame::Array(_), b']') => {
                         stack.pop();
+                        if stack.len() <= record_depth {
+                            self.chunker.end_record(node);
+                        }
                     }
                     (Frame::Object(key), b',') => {
                         *key = None;
@@ -1017,7 +1025,7 @@ impl<R: Read> Json<R> {
             self.chunker.push_str(node, ": ");
         }
         self.chunker.push(node, value);
-        self.chunker.end_line(node);
+        self.chunker.end_value(node);
         self.emitted = true;
     }
 }
