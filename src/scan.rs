@@ -576,19 +576,19 @@ fn worker(
 ) {
     let mut scratch = Scratch::default();
     let mut matches = Vec::new();
+    let mut shared = SharedDetection::default();
     while let Some(mut item) = items.pop() {
         // After a stop, queued items are still taken from the queue, to be listed unscanned.
         if detectors.limits.stop.is_raised() {
             mark_not_scanned(&mut item);
         }
-        if !scan_item(
-            detectors,
-            item,
-            &mut scratch,
-            &mut matches,
-            results,
-            &mut spool,
-        ) {
+        let tools = WorkerTools {
+            scratch: &mut scratch,
+            matches: &mut matches,
+            shared: &mut shared,
+            items,
+        };
+        if !scan_item(detectors, item, tools, results, &mut spool) {
             return;
         }
     }
@@ -608,12 +608,114 @@ fn mark_not_scanned(item: &mut Item) {
 /// Findings a worker holds for one file before handing them on as a part.
 const FINDINGS_PER_PART: usize = 16_384;
 
+/// What a worker keeps from file to file.
+struct WorkerTools<'a> {
+    scratch: &'a mut Scratch,
+    matches: &'a mut Vec<Match>,
+    shared: &'a mut SharedDetection,
+    /// The queue, asked whether other threads are about to fall idle.
+    items: &'a LargestFirst,
+}
+
+/// Chunks of one file detected on several threads at once, for the end of a scan when the
+/// queue is empty and the last big files would otherwise keep one core busy and leave the
+/// others idle. Each lane is one chunk's worth of scratch; results are taken in chunk order,
+/// so the findings are the same as when one thread reads the file alone.
+#[derive(Default)]
+struct SharedDetection {
+    lanes: Vec<Lane>,
+    /// Chunks copied out of the extractor, waiting: `lanes[..waiting]` hold them.
+    waiting: usize,
+}
+
+#[derive(Default)]
+struct Lane {
+    scratch: Scratch,
+    matches: Vec<Match>,
+    findings: Vec<Finding>,
+    chunk: OwnedChunk,
+}
+
+/// A text chunk copied out of the extractor's buffers.
+struct OwnedChunk {
+    path: Arc<str>,
+    text: Vec<u8>,
+    placement: OwnedPlacement,
+    report_limit: usize,
+    columns: Option<crate::detect::Columns>,
+    /// Position of a segment-placed chunk in its item's text.
+    base: u64,
+}
+
+impl Default for OwnedChunk {
+    fn default() -> Self {
+        OwnedChunk {
+            path: Arc::from(""),
+            text: Vec::new(),
+            placement: OwnedPlacement::Lines {
+                first_line: 0,
+                first_offset: 0,
+            },
+            report_limit: 0,
+            columns: None,
+            base: 0,
+        }
+    }
+}
+
+enum OwnedPlacement {
+    Lines { first_line: u64, first_offset: u64 },
+    Offsets(Vec<RunOrigin>),
+    Segments(Vec<Segment>),
+}
+
+impl OwnedChunk {
+    /// Copies `chunk` in, reusing this chunk's buffers.
+    fn fill(&mut self, path: &Arc<str>, chunk: &TextChunk<'_>, base: u64) {
+        self.path = Arc::clone(path);
+        self.text.clear();
+        self.text.extend_from_slice(chunk.text);
+        self.placement = match chunk.placement {
+            Placement::Lines {
+                first_line,
+                first_offset,
+            } => OwnedPlacement::Lines {
+                first_line,
+                first_offset,
+            },
+            Placement::Offsets(runs) => OwnedPlacement::Offsets(runs.to_vec()),
+            Placement::Segments(segments) => OwnedPlacement::Segments(segments.to_vec()),
+        };
+        self.report_limit = chunk.report_limit;
+        self.columns = chunk.columns.cloned();
+        self.base = base;
+    }
+
+    fn as_chunk(&self) -> TextChunk<'_> {
+        TextChunk {
+            text: &self.text,
+            placement: match &self.placement {
+                OwnedPlacement::Lines {
+                    first_line,
+                    first_offset,
+                } => Placement::Lines {
+                    first_line: *first_line,
+                    first_offset: *first_offset,
+                },
+                OwnedPlacement::Offsets(runs) => Placement::Offsets(runs),
+                OwnedPlacement::Segments(segments) => Placement::Segments(segments),
+            },
+            report_limit: self.report_limit,
+            columns: self.columns.as_ref(),
+        }
+    }
+}
+
 /// Scans one item and sends its batches; false when the aggregator is gone.
 fn scan_item(
     detectors: &Detectors,
     item: Item,
-    scratch: &mut Scratch,
-    matches: &mut Vec<Match>,
+    tools: WorkerTools<'_>,
     results: &Sender<WorkerMessage>,
     spool: &mut WorkerSpool,
 ) -> bool {
@@ -630,8 +732,10 @@ fn scan_item(
     };
     let mut sink = WorkerSink {
         detectors,
-        scratch,
-        matches,
+        scratch: tools.scratch,
+        matches: tools.matches,
+        shared: tools.shared,
+        items: tools.items,
         results,
         spool,
         group: Arc::clone(&path),
@@ -661,6 +765,7 @@ fn scan_item(
         }
         Disposition::Scan => {
             let outcome = extract_file(&item.path, &item.display, &detectors.limits, &mut sink);
+            sink.detect_waiting();
             record.format = outcome.format;
             record.status = outcome.status;
             record.reason = outcome.reason;
@@ -702,6 +807,8 @@ struct WorkerSink<'a> {
     detectors: &'a Detectors,
     scratch: &'a mut Scratch,
     matches: &'a mut Vec<Match>,
+    shared: &'a mut SharedDetection,
+    items: &'a LargestFirst,
     results: &'a Sender<WorkerMessage>,
     spool: &'a mut WorkerSpool,
     group: Arc<str>,
@@ -721,6 +828,43 @@ struct WorkerSink<'a> {
 }
 
 impl WorkerSink<'_> {
+    /// Whether chunks should wait to be detected several at a time: once the queue is empty,
+    /// threads fall idle while others still read big files.
+    fn share_detection(&self) -> bool {
+        rayon::current_num_threads() > 1 && self.items.is_drained()
+    }
+
+    /// Detects the waiting chunks on every free thread, then takes their findings in order.
+    fn detect_waiting(&mut self) {
+        let waiting = std::mem::take(&mut self.shared.waiting);
+        if waiting == 0 {
+            return;
+        }
+        let detectors = self.detectors;
+        self.shared.lanes[..waiting]
+            .par_iter_mut()
+            .for_each(|lane| {
+                lane.findings.clear();
+                detect_chunk(
+                    detectors,
+                    &lane.chunk.path,
+                    lane.chunk.as_chunk(),
+                    lane.chunk.base,
+                    &mut lane.scratch,
+                    &mut lane.matches,
+                    &mut lane.findings,
+                );
+            });
+        for i in 0..waiting {
+            let lane = &mut self.shared.lanes[i];
+            self.text_bytes += lane.chunk.text.len() as u64;
+            self.findings.append(&mut lane.findings);
+            if self.findings.len() >= FINDINGS_PER_PART {
+                self.flush_part();
+            }
+        }
+    }
+
     /// Hands the findings so far to the aggregator, keeping memory flat on huge files.
     fn flush_part(&mut self) {
         let findings = std::mem::take(&mut self.findings);
@@ -759,7 +903,6 @@ impl ContentSink for WorkerSink<'_> {
         if &*self.current != path {
             self.current = Arc::from(path);
         }
-        self.text_bytes += chunk.text.len() as u64;
         let path = Arc::clone(&self.current);
         let base = match chunk.placement {
             Placement::Segments(_) => {
@@ -770,6 +913,22 @@ impl ContentSink for WorkerSink<'_> {
             }
             _ => 0,
         };
+        if self.shared.waiting > 0 || self.share_detection() {
+            // Two lanes per thread: one chunk being detected, one ready to be taken.
+            let lanes = rayon::current_num_threads() * 2;
+            if self.shared.lanes.len() < lanes {
+                self.shared.lanes.resize_with(lanes, Lane::default);
+            }
+            self.shared.lanes[self.shared.waiting]
+                .chunk
+                .fill(&path, &chunk, base);
+            self.shared.waiting += 1;
+            if self.shared.waiting == lanes {
+                self.detect_waiting();
+            }
+            return;
+        }
+        self.text_bytes += chunk.text.len() as u64;
         detect_chunk(
             self.detectors,
             &path,
@@ -785,6 +944,8 @@ impl ContentSink for WorkerSink<'_> {
     }
 
     fn member(&mut self, member: MemberRecord) {
+        // The member's own findings follow those of its text.
+        self.detect_waiting();
         let path: Arc<str> = Arc::from(member.path.as_str());
         if matches!(
             member.status,

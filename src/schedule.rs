@@ -122,6 +122,13 @@ impl LargestFirst {
         }
     }
 
+    /// The walker is done and nothing waits: a worker that asks now gets nothing, so from here
+    /// on threads fall idle and can help with the files still being scanned.
+    pub fn is_drained(&self) -> bool {
+        let state = self.lock();
+        state.closed && state.waiting.is_empty()
+    }
+
     /// The walker is done: workers drain what waits, then stop.
     pub fn close(&self) {
         self.lock().closed = true;

@@ -86,3 +86,101 @@ fn memory_stays_flat_on_a_large_file() {
     let peak = children_peak_rss_bytes();
     assert!(peak < 200 * MIB as u64, "peak RSS {peak} bytes");
 }
+
+/// A customer table of `rows` rows, every row a person with a name, e-mail, phone, SSN and
+/// card: findings in every line and records that join across the file.
+fn customer_table(rows: usize) -> String {
+    const FIRST: [&str; 8] = [
+        "Jane", "Robert", "Maria", "Ahmed", "Olga", "Pedro", "Amara", "Kenji",
+    ];
+    const LAST: [&str; 7] = [
+        "Roe", "Miller", "Garcia", "Okafor", "Novak", "Tanaka", "Schmidt",
+    ];
+    let mut table = String::from("customer_id,first_name,last_name,email,phone,ssn,card\n");
+    for row in 0..rows {
+        // A person comes back every 997 rows, so records join across chunks.
+        let person = row % 997;
+        let card = luhn_complete(&format!("453957876{:06}", person));
+        table.push_str(&format!(
+            "{row},{},{},jane.roe{person}@example.com,(415) 555-{:04},{}-{:02}-{:04},{card}\n",
+            FIRST[person % 8],
+            LAST[person / 8 % 7],
+            person,
+            120 + person % 500,
+            10 + person % 80,
+            1000 + person,
+        ));
+    }
+    table
+}
+
+/// `digits` with the Luhn check digit appended.
+fn luhn_complete(digits: &str) -> String {
+    let sum: u32 = digits
+        .bytes()
+        .rev()
+        .enumerate()
+        .map(|(i, b)| {
+            let d = u32::from(b - b'0');
+            if i % 2 == 0 {
+                let doubled = d * 2;
+                if doubled > 9 { doubled - 9 } else { doubled }
+            } else {
+                d
+            }
+        })
+        .sum();
+    format!("{digits}{}", (10 - sum % 10) % 10)
+}
+
+#[test]
+fn big_files_read_on_several_threads_report_exactly_what_one_thread_does() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let share = dir.path().join("share");
+    std::fs::create_dir(&share).expect("dir");
+    // About 8 MiB each: once the queue is empty, idle threads help with their chunks.
+    let table = customer_table(90_000);
+    assert!(table.len() > 7 * MIB);
+    std::fs::write(share.join("customers.csv"), &table).expect("write");
+    let mut zip = zip::ZipWriter::new(File::create(share.join("export.zip")).expect("create"));
+    let options = zip::write::SimpleFileOptions::default();
+    for name in ["a/customers.csv", "b/customers.txt"] {
+        zip.start_file(name, options).expect("member");
+        zip.write_all(table.as_bytes()).expect("write");
+    }
+    // The same rows as JSON objects: findings placed by segment rather than by line.
+    zip.start_file("c/customers.ndjson", options)
+        .expect("member");
+    let mut columns = table.lines();
+    let names: Vec<&str> = columns.next().unwrap_or_default().split(',').collect();
+    for row in columns {
+        let fields: Vec<String> = names
+            .iter()
+            .zip(row.split(','))
+            .map(|(name, value)| format!("\"{name}\":\"{value}\""))
+            .collect();
+        writeln!(zip, "{{{}}}", fields.join(",")).expect("write");
+    }
+    zip.finish().expect("zip");
+    let mut reports = Vec::new();
+    for threads in ["1", "2", "3"] {
+        let report = dir.path().join(format!("report-{threads}"));
+        let output = scan(&share, &report, &["--threads", threads]);
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        reports.push(report);
+    }
+    let findings = read_csv(&reports[0].join("findings.csv"));
+    // Five findings a row (name, e-mail, phone, SSN, card) in each of the four copies: also
+    // in JSON objects that straddle a chunk edge, whose given and family names still join.
+    assert_eq!(findings.len() - 1, 4 * 5 * 90_000);
+    for name in ["findings.csv", "records.csv", "individuals.csv", "files.csv"] {
+        let one = std::fs::read(reports[0].join(name)).expect("read");
+        for other in &reports[1..] {
+            assert!(
+                one == std::fs::read(other.join(name)).expect("read"),
+                "{name} differs between 1 thread and {}",
+                other.display()
+            );
+        }
+    }
+}

@@ -332,53 +332,119 @@ impl<'a> Clusters<'a> {
         facts.has_identifier |= moved_identified;
     }
 
-    /// Joins records that share a key, unless `blocked` says their clusters conflict. `keys`
-    /// come in record order, each key at most once per record; every later record of a key
-    /// tries to join the first record of that key, in record order. Who is first is found by a
-    /// parallel sort rather than a hash map, so only the joins themselves run on one core.
-    /// Keys of different detectors never match, so they are sorted a few detectors at a time:
-    /// never more keys at once than the largest detector has.
-    fn join_on<K: Ord + Copy + Send>(
+    /// Joins records that share a key, unless `blocked` says their clusters conflict.
+    /// `keys_of(r)` gives record `r`'s keys, each at most once; every later record of a key
+    /// tries to join the first record of that key, in record order (and within a record, in
+    /// the order of its keys). Who is first is found by a parallel sort rather than a hash
+    /// map, and the keys are gathered on every core in stretches of records, so only the joins
+    /// themselves run on one core. Keys of different detectors never match, so they are sorted
+    /// a few detectors at a time: never more keys at once than the largest detector has.
+    fn join_on<K, I>(
         &mut self,
-        keys: impl Iterator<Item = (usize, K)> + Clone,
-        detector_of: impl Fn(&K) -> u32,
+        keys_of: impl Fn(usize) -> I + Sync,
+        detector_of: impl Fn(&K) -> u32 + Sync,
         blocked: impl Fn(&Clusters, usize, usize) -> bool,
-    ) {
-        // Positions in `keys`, in record order, and how many keys each detector has.
-        let mut records: Vec<u32> = Vec::new();
-        let mut per_detector: Vec<usize> = Vec::new();
-        for (record, key) in keys.clone() {
-            records.push(record as u32);
-            let detector = detector_of(&key) as usize;
-            if detector >= per_detector.len() {
-                per_detector.resize(detector + 1, 0);
+    ) where
+        K: Ord + Copy + Default + Send + Sync,
+        I: Iterator<Item = K>,
+    {
+        const RECORDS_PER_TASK: usize = 16_384;
+        let stretches: Vec<std::ops::Range<usize>> = (0..self.identities.len())
+            .step_by(RECORDS_PER_TASK)
+            .map(|start| start..(start + RECORDS_PER_TASK).min(self.identities.len()))
+            .collect();
+        // Keys per detector in each stretch: where each stretch's keys start, and the rounds.
+        let per_stretch: Vec<Vec<u32>> = stretches
+            .par_iter()
+            .map(|stretch| {
+                let mut per_detector: Vec<u32> = Vec::new();
+                for key in stretch.clone().flat_map(&keys_of) {
+                    let detector = detector_of(&key) as usize;
+                    if detector >= per_detector.len() {
+                        per_detector.resize(detector + 1, 0);
+                    }
+                    per_detector[detector] += 1;
+                }
+                per_detector
+            })
+            .collect();
+        let detectors = per_stretch.iter().map(Vec::len).max().unwrap_or(0);
+        let mut per_detector = vec![0usize; detectors];
+        for counts in &per_stretch {
+            for (total, &n) in per_detector.iter_mut().zip(counts) {
+                *total += n as usize;
             }
-            per_detector[detector] += 1;
         }
-        records.shrink_to_fit();
+        let keys_in = |stretch: usize, in_round: &[bool]| -> usize {
+            per_stretch[stretch]
+                .iter()
+                .zip(in_round)
+                .filter(|(_, in_round)| **in_round)
+                .map(|(&n, _)| n as usize)
+                .sum()
+        };
+        let everything = vec![true; detectors];
+        let stretch_keys: Vec<usize> = (0..stretches.len())
+            .map(|s| keys_in(s, &everything))
+            .collect();
+        // A key's position: its place in the keys of all records, in record order.
+        let stretch_start: Vec<usize> = stretch_keys
+            .iter()
+            .scan(0usize, |next, &n| {
+                let start = *next;
+                *next += n;
+                Some(start)
+            })
+            .collect();
+        let mut records: Vec<u32> = vec![0; stretch_keys.iter().sum()];
+        split_by_lengths(&mut records, &stretch_keys)
+            .into_par_iter()
+            .zip(&stretches)
+            .for_each(|(slots, stretch)| {
+                let keys = stretch
+                    .clone()
+                    .flat_map(|r| keys_of(r).map(move |_| r as u32));
+                slots.iter_mut().zip(keys).for_each(|(slot, r)| *slot = r);
+            });
         // Detectors sorted together in rounds of at most as many keys as the largest one has:
         // the peak is that of the largest detector, in as few passes over the keys as that
         // allows.
         let most = per_detector.iter().copied().max().unwrap_or(0);
-        let mut rounds: Vec<(Vec<u32>, usize)> = Vec::new();
-        for (detector, count) in (0u32..).zip(per_detector).filter(|&(_, n)| n > 0) {
+        let mut rounds: Vec<(Vec<bool>, usize)> = Vec::new();
+        for (detector, count) in per_detector.into_iter().enumerate().filter(|&(_, n)| n > 0) {
             match rounds.last_mut() {
-                Some((detectors, keys)) if *keys + count <= most => {
-                    detectors.push(detector);
+                Some((in_round, keys)) if *keys + count <= most => {
+                    in_round[detector] = true;
                     *keys += count;
                 }
-                _ => rounds.push((vec![detector], count)),
+                _ => {
+                    let mut in_round = vec![false; detectors];
+                    in_round[detector] = true;
+                    rounds.push((in_round, count));
+                }
             }
         }
         let mut attempts: Vec<(u32, u32)> = Vec::new();
-        for (detectors, count) in rounds {
-            let mut keyed: Vec<(K, u32)> = Vec::with_capacity(count);
-            keyed.extend(
-                keys.clone()
-                    .enumerate()
-                    .filter(|(_, (_, key))| detectors.contains(&detector_of(key)))
-                    .map(|(position, (_, key))| (key, position as u32)),
-            );
+        for (in_round, count) in rounds {
+            let lengths: Vec<usize> = (0..stretches.len())
+                .map(|s| keys_in(s, &in_round))
+                .collect();
+            let mut keyed: Vec<(K, u32)> = vec![(K::default(), 0); count];
+            split_by_lengths(&mut keyed, &lengths)
+                .into_par_iter()
+                .zip(&stretches)
+                .zip(&stretch_start)
+                .for_each(|((slots, stretch), &start)| {
+                    let keys = stretch
+                        .clone()
+                        .flat_map(&keys_of)
+                        .zip(start as u32..)
+                        .filter(|(key, _)| in_round[detector_of(key) as usize]);
+                    slots
+                        .iter_mut()
+                        .zip(keys)
+                        .for_each(|(slot, key)| *slot = key);
+                });
             // Within a key, the lowest position is the first record in reading order.
             keyed.par_sort_unstable();
             for same_key in keyed.chunk_by(|a, b| a.0 == b.0) {
@@ -396,6 +462,16 @@ impl<'a> Clusters<'a> {
         }
     }
 
+    /// Every record's root, each record pointing straight at it. A record's parent is never
+    /// above it (the lower root stays root), so one pass in record order settles them all.
+    fn into_roots(self) -> Vec<u32> {
+        let mut parent = self.parent;
+        for x in 0..parent.len() {
+            parent[x] = parent[parent[x] as usize];
+        }
+        parent
+    }
+
     fn count_roots(&mut self, people: &[u32]) -> usize {
         let mut roots: Vec<usize> = people.iter().map(|&r| self.find(r as usize)).collect();
         roots.sort_unstable();
@@ -404,13 +480,27 @@ impl<'a> Clusters<'a> {
     }
 }
 
+/// `slice` cut into consecutive pieces of `lengths` (which add up to at most its length).
+fn split_by_lengths<'s, T>(mut slice: &'s mut [T], lengths: &[usize]) -> Vec<&'s mut [T]> {
+    let mut pieces = Vec::with_capacity(lengths.len());
+    for &length in lengths {
+        let length = length.min(slice.len());
+        let (piece, rest) = std::mem::take(&mut slice).split_at_mut(length);
+        pieces.push(piece);
+        slice = rest;
+    }
+    pieces
+}
+
 /// Joins on shared primary identifiers, then on shared linking identifiers.
 fn join_on_identifiers(clusters: &mut Clusters, identities: &Identities) {
-    let primary = (0..identities.len()).flat_map(|r| identities.primary(r).map(move |p| (r, p)));
-    clusters.join_on(primary, |k| k.0, |c, a, b| c.primary_conflict(a, b));
-    let linking = (0..identities.len()).flat_map(|r| identities.linking(r).map(move |p| (r, p)));
     clusters.join_on(
-        linking,
+        |r| identities.primary(r),
+        |k| k.0,
+        |c, a, b| c.primary_conflict(a, b),
+    );
+    clusters.join_on(
+        |r| identities.linking(r),
         |k| k.0,
         |c, a, b| c.primary_conflict(a, b) || c.name_conflict(a, b),
     );
@@ -419,11 +509,11 @@ fn join_on_identifiers(clusters: &mut Clusters, identities: &Identities) {
 /// Name-based joins of the point estimate: same name with the same date of birth or address;
 /// then records with a name and no identifier join a cluster of that name.
 fn join_on_names(clusters: &mut Clusters, identities: &Identities) {
-    let quasi = (0..identities.len()).flat_map(|r| {
+    let quasi = |r| {
         identities
             .names(r)
-            .flat_map(move |n| identities.quasi(r).map(move |q| (r, (n, q))))
-    });
+            .flat_map(move |n| identities.quasi(r).map(move |q| (n, q)))
+    };
     clusters.join_on(quasi, |(_, q)| q.0, |c, a, b| c.primary_conflict(a, b));
     // A name without identifiers joins the first identified person of that name, else the
     // first other bare record of that name; identified people never join on a name alone.
@@ -475,6 +565,7 @@ pub fn resolve(
     // Record numbers as u32 here and below: these arrays are as long as the records, and the
     // store could not hold four billion records in memory anyway.
     let people: Vec<u32> = (0..records.len())
+        .into_par_iter()
         .filter(|&r| identities.is_person(r))
         .map(|r| r as u32)
         .collect();
@@ -485,32 +576,28 @@ pub fn resolve(
     join_on_identifiers(&mut point, &identities);
     let upper_bound = point.count_roots(&people);
     join_on_names(&mut point, &identities);
+    // The clustering is settled: every record's cluster is read from here on, on every core.
+    let roots = point.into_roots();
+    let root = |r: u32| roots[r as usize];
 
     // Clusters of the point estimate that share a name: possible same persons.
-    let mut name_roots: Vec<([u8; 16], u32)> = Vec::new();
-    for &r in &people {
-        let root = point.find(r as usize) as u32;
-        name_roots.extend(identities.names(r as usize).map(|n| (n, root)));
-    }
-    name_roots.sort_unstable();
+    let mut name_roots: Vec<([u8; 16], u32)> = people
+        .par_iter()
+        .flat_map_iter(|&r| identities.names(r as usize).map(move |n| (n, root(r))))
+        .collect();
+    name_roots.par_sort_unstable();
     name_roots.dedup();
     let name_groups: Vec<&[([u8; 16], u32)]> = name_roots.chunk_by(|a, b| a.0 == b.0).collect();
     let possible_same_person_clusters = name_groups.iter().filter(|g| g.len() > 1).count();
-    // The lower bound only needs who joins whom: a plain union-find over the point clusters.
-    let mut lower: Vec<u32> = (0..records.len() as u32).collect();
+    // The lower bound only needs who joins whom: a plain union-find that starts from the point
+    // clusters (only people ever join, so the rest stay alone either way).
+    let mut lower: Vec<u32> = roots.clone();
     fn root_of(parent: &mut [u32], mut x: u32) -> u32 {
         while parent[x as usize] != x {
             parent[x as usize] = parent[parent[x as usize] as usize];
             x = parent[x as usize];
         }
         x
-    }
-    for &r in &people {
-        let root = point.find(r as usize) as u32;
-        let (a, b) = (root_of(&mut lower, r), root_of(&mut lower, root));
-        if a != b {
-            lower[a.max(b) as usize] = a.min(b);
-        }
     }
     for group in &name_groups {
         let mut it = group.iter().map(|(_, root)| *root);
@@ -524,19 +611,16 @@ pub fn resolve(
         }
     }
     let mut lower_roots: Vec<u32> = people.iter().map(|&r| root_of(&mut lower, r)).collect();
-    lower_roots.sort_unstable();
+    lower_roots.par_sort_unstable();
     lower_roots.dedup();
     let lower_bound = lower_roots.len();
 
     drop(lower);
     drop(lower_roots);
     drop(name_roots);
-    let mut by_root: Vec<(u32, u32)> = people
-        .iter()
-        .map(|&r| (point.find(r as usize) as u32, r))
-        .collect();
+    let mut by_root: Vec<(u32, u32)> = people.par_iter().map(|&r| (root(r), r)).collect();
     drop(people);
-    drop(point);
+    drop(roots);
     drop(identities);
     let meets = combination_table(table, combinations);
     // Verdicts and person ids are independent per record and per cluster: they run on the
@@ -573,7 +657,7 @@ pub fn resolve(
         .collect();
 
     // Members of each point cluster, in record order.
-    by_root.sort_unstable();
+    by_root.par_sort_unstable();
     let members: Vec<u32> = by_root.iter().map(|&(_, r)| r).collect();
     let mut ranges: Vec<std::ops::Range<u32>> = Vec::new();
     for cluster in by_root.chunk_by(|a, b| a.0 == b.0) {
