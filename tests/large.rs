@@ -173,7 +173,12 @@ fn big_files_read_on_several_threads_report_exactly_what_one_thread_does() {
     // Five findings a row (name, e-mail, phone, SSN, card) in each of the four copies: also
     // in JSON objects that straddle a chunk edge, whose given and family names still join.
     assert_eq!(findings.len() - 1, 4 * 5 * 90_000);
-    for name in ["findings.csv", "records.csv", "individuals.csv", "files.csv"] {
+    for name in [
+        "findings.csv",
+        "records.csv",
+        "individuals.csv",
+        "files.csv",
+    ] {
         let one = std::fs::read(reports[0].join(name)).expect("read");
         for other in &reports[1..] {
             assert!(

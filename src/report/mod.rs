@@ -583,12 +583,7 @@ impl PeopleTables<'_> {
                         [
                             person.id,
                             person.identifiers.join("; "),
-                            person
-                                .data_elements
-                                .iter()
-                                .map(|e| &**e)
-                                .collect::<Vec<_>>()
-                                .join(";"),
+                            person.data_elements.join(";"),
                             person.records.to_string(),
                             person.files.to_string(),
                             person.severity.as_str().to_string(),
