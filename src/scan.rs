@@ -914,8 +914,9 @@ impl ContentSink for WorkerSink<'_> {
             _ => 0,
         };
         if self.shared.waiting > 0 || self.share_detection() {
-            // Two lanes per thread: one chunk being detected, one ready to be taken.
-            let lanes = rayon::current_num_threads() * 2;
+            // One chunk per thread at a time: each lane holds a chunk's findings until they are
+            // taken, so more lanes would cost memory on dense files.
+            let lanes = rayon::current_num_threads();
             if self.shared.lanes.len() < lanes {
                 self.shared.lanes.resize_with(lanes, Lane::default);
             }

@@ -582,10 +582,17 @@ pub fn resolve(
     let root = |r: u32| roots[r as usize];
 
     // Clusters of the point estimate that share a name: possible same persons.
-    let mut name_roots: Vec<([u8; 16], u32)> = people
+    // Counted first, so the list is allocated once at its size (it is among the largest).
+    let names_of_people = people
         .par_iter()
-        .flat_map_iter(|&r| identities.names(r as usize).map(move |n| (n, root(r))))
-        .collect();
+        .map(|&r| identities.names(r as usize).count())
+        .sum();
+    let mut name_roots: Vec<([u8; 16], u32)> = Vec::with_capacity(names_of_people);
+    name_roots.extend(
+        people
+            .iter()
+            .flat_map(|&r| identities.names(r as usize).map(move |n| (n, root(r)))),
+    );
     name_roots.par_sort_unstable();
     name_roots.dedup();
     let name_groups: Vec<&[([u8; 16], u32)]> = name_roots.chunk_by(|a, b| a.0 == b.0).collect();
