@@ -138,9 +138,9 @@ fn big_files_read_on_several_threads_report_exactly_what_one_thread_does() {
     let dir = tempfile::tempdir().expect("tempdir");
     let share = dir.path().join("share");
     std::fs::create_dir(&share).expect("dir");
-    // About 8 MiB each: once the queue is empty, idle threads help with their chunks.
-    let table = customer_table(90_000);
-    assert!(table.len() > 7 * MIB);
+    // Several 1 MiB chunks each: once the queue is empty, idle threads help with them.
+    let table = customer_table(40_000);
+    assert!(table.len() > 3 * MIB);
     std::fs::write(share.join("customers.csv"), &table).expect("write");
     let mut zip = zip::ZipWriter::new(File::create(share.join("export.zip")).expect("create"));
     let options = zip::write::SimpleFileOptions::default();
@@ -163,7 +163,7 @@ fn big_files_read_on_several_threads_report_exactly_what_one_thread_does() {
     }
     zip.finish().expect("zip");
     let mut reports = Vec::new();
-    for threads in ["1", "2", "3"] {
+    for threads in ["1", "2"] {
         let report = dir.path().join(format!("report-{threads}"));
         let output = scan(&share, &report, &["--threads", threads]);
         assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
@@ -172,7 +172,7 @@ fn big_files_read_on_several_threads_report_exactly_what_one_thread_does() {
     let findings = read_csv(&reports[0].join("findings.csv"));
     // Five findings a row (name, e-mail, phone, SSN, card) in each of the four copies: also
     // in JSON objects that straddle a chunk edge, whose given and family names still join.
-    assert_eq!(findings.len() - 1, 4 * 5 * 90_000);
+    assert_eq!(findings.len() - 1, 4 * 5 * 40_000);
     for name in [
         "findings.csv",
         "records.csv",

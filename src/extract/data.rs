@@ -750,19 +750,19 @@ impl<R: Read> Json<R> {
         if let Some(b) = self.peeked.take() {
             return Ok(Some(b));
         }
-        let mut byte = [0u8; 1];
         loop {
-            match self.reader.read(&mut byte) {
-                Ok(0) => return Ok(None),
-                Ok(_) => {
-                    if byte[0] == b'\n' {
-                        self.line += 1;
-                    }
-                    return Ok(Some(byte[0]));
-                }
+            let byte = match self.reader.fill_buf() {
+                Ok(buffered) => buffered.first().copied(),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(format!("read failed: {}", io_reason(&e))),
+            };
+            if let Some(byte) = byte {
+                self.reader.consume(1);
+                if byte == b'\n' {
+                    self.line += 1;
+                }
             }
+            return Ok(byte);
         }
     }
 
@@ -896,11 +896,7 @@ impl<R: Read> Json<R> {
         }
         self.peeked = None;
         let mut key = Vec::new();
-        self.string(&mut |b| {
-            if key.len() < MAX_NAME {
-                key.push(b);
-            }
-        })?;
+        self.string(&mut key, MAX_NAME)?;
         if self.skip_ws()? != Some(b':') {
             return Err("expected ':' after a key".to_string());
         }
@@ -908,16 +904,37 @@ impl<R: Read> Json<R> {
         Ok(String::from_utf8_lossy(&key).into_owned())
     }
 
-    /// A string's content after its opening quote, unescaped, handed out byte by byte.
-    fn string(&mut self, out: &mut dyn FnMut(u8)) -> JsonResult<()> {
+    /// A string's content after its opening quote, unescaped, appended to `out` up to `limit`
+    /// bytes (the rest is read and dropped). Plain bytes are taken from the read buffer in
+    /// runs, not one call at a time: strings are most of a JSON file.
+    fn string(&mut self, out: &mut Vec<u8>, limit: usize) -> JsonResult<()> {
+        let push = |out: &mut Vec<u8>, byte: u8| {
+            if out.len() < limit {
+                out.push(byte);
+            }
+        };
         loop {
+            if self.peeked.is_none() {
+                let buffered = match self.reader.fill_buf() {
+                    Ok(buffered) => buffered,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(format!("read failed: {}", io_reason(&e))),
+                };
+                let plain = buffered
+                    .iter()
+                    .position(|&b| matches!(b, b'"' | b'\\' | b'\n' | b'\r' | b'\t'))
+                    .unwrap_or(buffered.len());
+                let room = limit.saturating_sub(out.len());
+                out.extend_from_slice(&buffered[..plain.min(room)]);
+                self.reader.consume(plain);
+            }
             let b = self.expect_byte()?;
             match b {
                 b'"' => return Ok(()),
                 b'\\' => {
                     let e = self.expect_byte()?;
                     match e {
-                        b'n' | b'r' | b't' | b'b' | b'f' => out(b' '),
+                        b'n' | b'r' | b't' | b'b' | b'f' => push(out, b' '),
                         b'u' => {
                             let mut code = self.hex4()?;
                             if (0xd800..0xdc00).contains(&code) {
@@ -933,14 +950,14 @@ impl<R: Read> Json<R> {
                             let c = if c.is_control() { ' ' } else { c };
                             let mut utf8 = [0u8; 4];
                             for &byte in c.encode_utf8(&mut utf8).as_bytes() {
-                                out(byte);
+                                push(out, byte);
                             }
                         }
-                        other => out(other),
+                        other => push(out, other),
                     }
                 }
-                b'\n' | b'\r' | b'\t' => out(b' '),
-                other => out(other),
+                b'\n' | b'\r' | b'\t' => push(out, b' '),
+                other => push(out, other),
             }
         }
     }
@@ -982,7 +999,7 @@ impl<R: Read> Json<R> {
         let first = self.expect_byte()?;
         if first == b'"' {
             let mut value = Vec::new();
-            self.string(&mut |b| value.push(b))?;
+            self.string(&mut value, usize::MAX)?;
             if value.trim_ascii().is_empty() {
                 return Ok(());
             }
