@@ -632,8 +632,11 @@ struct SharedDetection {
 struct Lane {
     scratch: Scratch,
     matches: Vec<Match>,
-    findings: Vec<Finding>,
     chunk: OwnedChunk,
+    /// The chunk's findings as a part, until it is handed on.
+    batch: Option<Batch>,
+    /// Findings per path in `batch`.
+    counts: HashMap<Arc<str>, u64>,
 }
 
 /// A text chunk copied out of the extractor's buffers.
@@ -834,17 +837,25 @@ impl WorkerSink<'_> {
         rayon::current_num_threads() > 1 && self.items.is_drained()
     }
 
-    /// Detects the waiting chunks on every free thread, then takes their findings in order.
+    /// Detects the waiting chunks on every free thread, each into a part of its own (findings
+    /// sorted, rows rendered, records grouped), then hands the parts on in chunk order. Part
+    /// boundaries change nothing in the report: rows are ordered by position and the parts of
+    /// one record are merged.
     fn detect_waiting(&mut self) {
         let waiting = std::mem::take(&mut self.shared.waiting);
         if waiting == 0 {
             return;
         }
+        // What came before the waiting chunks goes first, as its own part.
+        if !self.findings.is_empty() {
+            self.flush_part();
+        }
         let detectors = self.detectors;
+        let group = &self.group;
         self.shared.lanes[..waiting]
             .par_iter_mut()
             .for_each(|lane| {
-                lane.findings.clear();
+                let mut findings = Vec::new();
                 detect_chunk(
                     detectors,
                     &lane.chunk.path,
@@ -852,15 +863,30 @@ impl WorkerSink<'_> {
                     lane.chunk.base,
                     &mut lane.scratch,
                     &mut lane.matches,
-                    &mut lane.findings,
+                    &mut findings,
                 );
+                let mut batch = Batch::new(
+                    Arc::clone(group),
+                    0,
+                    findings,
+                    &detectors.table,
+                    &mut lane.counts,
+                );
+                batch.text_bytes = lane.chunk.text.len() as u64;
+                lane.batch = Some(batch);
             });
-        for i in 0..waiting {
-            let lane = &mut self.shared.lanes[i];
-            self.text_bytes += lane.chunk.text.len() as u64;
-            self.findings.append(&mut lane.findings);
-            if self.findings.len() >= FINDINGS_PER_PART {
-                self.flush_part();
+        let mut batches = Vec::with_capacity(waiting);
+        for lane in &mut self.shared.lanes[..waiting] {
+            for (path, n) in lane.counts.drain() {
+                *self.counts.entry(path).or_default() += n;
+            }
+            batches.extend(lane.batch.take());
+        }
+        for mut batch in batches {
+            batch.part = self.part;
+            self.part += 1;
+            if !self.hand_over(batch) {
+                self.disconnected = true;
             }
         }
     }
@@ -914,8 +940,8 @@ impl ContentSink for WorkerSink<'_> {
             _ => 0,
         };
         if self.shared.waiting > 0 || self.share_detection() {
-            // One chunk per thread at a time: each lane holds a chunk's findings until they are
-            // taken, so more lanes would cost memory on dense files.
+            // One chunk per thread at a time: each lane holds a chunk's part until it is handed
+            // on, so more lanes would cost memory on dense files.
             let lanes = rayon::current_num_threads();
             if self.shared.lanes.len() < lanes {
                 self.shared.lanes.resize_with(lanes, Lane::default);

@@ -371,7 +371,13 @@ impl RecordStore {
                     .run(part.elements_at, part.elements_len as usize),
             );
         }
-        elements.sort_by_key(|e| (e.detector, e.fingerprint));
+        // The order and the masked value kept are those of one part holding all the findings
+        // (`record_parts`), so where a file was cut into parts never shows.
+        elements.sort_by(|a, b| {
+            (a.detector, a.fingerprint)
+                .cmp(&(b.detector, b.fingerprint))
+                .then_with(|| self.masked(a).cmp(self.masked(b)))
+        });
         elements.dedup_by(|a, b| a.detector == b.detector && a.fingerprint == b.fingerprint);
         combined.elements_at = self.elements.push_run(&elements);
         combined.elements_len = elements.len() as u32;
@@ -575,6 +581,34 @@ mod tests {
         assert_eq!(contents(&appended), contents(&whole));
         assert_eq!(appended.len(), 4);
         assert_eq!(appended.paths.len(), 3, "paths are interned once");
+    }
+
+    /// Where a file was cut into parts must not show: a value written two ways in one record
+    /// keeps the same masked form whichever part each way arrived in.
+    #[test]
+    fn merged_parts_keep_what_one_part_would_keep() {
+        let written = |masked: &str| {
+            let mut part = part("a.csv", "line 3", 30, 1, 7);
+            part.elements[0].masked = masked.to_string();
+            part
+        };
+        for ways in [
+            ["***-**-6789", "*** ** 6789"],
+            ["*** ** 6789", "***-**-6789"],
+        ] {
+            let mut store = RecordStore::default();
+            ways.iter()
+                .for_each(|way| store.push(&written(way), |_| true));
+            store.finish();
+            assert_eq!(store.len(), 1);
+            let elements = store.elements(0);
+            assert_eq!(elements.len(), 1);
+            assert_eq!(
+                store.masked(&elements[0]),
+                "*** ** 6789",
+                "as sorted in one part"
+            );
+        }
     }
 
     #[test]
