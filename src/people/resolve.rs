@@ -473,9 +473,21 @@ impl<'a> Clusters<'a> {
         parent
     }
 
-    fn count_roots(&mut self, people: &[u32]) -> usize {
-        let mut roots: Vec<usize> = people.iter().map(|&r| self.find(r as usize)).collect();
-        roots.sort_unstable();
+    /// The root of `x`, found without shortening the path, so that every core can read.
+    fn root(&self, x: usize) -> usize {
+        let mut x = x as u32;
+        while self.parent[x as usize] != x {
+            x = self.parent[x as usize];
+        }
+        x as usize
+    }
+
+    fn count_roots(&self, people: &[u32]) -> usize {
+        let mut roots: Vec<u32> = people
+            .par_iter()
+            .map(|&r| self.root(r as usize) as u32)
+            .collect();
+        roots.par_sort_unstable();
         roots.dedup();
         roots.len()
     }
@@ -518,30 +530,39 @@ fn join_on_names(clusters: &mut Clusters, identities: &Identities) {
     clusters.join_on(quasi, |(_, q)| q.0, |c, a, b| c.primary_conflict(a, b));
     // A name without identifiers joins the first identified person of that name, else the
     // first other bare record of that name; identified people never join on a name alone.
-    let named: Vec<usize> = (0..identities.len())
+    // Which records are identified is read on every core first: the joins below only ever make
+    // more clusters identified, so a record identified now stays so, and only the bare ones
+    // need the one-at-a-time pass.
+    let clusters_now = &*clusters;
+    let named: Vec<(u32, bool)> = (0..identities.len())
+        .into_par_iter()
         .filter(|&r| identities.has_name(r))
+        .map(|r| (r as u32, clusters_now.has_identifier(clusters_now.root(r))))
         .collect();
-    let mut first_identified: HashMap<[u8; 16], usize> = HashMap::new();
-    for &r in &named {
-        let root = clusters.find(r);
-        if clusters.has_identifier(root) {
-            for name in identities.names(r) {
-                first_identified.entry(name).or_insert(r);
-            }
-        }
-    }
+    // The first identified record of each name, by a parallel sort rather than a hash map.
+    let mut first_identified: Vec<([u8; 16], u32)> = named
+        .par_iter()
+        .filter(|&&(_, identified)| identified)
+        .flat_map_iter(|&(r, _)| identities.names(r as usize).map(move |name| (name, r)))
+        .collect();
+    first_identified.par_sort_unstable();
+    first_identified.dedup_by_key(|&mut (name, _)| name);
+    let identified_with = |name: &[u8; 16]| {
+        first_identified
+            .binary_search_by(|(n, _)| n.cmp(name))
+            .ok()
+            .map(|i| first_identified[i].1 as usize)
+    };
     let mut first_bare: HashMap<[u8; 16], usize> = HashMap::new();
-    for &r in &named {
+    for &(r, _) in named.iter().filter(|&&(_, identified)| !identified) {
+        let r = r as usize;
         for name in identities.names(r) {
             let root = clusters.find(r);
             if clusters.has_identifier(root) {
                 break;
             }
-            match first_identified
-                .get(&name)
-                .or_else(|| first_bare.get(&name))
-            {
-                Some(&other) => {
+            match identified_with(&name).or_else(|| first_bare.get(&name).copied()) {
+                Some(other) => {
                     let other_root = clusters.find(other);
                     if other_root != root && !clusters.primary_conflict(root, other_root) {
                         clusters.union(root, other_root);
