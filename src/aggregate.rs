@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::SystemTime;
 
 use crate::extract::Status;
@@ -227,9 +228,19 @@ impl Batch {
     /// Writes the rows to the worker's own spool, so finding rows never pass through the
     /// aggregator and spooling runs on every worker.
     pub fn spool_rows(&mut self, spool: &mut WorkerSpool) -> io::Result<()> {
-        spool.file.write_all(&self.rows)?;
-        self.spooled_at = (spool.id, spool.written);
-        spool.written += self.rows.len() as u64;
+        let cursor = AtomicU64::new(spool.written);
+        self.spool_rows_shared(spool, &cursor)?;
+        spool.written = cursor.into_inner();
+        Ok(())
+    }
+
+    /// Writes the rows at a place of their own in the worker's spool, taken from `cursor`:
+    /// threads that help the worker with a big file spool their parts side by side.
+    pub fn spool_rows_shared(&mut self, spool: &WorkerSpool, cursor: &AtomicU64) -> io::Result<()> {
+        use std::os::unix::fs::FileExt;
+        let at = cursor.fetch_add(self.rows.len() as u64, Ordering::Relaxed);
+        spool.file.write_all_at(&self.rows, at)?;
+        self.spooled_at = (spool.id, at);
         self.rows = Vec::new();
         Ok(())
     }

@@ -633,8 +633,8 @@ struct Lane {
     scratch: Scratch,
     matches: Vec<Match>,
     chunk: OwnedChunk,
-    /// The chunk's findings as a part, until it is handed on.
-    batch: Option<Batch>,
+    /// The chunk's findings as a part, spooled, until it is handed on.
+    batch: Option<std::io::Result<Batch>>,
     /// Findings per path in `batch`.
     counts: HashMap<Arc<str>, u64>,
 }
@@ -852,6 +852,8 @@ impl WorkerSink<'_> {
         }
         let detectors = self.detectors;
         let group = &self.group;
+        let spool = &*self.spool;
+        let cursor = std::sync::atomic::AtomicU64::new(spool.written);
         self.shared.lanes[..waiting]
             .par_iter_mut()
             .for_each(|lane| {
@@ -873,8 +875,9 @@ impl WorkerSink<'_> {
                     &mut lane.counts,
                 );
                 batch.text_bytes = lane.chunk.text.len() as u64;
-                lane.batch = Some(batch);
+                lane.batch = Some(batch.spool_rows_shared(spool, &cursor).map(|()| batch));
             });
+        self.spool.written = cursor.into_inner();
         let mut batches = Vec::with_capacity(waiting);
         for lane in &mut self.shared.lanes[..waiting] {
             for (path, n) in lane.counts.drain() {
@@ -882,11 +885,15 @@ impl WorkerSink<'_> {
             }
             batches.extend(lane.batch.take());
         }
-        for mut batch in batches {
-            batch.part = self.part;
-            self.part += 1;
-            if !self.hand_over(batch) {
+        for spooled in batches {
+            let numbered = spooled.map(|mut batch| {
+                batch.part = self.part;
+                self.part += 1;
+                batch
+            });
+            if !self.send(numbered) {
                 self.disconnected = true;
+                return;
             }
         }
     }
@@ -911,8 +918,15 @@ impl WorkerSink<'_> {
     /// Spools the batch's rows and sends the rest to the aggregator; false when it is gone or
     /// the spool cannot be written (which the aggregator is told, to fail the scan).
     fn hand_over(&mut self, mut batch: Batch) -> bool {
-        let message = match batch.spool_rows(self.spool) {
-            Ok(()) => WorkerMessage::File(Box::new(batch)),
+        let spooled = batch.spool_rows(self.spool).map(|()| batch);
+        self.send(spooled)
+    }
+
+    /// Sends a spooled batch, or the spool's failure; false when the aggregator is gone or the
+    /// spool failed.
+    fn send(&mut self, spooled: std::io::Result<Batch>) -> bool {
+        let message = match spooled {
+            Ok(batch) => WorkerMessage::File(Box::new(batch)),
             Err(e) => WorkerMessage::SpoolFailed(e),
         };
         let spooled = matches!(message, WorkerMessage::File(_));
