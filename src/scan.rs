@@ -619,8 +619,8 @@ struct WorkerTools<'a> {
 
 /// Chunks of one file detected on several threads at once, for the end of a scan when the
 /// queue is empty and the last big files would otherwise keep one core busy and leave the
-/// others idle. Each lane is one chunk's worth of scratch; results are taken in chunk order,
-/// so the findings are the same as when one thread reads the file alone.
+/// others idle. Each lane turns one chunk into a spooled part of its own; parts are numbered in
+/// chunk order, so the report is the same as when one thread reads the file alone.
 #[derive(Default)]
 struct SharedDetection {
     lanes: Vec<Lane>,

@@ -463,17 +463,22 @@ impl<'a> Clusters<'a> {
         }
     }
 
-    /// Every record's root, each record pointing straight at it. A record's parent is never
-    /// above it (the lower root stays root), so one pass in record order settles them all.
-    fn into_roots(self) -> Vec<u32> {
-        let mut parent = self.parent;
-        for x in 0..parent.len() {
-            parent[x] = parent[parent[x] as usize];
+    /// Points every record straight at its root, so that `root` reads in one step on every
+    /// core. A record's parent is never above it (the lower root stays root), so one pass in
+    /// record order settles them all.
+    fn settle(&mut self) {
+        for x in 0..self.parent.len() {
+            self.parent[x] = self.parent[self.parent[x] as usize];
         }
-        parent
     }
 
-    /// The root of `x`, found without shortening the path, so that every core can read.
+    /// Every record's root, each record pointing straight at it.
+    fn into_roots(mut self) -> Vec<u32> {
+        self.settle();
+        self.parent
+    }
+
+    /// The root of `x`, read without shortening the path (one step after `settle`).
     fn root(&self, x: usize) -> usize {
         let mut x = x as u32;
         while self.parent[x as usize] != x {
@@ -482,7 +487,8 @@ impl<'a> Clusters<'a> {
         x as usize
     }
 
-    fn count_roots(&self, people: &[u32]) -> usize {
+    fn count_roots(&mut self, people: &[u32]) -> usize {
+        self.settle();
         let mut roots: Vec<u32> = people
             .par_iter()
             .map(|&r| self.root(r as usize) as u32)
@@ -533,6 +539,7 @@ fn join_on_names(clusters: &mut Clusters, identities: &Identities) {
     // Which records are identified is read on every core first: the joins below only ever make
     // more clusters identified, so a record identified now stays so, and only the bare ones
     // need the one-at-a-time pass.
+    clusters.settle();
     let clusters_now = &*clusters;
     let named: Vec<(u32, bool)> = (0..identities.len())
         .into_par_iter()
