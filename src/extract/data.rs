@@ -18,6 +18,8 @@ use crate::detect::Columns;
 const MAX_JSON_DEPTH: usize = 512;
 /// Longest JSON key or SQL identifier kept (the rest is dropped).
 const MAX_NAME: usize = 1024;
+/// Most bytes of one JSON string held at once; a longer string is chunked piece by piece.
+const STRING_PIECE: usize = 1 << 20;
 /// Longest SQL statement head (up to `VALUES`) or COPY line read.
 const MAX_HEAD: usize = 256 * 1024;
 
@@ -896,7 +898,8 @@ impl<R: Read> Json<R> {
         }
         self.peeked = None;
         let mut key = Vec::new();
-        self.string(&mut key, MAX_NAME)?;
+        // Read to its end whatever its length; only MAX_NAME bytes are kept.
+        self.string(&mut key, MAX_NAME, usize::MAX)?;
         if self.skip_ws()? != Some(b':') {
             return Err("expected ':' after a key".to_string());
         }
@@ -905,15 +908,20 @@ impl<R: Read> Json<R> {
     }
 
     /// A string's content after its opening quote, unescaped, appended to `out` up to `limit`
-    /// bytes (the rest is read and dropped). Plain bytes are taken from the read buffer in
-    /// runs, not one call at a time: strings are most of a JSON file.
-    fn string(&mut self, out: &mut Vec<u8>, limit: usize) -> JsonResult<()> {
+    /// bytes (the rest is read and dropped), until the closing quote (true) or until `out`
+    /// holds `piece` bytes (false: the string goes on, and the next call reads on). Plain bytes
+    /// are taken from the read buffer in runs, not one call at a time: strings are most of a
+    /// JSON file.
+    fn string(&mut self, out: &mut Vec<u8>, limit: usize, piece: usize) -> JsonResult<bool> {
         let push = |out: &mut Vec<u8>, byte: u8| {
             if out.len() < limit {
                 out.push(byte);
             }
         };
         loop {
+            if out.len() >= piece {
+                return Ok(false);
+            }
             if self.peeked.is_none() {
                 let buffered = match self.reader.fill_buf() {
                     Ok(buffered) => buffered,
@@ -924,13 +932,17 @@ impl<R: Read> Json<R> {
                     .iter()
                     .position(|&b| matches!(b, b'"' | b'\\' | b'\n' | b'\r' | b'\t'))
                     .unwrap_or(buffered.len());
+                let plain = plain.min(piece - out.len());
                 let room = limit.saturating_sub(out.len());
                 out.extend_from_slice(&buffered[..plain.min(room)]);
                 self.reader.consume(plain);
+                if out.len() >= piece {
+                    return Ok(false);
+                }
             }
             let b = self.expect_byte()?;
             match b {
-                b'"' => return Ok(()),
+                b'"' => return Ok(true),
                 b'\\' => {
                     let e = self.expect_byte()?;
                     match e {
@@ -999,11 +1011,20 @@ impl<R: Read> Json<R> {
         let first = self.expect_byte()?;
         if first == b'"' {
             let mut value = Vec::new();
-            self.string(&mut value, usize::MAX)?;
-            if value.trim_ascii().is_empty() {
+            let mut finished = self.string(&mut value, usize::MAX, STRING_PIECE)?;
+            if finished && value.trim_ascii().is_empty() {
                 return Ok(());
             }
-            self.emit(node, path, key, &value, line);
+            // A string longer than a piece goes to the chunker piece by piece, which cuts it
+            // with overlap like a long line: memory stays bounded whatever its length.
+            self.begin_value(node, path, key, line);
+            self.chunker.push(node, &value);
+            while !finished {
+                value.clear();
+                finished = self.string(&mut value, usize::MAX, STRING_PIECE)?;
+                self.chunker.push(node, &value);
+            }
+            self.chunker.end_value(node);
             return Ok(());
         }
         if !(first == b'-' || first.is_ascii_alphanumeric()) {
@@ -1035,14 +1056,19 @@ impl<R: Read> Json<R> {
         value: &[u8],
         line: u64,
     ) {
+        self.begin_value(node, path, key, line);
+        self.chunker.push(node, value);
+        self.chunker.end_value(node);
+    }
+
+    /// Places a value and writes its key; the value's text follows.
+    fn begin_value(&mut self, node: &mut Node<'_>, path: String, key: Option<&str>, line: u64) {
         self.chunker.place(path, Some(line));
         if let Some(key) = key {
             // The key right before its value is the context the detectors look for.
             self.chunker.push_str(node, key);
             self.chunker.push_str(node, ": ");
         }
-        self.chunker.push(node, value);
-        self.chunker.end_value(node);
         self.emitted = true;
     }
 }
