@@ -14,6 +14,7 @@ pub mod paths;
 pub mod secrets;
 pub mod validators;
 
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
@@ -22,7 +23,7 @@ use regex::bytes::{CaptureLocations, Regex, RegexBuilder};
 
 use crate::error::Error;
 use crate::people::names::normalize_person_name;
-use crate::rules::{ColumnMap, Confidence, RuleSet, Severity, TextRule};
+use crate::rules::{BUILTIN_ORIGIN, ColumnMap, Confidence, RuleSet, Severity, TextRule};
 use builtin::{Builtin, BuiltinMatchers, Candidate};
 pub use context::Columns;
 
@@ -231,10 +232,76 @@ impl Validator {
 #[derive(Debug, Clone)]
 enum Matcher {
     Builtin(Builtin),
-    Pattern {
-        regex: Regex,
-        value_group: Option<usize>,
-    },
+    Pattern(RuleRegex),
+}
+
+/// A rule's regex, compiled the first time a chunk needs it. Compiling the regexes is most of
+/// start-up, and a small share wakes few rules. Only built-in rules wait: the test suite compiles
+/// every one of them (`rules check` builds each rule's `Engine::single`, which compiles now), so
+/// the only failure left to compiling late (the size limit) cannot happen to them. A rule from `--patterns` compiles when the engine is built, so its errors stop the scan
+/// before it starts.
+#[derive(Debug, Clone)]
+struct RuleRegex {
+    pattern: String,
+    compiled: OnceLock<Option<CompiledRegex>>,
+}
+
+#[derive(Debug, Clone)]
+struct CompiledRegex {
+    regex: Regex,
+    /// The `value` group: the part of the match that is the finding.
+    value_group: Option<usize>,
+}
+
+impl RuleRegex {
+    /// Checks `pattern`'s syntax now; compiles it now only when `eager`.
+    fn new(pattern: &str, eager: bool) -> Result<RuleRegex, String> {
+        let compiled = OnceLock::new();
+        if eager {
+            let _ = compiled.set(Some(CompiledRegex::build(pattern)?));
+        } else {
+            // The parser the regex crate runs first, with the same settings: a pattern that
+            // parses here fails to compile only by outgrowing the size limit.
+            regex_syntax::ParserBuilder::new()
+                .unicode(false)
+                .utf8(false)
+                .build()
+                .parse(pattern)
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(RuleRegex {
+            pattern: pattern.to_string(),
+            compiled,
+        })
+    }
+
+    fn get(&self) -> Option<&CompiledRegex> {
+        self.compiled
+            .get_or_init(|| match CompiledRegex::build(&self.pattern) {
+                Ok(compiled) => Some(compiled),
+                Err(e) => {
+                    // Unreachable for the built-in rules (see above), so this is no silent
+                    // skip in practice; said loudly in case a build ever gets here.
+                    eprintln!(
+                        "breachscope: a built-in rule regex does not compile, rule not run: {e}"
+                    );
+                    None
+                }
+            })
+            .as_ref()
+    }
+}
+
+impl CompiledRegex {
+    fn build(pattern: &str) -> Result<CompiledRegex, String> {
+        let regex = RegexBuilder::new(pattern)
+            .unicode(false)
+            .size_limit(1 << 22)
+            .build()
+            .map_err(|e| e.to_string())?;
+        let value_group = regex.capture_names().position(|n| n == Some("value"));
+        Ok(CompiledRegex { regex, value_group })
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -245,6 +312,14 @@ struct CompiledContext {
     window: usize,
     required: bool,
     confidence: Confidence,
+}
+
+/// When an engine compiles its rules' regexes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Compile {
+    Now,
+    /// Built-in rules at first use (see `RuleRegex`); any other rule now.
+    WhenNeeded,
 }
 
 /// One rule, ready to run.
@@ -260,7 +335,7 @@ pub struct CompiledRule {
     validators: Vec<Validator>,
     context: Option<CompiledContext>,
     /// Anchored regex for whole cells of columns mapped to this rule.
-    cell: Option<Regex>,
+    cell: Option<RuleRegex>,
     normalizer: Normalizer,
     lines_after: usize,
     /// Runs only around prefilter hits (its keywords, or its required context keywords).
@@ -330,7 +405,7 @@ pub struct ChunkInput<'a> {
 #[derive(Debug, Clone)]
 pub struct Engine {
     rules: Vec<CompiledRule>,
-    prefilter: Option<AhoCorasick>,
+    prefilter: Prefilter,
     /// Prefilter pattern index → rules it triggers.
     keyword_rules: Vec<Vec<usize>>,
     always_rules: Vec<usize>,
@@ -338,6 +413,55 @@ pub struct Engine {
     columns: ColumnMap,
     /// Tells a cached `ColumnPlan` of this engine from one of another.
     id: u64,
+}
+
+/// Every rule's keywords in one automaton (a full DFA: it runs over every byte, so it trades
+/// memory for speed). Building it is a third of start-up once regexes wait, so it waits too,
+/// under the same terms as `RuleRegex`: built at the first chunk when every rule is built in (the
+/// test suite builds that automaton), built with the engine when any rule is not.
+#[derive(Debug, Clone)]
+struct Prefilter {
+    keywords: Vec<String>,
+    automaton: OnceLock<Option<AhoCorasick>>,
+}
+
+impl Prefilter {
+    fn new(keywords: Vec<String>, now: bool) -> Result<Prefilter, Error> {
+        let automaton = OnceLock::new();
+        if now {
+            let built = Self::build(&keywords)
+                .map_err(|e| Error::Config(format!("prefilter does not build: {e}")))?;
+            let _ = automaton.set(built);
+        }
+        Ok(Prefilter {
+            keywords,
+            automaton,
+        })
+    }
+
+    fn build(keywords: &[String]) -> Result<Option<AhoCorasick>, aho_corasick::BuildError> {
+        if keywords.is_empty() {
+            return Ok(None);
+        }
+        AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+            .build(keywords)
+            .map(Some)
+    }
+
+    fn get(&self) -> Option<&AhoCorasick> {
+        self.automaton
+            .get_or_init(|| {
+                Self::build(&self.keywords).unwrap_or_else(|e| {
+                    // Unreachable for the built-in keywords (see above); said loudly regardless.
+                    eprintln!("breachscope: the keyword prefilter does not build, keyword rules not run: {e}");
+                    None
+                })
+            })
+            .as_ref()
+    }
 }
 
 static NEXT_ENGINE_ID: AtomicU64 = AtomicU64::new(1);
@@ -390,22 +514,19 @@ fn mask_style(rule: &TextRule, builtin: Option<Builtin>) -> Result<MaskStyle, Er
 }
 
 impl CompiledRule {
-    fn compile(rule: &TextRule, set: &RuleSet) -> Result<CompiledRule, Error> {
+    /// Compiles `rule`; its regexes wait for first use unless `eager` (see `RuleRegex`).
+    fn compile(rule: &TextRule, set: &RuleSet, eager: bool) -> Result<CompiledRule, Error> {
         let matcher = match (&rule.pattern, &rule.matcher) {
             (Some(pattern), None) => {
-                let regex = RegexBuilder::new(pattern)
-                    .unicode(false)
-                    .size_limit(1 << 22)
-                    .build()
+                let regex = RuleRegex::new(pattern, eager)
                     .map_err(|e| rule_error(rule, format!("pattern does not compile: {e}")))?;
-                let value_group = regex.capture_names().position(|n| n == Some("value"));
                 if rule.keywords.is_empty() {
                     return Err(rule_error(
                         rule,
                         "a pattern rule needs keywords for the prefilter",
                     ));
                 }
-                Matcher::Pattern { regex, value_group }
+                Matcher::Pattern(regex)
             }
             (None, Some(name)) => Matcher::Builtin(
                 Builtin::from_name(name)
@@ -445,26 +566,21 @@ impl CompiledRule {
         });
         let builtin = match matcher {
             Matcher::Builtin(b) => Some(b),
-            Matcher::Pattern { .. } => None,
+            Matcher::Pattern(_) => None,
         };
-        let cell = match &rule.cell_pattern {
-            Some(pattern) => {
-                // Anchored at both ends: the whole cell is the value, never a part of it.
-                if !pattern.starts_with('^') || !pattern.ends_with('$') {
-                    return Err(rule_error(rule, "cell_pattern must be anchored: `^...$`"));
+        let cell =
+            match &rule.cell_pattern {
+                Some(pattern) => {
+                    // Anchored at both ends: the whole cell is the value, never a part of it.
+                    if !pattern.starts_with('^') || !pattern.ends_with('$') {
+                        return Err(rule_error(rule, "cell_pattern must be anchored: `^...$`"));
+                    }
+                    Some(RuleRegex::new(pattern, eager).map_err(|e| {
+                        rule_error(rule, format!("cell_pattern does not compile: {e}"))
+                    })?)
                 }
-                Some(
-                    RegexBuilder::new(pattern)
-                        .unicode(false)
-                        .size_limit(1 << 22)
-                        .build()
-                        .map_err(|e| {
-                            rule_error(rule, format!("cell_pattern does not compile: {e}"))
-                        })?,
-                )
-            }
-            None => None,
-        };
+                None => None,
+            };
         let normalizer = match &rule.normalize {
             Some(name) => Normalizer::parse(name).ok_or_else(|| {
                 rule_error(
@@ -525,19 +641,21 @@ impl CompiledRule {
 }
 
 impl Engine {
-    /// Compiles every text rule of `set`.
+    /// Compiles every text rule of `set`; the built-in rules' regexes wait for first use.
     pub fn new(set: &RuleSet) -> Result<Engine, Error> {
-        Self::from_rules(set, set.text_rules.iter())
+        Self::from_rules(set, set.text_rules.iter(), Compile::WhenNeeded)
     }
 
-    /// An engine with a single rule, for running that rule's examples.
+    /// An engine with a single rule, for running that rule's examples. Every regex compiles now,
+    /// so a rule check reports each one that cannot.
     pub fn single(set: &RuleSet, rule: &TextRule) -> Result<Engine, Error> {
-        Self::from_rules(set, std::iter::once(rule))
+        Self::from_rules(set, std::iter::once(rule), Compile::Now)
     }
 
     fn from_rules<'a>(
         set: &RuleSet,
         rules: impl Iterator<Item = &'a TextRule>,
+        compile: Compile,
     ) -> Result<Engine, Error> {
         let mut compiled = Vec::new();
         let mut literals: Vec<String> = Vec::new();
@@ -546,9 +664,16 @@ impl Engine {
         // Regex compilation is most of start-up: compile on every core, then take the rules (and
         // the first error) in rule order.
         let sources: Vec<&TextRule> = rules.collect();
+        let eager_prefilter = compile == Compile::Now
+            || sources
+                .iter()
+                .any(|source| !source.origin.starts_with(BUILTIN_ORIGIN));
         let built: Vec<Result<CompiledRule, Error>> = sources
             .par_iter()
-            .map(|source| CompiledRule::compile(source, set))
+            .map(|source| {
+                let eager = compile == Compile::Now || !source.origin.starts_with(BUILTIN_ORIGIN);
+                CompiledRule::compile(source, set, eager)
+            })
             .collect();
         for (source, rule) in sources.into_iter().zip(built) {
             let rule = rule?;
@@ -572,19 +697,7 @@ impl Engine {
             }
             compiled.push(rule);
         }
-        let prefilter = if literals.is_empty() {
-            None
-        } else {
-            Some(
-                AhoCorasickBuilder::new()
-                    .ascii_case_insensitive(true)
-                    .match_kind(MatchKind::Standard)
-                    // A full DFA: the prefilter runs over every byte, so trade memory for speed.
-                    .kind(Some(aho_corasick::AhoCorasickKind::DFA))
-                    .build(&literals)
-                    .map_err(|e| Error::Config(format!("prefilter does not build: {e}")))?,
-            )
-        };
+        let prefilter = Prefilter::new(literals, eager_prefilter)?;
         Ok(Engine {
             rules: compiled,
             prefilter,
@@ -698,7 +811,7 @@ impl Engine {
         for &index in column_rules {
             self.run_rule(index, input, plan, 0, text.len(), scratch, out);
         }
-        let Some(prefilter) = &self.prefilter else {
+        let Some(prefilter) = self.prefilter.get() else {
             return;
         };
         scratch.regions.clear();
@@ -742,7 +855,7 @@ impl Engine {
     ) -> (usize, usize) {
         let rule = &self.rules[index];
         let reach = rule.context.as_ref().map_or(0, |c| c.window) + 128;
-        let half = if matches!(rule.matcher, Matcher::Pattern { .. }) {
+        let half = if matches!(rule.matcher, Matcher::Pattern(_)) {
             MAX_REGION_HALF
         } else {
             reach
@@ -753,7 +866,7 @@ impl Engine {
         let ceiling = (hit_end + half).min(text.len());
         let mut end =
             memchr::memchr(b'\n', &text[hit_end..ceiling]).map_or(ceiling, |p| hit_end + p);
-        if !matches!(rule.matcher, Matcher::Pattern { .. }) {
+        if !matches!(rule.matcher, Matcher::Pattern(_)) {
             // Context rules may find the value on the line before or after a label.
             start = floor.max(start.saturating_sub(reach));
             start = memchr::memrchr(b'\n', &text[floor..start])
@@ -839,7 +952,7 @@ impl Engine {
         out: &mut Vec<Match>,
     ) {
         let rule = &self.rules[index];
-        let Some(cell_regex) = &rule.cell else {
+        let Some(cell_regex) = rule.cell.as_ref().and_then(RuleRegex::get) else {
             return;
         };
         let raw = &input.text[line_start + start..line_start + end];
@@ -864,7 +977,7 @@ impl Engine {
         {
             return;
         }
-        if !cell_regex.is_match(cell) {
+        if !cell_regex.regex.is_match(cell) {
             return;
         }
         let Some(normalized) = rule.normalizer.apply(cell) else {
@@ -908,7 +1021,10 @@ impl Engine {
                 self.builtins
                     .find(*which, text, start, end, &mut scratch.candidates)
             }
-            Matcher::Pattern { regex, value_group } => {
+            Matcher::Pattern(pattern) => {
+                let Some(CompiledRegex { regex, value_group }) = pattern.get() else {
+                    return;
+                };
                 let locations = scratch
                     .locations
                     .get_or_insert_with(|| regex.capture_locations());
@@ -1161,6 +1277,76 @@ mod tests {
             .filter(|(r, _)| r == id)
             .map(|(_, v)| v.as_str())
             .collect()
+    }
+
+    /// Rule ids whose pattern regex has been compiled.
+    fn compiled_patterns(engine: &Engine) -> Vec<&str> {
+        engine
+            .rules
+            .iter()
+            .filter(|r| matches!(&r.matcher, Matcher::Pattern(p) if p.compiled.get().is_some()))
+            .map(|r| r.id.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn built_in_regexes_compile_when_a_chunk_first_needs_them() {
+        let engine = engine();
+        assert_eq!(compiled_patterns(&engine), Vec::<&str>::new());
+        assert!(engine.prefilter.automaton.get().is_none());
+        let mut scratch = Scratch::default();
+        let found = scan_table(
+            &engine,
+            &mut scratch,
+            "notes\njwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.c2lnbmF0dXJl\n",
+        );
+        assert_eq!(of(&found, "jwt").len(), 1, "{found:?}");
+        assert!(
+            engine
+                .prefilter
+                .automaton
+                .get()
+                .is_some_and(Option::is_some)
+        );
+        let woken = compiled_patterns(&engine);
+        assert!(woken.contains(&"jwt"), "{woken:?}");
+        // Only rules whose keywords the prefilter found: far fewer than all of them.
+        let patterns = engine
+            .rules
+            .iter()
+            .filter(|r| matches!(r.matcher, Matcher::Pattern(_)))
+            .count();
+        assert!(
+            woken.len() < patterns / 4,
+            "{} of {patterns}: {woken:?}",
+            woken.len()
+        );
+    }
+
+    #[test]
+    fn rules_from_outside_the_binary_compile_with_the_engine() {
+        let mut set = load_builtin().expect("builtin rules");
+        let rule = set
+            .text_rules
+            .iter_mut()
+            .find(|r| r.id == "jwt")
+            .expect("jwt rule");
+        rule.origin = "mine.toml".into();
+        let engine = Engine::new(&set).expect("engine");
+        assert_eq!(compiled_patterns(&engine), vec!["jwt"]);
+        assert!(engine.prefilter.automaton.get().is_some());
+        // Too big to compile, though its syntax is fine: refused before any scan.
+        let rule = set
+            .text_rules
+            .iter_mut()
+            .find(|r| r.id == "jwt")
+            .expect("jwt rule");
+        rule.pattern = Some("eyJ x{200000}".into());
+        let error = Engine::new(&set).expect_err("too big").to_string();
+        assert!(
+            error.contains("jwt") && error.contains("size limit"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -26,6 +26,9 @@ const BUILTIN_RULE_FILES: &[(&str, &str)] = &[
     ),
     ("health.toml", include_str!("../../patterns/health.toml")),
 ];
+/// How the origin of a rule compiled into the binary begins (`builtin:credentials.toml`).
+pub const BUILTIN_ORIGIN: &str = "builtin:";
+
 const BUILTIN_IMPACT: (&str, &str) = ("impact.toml", include_str!("../../patterns/impact.toml"));
 const BUILTIN_COLUMNS: (&str, &str) = ("columns.toml", include_str!("../../patterns/columns.toml"));
 
@@ -530,11 +533,14 @@ pub fn load_builtin() -> Result<RuleSet, Error> {
 pub fn load_with_overrides(dir: Option<&Path>) -> Result<RuleSet, Error> {
     let mut loader = Loader::new();
     for (name, text) in BUILTIN_RULE_FILES {
-        loader.add_rules(&format!("builtin:{name}"), text, false)?;
+        loader.add_rules(&format!("{BUILTIN_ORIGIN}{name}"), text, false)?;
     }
-    loader.add_impact(&format!("builtin:{}", BUILTIN_IMPACT.0), BUILTIN_IMPACT.1)?;
+    loader.add_impact(
+        &format!("{BUILTIN_ORIGIN}{}", BUILTIN_IMPACT.0),
+        BUILTIN_IMPACT.1,
+    )?;
     loader.add_columns(
-        &format!("builtin:{}", BUILTIN_COLUMNS.0),
+        &format!("{BUILTIN_ORIGIN}{}", BUILTIN_COLUMNS.0),
         BUILTIN_COLUMNS.1,
         false,
     )?;
