@@ -343,10 +343,18 @@ fn hash_whole(file: &mut File, stop: &StopFlag) -> io::Result<(String, u64)> {
         inner: file,
         stop: stop.clone(),
     });
-    let mut buf = vec![0u8; 1 << 20];
-    while reader.fill(&mut buf)? > 0 {}
+    HASH_BUFFER.with_borrow_mut(|buf| -> io::Result<()> {
+        while reader.fill(buf)? > 0 {}
+        Ok(())
+    })?;
     let bytes = reader.bytes_read;
     Ok((reader.finish(), bytes))
+}
+
+thread_local! {
+    /// `hash_whole`'s read buffer, kept per thread: zeroing a fresh megabyte for every archive
+    /// and document cost more than hashing a small one.
+    static HASH_BUFFER: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(vec![0u8; 1 << 20]);
 }
 
 /// Decompressed bytes still allowed for one top-level file, shared down the nesting chain.
