@@ -30,10 +30,16 @@ export BREACHSCOPE_FINGERPRINT_KEY=bench-fingerprint-key-0123456789
 find "$corpus" "$docs" -type f -exec cat {} + >/dev/null
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+# `--threads 1` sets the detection workers; the walker, the aggregator and the threads that
+# write findings.csv and the tables still run beside them, on the second core when there is
+# one. The last command pins the whole process to one core, so scaling is also measured per core.
+one_core=()
+command -v taskset >/dev/null && one_core=(-n "breachscope, one core" "taskset -c 0 $bin scan $corpus --out $WORK/report1c --force --quiet --threads 1")
 hyperfine --warmup 1 --runs "$RUNS" --export-json "$WORK/main.json" \
   -n "ripgrep -j2 (baseline)" "rg --no-config -uu -a --no-unicode -j 2 --count-matches -f $SHARED/bench/rg-baseline-patterns.txt $corpus > /dev/null" \
   -n "breachscope --threads 2" "$bin scan $corpus --out $WORK/report2 --force --quiet --threads 2" \
-  -n "breachscope --threads 1" "$bin scan $corpus --out $WORK/report1 --force --quiet --threads 1"
+  -n "breachscope --threads 1" "$bin scan $corpus --out $WORK/report1 --force --quiet --threads 1" \
+  "${one_core[@]}"
 python3 - "$WORK/main.json" <<'PY'
 import json, sys
 results = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
@@ -42,10 +48,16 @@ for name, r in results.items():
     print(f"{name:28s} median {r['median']:7.3f} s   ratio to ripgrep {r['median'] / base:5.2f}x")
 one, two = results["breachscope --threads 1"]["median"], results["breachscope --threads 2"]["median"]
 print(f"scaling: 2 threads are {one / two:.2f}x faster than 1")
+if "breachscope, one core" in results:
+    core = results["breachscope, one core"]["median"]
+    print(f"scaling per core: 2 threads on 2 cores are {core / two:.2f}x faster than 1 thread on 1 core")
 PY
 echo "peak RSS (KiB), 2 threads: $(/usr/bin/time -f %M "$bin" scan "$corpus" --out "$WORK/report2" --force --quiet --threads 2 2>&1 >/dev/null | tail -1)"
 mkdir -p "$WORK/empty"
-hyperfine --warmup 3 --runs 20 -N -n "start-up (rules compiled, empty share)" "$bin scan $WORK/empty --out $WORK/report-empty --force --quiet" | grep -E "Time|start-up"
+# Rule regexes compile when a chunk first needs them: the empty share measures start-up, the
+# sample share a small share that wakes most rules.
+hyperfine --warmup 3 --runs 20 -N -n "start-up (empty share)" "$bin scan $WORK/empty --out $WORK/report-empty --force --quiet" | grep -E "Time|start-up"
+hyperfine --warmup 3 --runs 20 -N -n "sample share (examples/sample-share)" "$bin scan examples/sample-share --out $WORK/report-sample --force --quiet" | grep -E "Time|sample"
 hyperfine --warmup 1 --runs "$RUNS" --export-json "$WORK/docs.json" -n "breachscope docs --threads 2" "$bin scan $docs --out $WORK/report-docs --force --quiet --threads 2" >/dev/null
 python3 - "$WORK/docs.json" "$docs" "$WORK/report-docs/summary.json" <<'PY'
 import json, os, sys
