@@ -238,8 +238,8 @@ enum Matcher {
 /// A rule's regex, compiled the first time a chunk needs it. Compiling the regexes is most of
 /// start-up, and a small share wakes few rules. Only built-in rules wait: the test suite compiles
 /// every one of them (`rules check` builds each rule's `Engine::single`, which compiles now), so
-/// the only failure left to compiling late (the size limit) cannot happen to them. A rule from `--patterns` compiles when the engine is built, so its errors stop the scan
-/// before it starts.
+/// the only failure left to compiling late (the size limit) cannot happen to them. A rule from
+/// `--patterns` compiles when the engine is built, so its errors stop the scan before it starts.
 #[derive(Debug, Clone)]
 struct RuleRegex {
     pattern: String,
