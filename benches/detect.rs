@@ -211,5 +211,32 @@ fn write_gz(path: &std::path::Path, text: &[u8]) -> std::io::Result<()> {
     Ok(())
 }
 
-criterion_group!(benches, engine_benches, extractor_benches);
+/// What a scan pays before its first file (the rule files parsed, the engine built, regexes
+/// left to first use), and what `rules check` pays: every rule compiled into an engine of its
+/// own, regexes included.
+fn startup_benches(c: &mut Criterion) {
+    let mut group = c.benchmark_group("startup");
+    group.bench_function("load_rules_and_build_engine", |b| {
+        b.iter(|| {
+            let rules = load_builtin().ok()?;
+            let engine = Engine::new(&rules).ok()?;
+            Some(black_box(engine.rules().len()))
+        });
+    });
+    if let Ok(rules) = load_builtin() {
+        group.sample_size(10);
+        group.bench_function("compile_every_rule", |b| {
+            b.iter(|| {
+                rules
+                    .text_rules
+                    .iter()
+                    .filter_map(|rule| Engine::single(&rules, rule).ok())
+                    .count()
+            });
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, startup_benches, engine_benches, extractor_benches);
 criterion_main!(benches);
