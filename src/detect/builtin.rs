@@ -580,6 +580,16 @@ const CARD_GROUPINGS: &[&[usize]] = &[
     &[6, 13],
 ];
 
+// `cards_in_run` tries the groupings only where one can start: pinned here, at compile time.
+const _: () = {
+    let mut i = 0;
+    while i < CARD_GROUPINGS.len() {
+        let grouping = CARD_GROUPINGS[i];
+        assert!(grouping.len() >= 2 && (grouping[0] == 4 || grouping[0] == 6));
+        i += 1;
+    }
+};
+
 fn group_len(g: (usize, usize)) -> usize {
     g.1 - g.0
 }
@@ -593,10 +603,13 @@ fn cards_in_run(text: &[u8], run: &DigitRun, out: &mut Vec<Candidate>) {
     let mut a = 0;
     while a < groups.len() {
         let mut matched = None;
+        let first = group_len(groups[a]);
         // A single group of 13-19 digits.
-        if (13..=19).contains(&group_len(groups[a])) {
+        if (13..=19).contains(&first) {
             matched = Some(a);
-        } else {
+        } else if a < last && (first == 4 || first == 6) {
+            // Every grouping has two groups or more and starts with 4 or 6 digits: most runs
+            // (a lone number, a date) skip the loop.
             for grouping in CARD_GROUPINGS {
                 let b = a + grouping.len() - 1;
                 if b > last {
