@@ -1279,6 +1279,13 @@ mod tests {
             .collect()
     }
 
+    fn rule_mut<'a>(set: &'a mut RuleSet, id: &str) -> &'a mut TextRule {
+        set.text_rules
+            .iter_mut()
+            .find(|r| r.id == id)
+            .unwrap_or_else(|| panic!("built-in rule {id}"))
+    }
+
     /// Rule ids whose pattern regex has been compiled.
     fn compiled_patterns(engine: &Engine) -> Vec<&str> {
         engine
@@ -1326,21 +1333,13 @@ mod tests {
     #[test]
     fn rules_from_outside_the_binary_compile_with_the_engine() {
         let mut set = load_builtin().expect("builtin rules");
-        let rule = set
-            .text_rules
-            .iter_mut()
-            .find(|r| r.id == "jwt")
-            .expect("jwt rule");
+        let rule = rule_mut(&mut set, "jwt");
         rule.origin = "mine.toml".into();
         let engine = Engine::new(&set).expect("engine");
         assert_eq!(compiled_patterns(&engine), vec!["jwt"]);
         assert!(engine.prefilter.automaton.get().is_some());
         // Too big to compile, though its syntax is fine: refused before any scan.
-        let rule = set
-            .text_rules
-            .iter_mut()
-            .find(|r| r.id == "jwt")
-            .expect("jwt rule");
+        let rule = rule_mut(&mut set, "jwt");
         rule.pattern = Some("eyJ x{200000}".into());
         let error = Engine::new(&set).expect_err("too big").to_string();
         assert!(
@@ -1440,11 +1439,7 @@ mod tests {
     #[test]
     fn unanchored_cell_patterns_are_rejected() {
         let mut set = load_builtin().expect("builtin rules");
-        let rule = set
-            .text_rules
-            .iter_mut()
-            .find(|r| r.id == "npi")
-            .expect("npi rule");
+        let rule = rule_mut(&mut set, "npi");
         rule.cell_pattern = Some("[0-9]{10}".into());
         let rule = rule.clone();
         assert!(Engine::single(&set, &rule).is_err());
