@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs::File;
-use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
+use std::io::{self, BufWriter, Read, Seek, SeekFrom};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::SystemTime;
@@ -180,6 +180,7 @@ impl Batch {
         // Findings of one path stand together: each segment counts its findings, and the
         // per-path totals are updated once per segment, not once per finding.
         let mut segment_findings: Vec<u64> = Vec::new();
+        let mut path_cell = PathCell::default();
         for finding in &findings {
             tallies.push(Tally {
                 detector: finding.detector,
@@ -187,7 +188,12 @@ impl Batch {
                 path: Arc::clone(&finding.path),
             });
             let start = rows.len();
-            render_row(&mut rows, finding, &detectors[finding.detector as usize]);
+            render_row(
+                &mut rows,
+                finding,
+                &detectors[finding.detector as usize],
+                &mut path_cell,
+            );
             match (segments.last_mut(), segment_findings.last_mut()) {
                 (Some((path, _, range)), Some(n)) if *path == finding.path => {
                     range.end = rows.len();
@@ -265,14 +271,31 @@ impl Batch {
 
 /// Appends one findings.csv row. Written by hand because it runs once per finding: no writer,
 /// no cell strings; quoting is the csv crate's (`QuoteStyle::Necessary`), which a test pins.
-fn render_row(rows: &mut Vec<u8>, finding: &Finding, detector: &DetectorInfo) {
-    push_csv_cell(rows, &neutralise(&finding.path));
+/// The path cell of the last row rendered: the findings of a batch come sorted by path, so most
+/// rows repeat the one before's, and checking it for quoting once is enough.
+#[derive(Default)]
+struct PathCell {
+    path: Option<Arc<str>>,
+    cell: Vec<u8>,
+}
+
+fn render_row(rows: &mut Vec<u8>, finding: &Finding, detector: &DetectorInfo, last: &mut PathCell) {
+    let same = last
+        .path
+        .as_ref()
+        .is_some_and(|p| Arc::ptr_eq(p, &finding.path) || **p == *finding.path);
+    if !same {
+        last.cell.clear();
+        push_csv_cell(&mut last.cell, &neutralise(&finding.path));
+        last.path = Some(Arc::clone(&finding.path));
+    }
+    rows.extend_from_slice(&last.cell);
     rows.push(b',');
     push_csv_cell(rows, &neutralise(&finding.location));
     rows.push(b',');
     if let Some(line) = finding.line {
         // Digits need no quoting.
-        let _ = write!(rows, "{line}");
+        rows.extend_from_slice(itoa::Buffer::new().format(line).as_bytes());
     }
     rows.push(b',');
     push_csv_cell(rows, &neutralise(&detector.id));
@@ -721,8 +744,22 @@ mod tests {
                 fingerprint,
                 record: None,
             };
+            // Twice, around a row of another path: the second row must not lean on the first's
+            // path cell, nor the third on the second's.
             let mut rows = Vec::new();
-            render_row(&mut rows, &finding, &info("us_ssn", "government_id"));
+            let mut last = PathCell::default();
+            let detector = info("us_ssn", "government_id");
+            render_row(&mut rows, &finding, &detector, &mut last);
+            let other = Finding {
+                path: Arc::from(format!("{path}/other")),
+                ..finding.clone()
+            };
+            let mut between = Vec::new();
+            render_row(&mut between, &other, &detector, &mut last);
+            let first = rows.len();
+            render_row(&mut rows, &finding, &detector, &mut last);
+            prop_assert_eq!(&rows[..first], &rows[first..]);
+            rows.truncate(first);
             let line = line.map(|l| l.to_string()).unwrap_or_default();
             let expected = csv_crate_row(&[
                 &neutralise(&path),
