@@ -64,9 +64,7 @@ impl Scan {
 
 /// Builds a share with `build`, scans it and returns the report.
 fn scan_share(extra: &[&str], build: impl FnOnce(&Path)) -> Scan {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let share = dir.path().join("share");
-    fs::create_dir(&share).expect("share");
+    let (dir, share) = new_share();
     build(&share);
     let report = dir.path().join("report");
     let started = Instant::now();

@@ -223,9 +223,7 @@ fn scanning_leaves_the_evidence_untouched() {
 
 #[test]
 fn reveal_is_explicit_warned_and_recorded() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let share = dir.path().join("share");
-    fs::create_dir(&share).expect("dir");
+    let (dir, share) = new_share();
     fs::write(
         share.join("a.txt"),
         "ssn 536-22-5487\ncard 4539 5787 6362 1486\n",

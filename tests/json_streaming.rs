@@ -13,9 +13,7 @@ const MIB: usize = 1 << 20;
 
 #[test]
 fn a_huge_json_string_is_scanned_whole_in_bounded_memory() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let share = dir.path().join("share");
-    std::fs::create_dir(&share).expect("dir");
+    let (dir, share) = new_share();
     let filler = vec![b'x'; 40 * MIB];
     let mut file = BufWriter::new(File::create(share.join("export.json")).expect("create"));
     file.write_all(br#"{"id": 7, "blob": ""#).expect("write");

@@ -12,9 +12,7 @@ const MIB: usize = 1 << 20;
 
 #[test]
 fn values_straddling_chunk_edges_in_one_long_line_are_found_once() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let share = dir.path().join("share");
-    std::fs::create_dir(&share).expect("dir");
+    let (dir, share) = new_share();
     let mut line = vec![b'x'; 5 * MIB];
     // The reader cuts long lines every 1 MiB (with an overlap): plant values across each cut.
     let planted: [(usize, &[u8]); 4] = [
@@ -48,9 +46,7 @@ fn values_straddling_chunk_edges_in_one_long_line_are_found_once() {
 
 #[test]
 fn memory_stays_flat_on_a_large_file() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let share = dir.path().join("share");
-    std::fs::create_dir(&share).expect("dir");
+    let (dir, share) = new_share();
     let mut file = BufWriter::new(File::create(share.join("big.log")).expect("create"));
     let filler = b"2024-03-01T09:14:22Z INFO request served path=/api/v1/orders status=200 bytes=5120 user=anonymous\n";
     let mut planted = 0;
@@ -135,9 +131,7 @@ fn luhn_complete(digits: &str) -> String {
 
 #[test]
 fn big_files_read_on_several_threads_report_exactly_what_one_thread_does() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let share = dir.path().join("share");
-    std::fs::create_dir(&share).expect("dir");
+    let (dir, share) = new_share();
     // Several 1 MiB chunks each: once the queue is empty, idle threads help with them.
     let table = customer_table(40_000);
     assert!(table.len() > 3 * MIB);

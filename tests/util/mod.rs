@@ -30,6 +30,15 @@ pub fn scan(root: &Path, out: &Path, extra: &[&str]) -> Output {
     command.output().expect("breachscope runs")
 }
 
+/// An empty folder `share` in a fresh temporary directory (kept while the guard lives), beside
+/// which a test can write its report.
+pub fn new_share() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let share = dir.path().join("share");
+    std::fs::create_dir(&share).expect("share");
+    (dir, share)
+}
+
 pub fn sample_share() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/sample-share")
 }
