@@ -269,8 +269,6 @@ impl Batch {
     }
 }
 
-/// Appends one findings.csv row. Written by hand because it runs once per finding: no writer,
-/// no cell strings; quoting is the csv crate's (`QuoteStyle::Necessary`), which a test pins.
 /// The path cell of the last row rendered: the findings of a batch come sorted by path, so most
 /// rows repeat the one before's, and checking it for quoting once is enough.
 #[derive(Default)]
@@ -279,6 +277,8 @@ struct PathCell {
     cell: Vec<u8>,
 }
 
+/// Appends one findings.csv row. Written by hand because it runs once per finding: no writer,
+/// no cell strings; quoting is the csv crate's (`QuoteStyle::Necessary`), which a test pins.
 fn render_row(rows: &mut Vec<u8>, finding: &Finding, detector: &DetectorInfo, last: &mut PathCell) {
     let same = last
         .path

@@ -56,8 +56,6 @@ pub fn key_id(key: &[u8]) -> String {
     hex::encode(&mac.finalize().into_bytes()[..8])
 }
 
-/// The masked form of a normalised value for reports. Runs once per finding, so it slices the
-/// text instead of collecting characters (a test pins it to the plain character-vector form).
 /// The parts one after another in one allocation: a mask is made for every finding, and
 /// `format!` cost several times the copying.
 fn joined(parts: &[&str]) -> String {
@@ -68,6 +66,8 @@ fn joined(parts: &[&str]) -> String {
     out
 }
 
+/// The masked form of a normalised value for reports. Runs once per finding, so it slices the
+/// text instead of collecting characters (a test pins it to the plain character-vector form).
 pub fn mask(style: MaskStyle, normalized: &[u8], label: Option<&str>) -> String {
     let text = String::from_utf8_lossy(normalized);
     let text: &str = &text;
