@@ -23,7 +23,7 @@ use regex::bytes::{CaptureLocations, Regex, RegexBuilder};
 
 use crate::error::Error;
 use crate::people::names::normalize_person_name;
-use crate::rules::{BUILTIN_ORIGIN, ColumnMap, Confidence, RuleSet, Severity, TextRule};
+use crate::rules::{ColumnMap, Confidence, RuleSet, Severity, TextRule};
 use builtin::{Builtin, BuiltinMatchers, Candidate};
 pub use context::Columns;
 
@@ -664,14 +664,12 @@ impl Engine {
         // Regex compilation is most of start-up: compile on every core, then take the rules (and
         // the first error) in rule order.
         let sources: Vec<&TextRule> = rules.collect();
-        let eager_prefilter = compile == Compile::Now
-            || sources
-                .iter()
-                .any(|source| !source.origin.starts_with(BUILTIN_ORIGIN));
+        let eager_prefilter =
+            compile == Compile::Now || sources.iter().any(|source| !source.is_builtin());
         let built: Vec<Result<CompiledRule, Error>> = sources
             .par_iter()
             .map(|source| {
-                let eager = compile == Compile::Now || !source.origin.starts_with(BUILTIN_ORIGIN);
+                let eager = compile == Compile::Now || !source.is_builtin();
                 CompiledRule::compile(source, set, eager)
             })
             .collect();

@@ -5,7 +5,7 @@ mod model;
 
 pub use lint::{LintReport, RuleProblem, lint};
 pub use model::{
-    BUILTIN_ORIGIN, ColumnMap, Combination, Confidence, ContextSpec, FileRule, ImpactEntry,
-    ImpactModel, PeopleModel, RuleSet, Severity, Source, TextRule, load_builtin,
-    load_with_overrides, normalize_header,
+    ColumnMap, Combination, Confidence, ContextSpec, FileRule, ImpactEntry, ImpactModel,
+    PeopleModel, RuleSet, Severity, Source, TextRule, load_builtin, load_with_overrides,
+    normalize_header,
 };

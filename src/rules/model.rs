@@ -27,7 +27,7 @@ const BUILTIN_RULE_FILES: &[(&str, &str)] = &[
     ("health.toml", include_str!("../../patterns/health.toml")),
 ];
 /// How the origin of a rule compiled into the binary begins (`builtin:credentials.toml`).
-pub const BUILTIN_ORIGIN: &str = "builtin:";
+const BUILTIN_ORIGIN: &str = "builtin:";
 
 const BUILTIN_IMPACT: (&str, &str) = ("impact.toml", include_str!("../../patterns/impact.toml"));
 const BUILTIN_COLUMNS: (&str, &str) = ("columns.toml", include_str!("../../patterns/columns.toml"));
@@ -145,6 +145,13 @@ pub struct TextRule {
     /// Where the rule was loaded from, for error messages.
     #[serde(skip)]
     pub origin: String,
+}
+
+impl TextRule {
+    /// Compiled into the binary, not read from `--patterns`.
+    pub fn is_builtin(&self) -> bool {
+        self.origin.starts_with(BUILTIN_ORIGIN)
+    }
 }
 
 /// A detector that looks at a file's name or path (`[[file_rule]]`).
