@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::SystemTime;
 
+use crate::distinct::{DistinctSet, Spill, count_distinct};
 use crate::extract::Status;
 use crate::people::Role;
 use crate::people::store::RecordStore;
@@ -318,9 +319,8 @@ fn render_row(rows: &mut Vec<u8>, finding: &Finding, detector: &DetectorInfo, la
 #[derive(Debug, Default)]
 pub struct ClassTally {
     pub findings: usize,
-    fingerprints: Vec<[u8; 16]>,
-    compacted: usize,
-    /// The distinct count once `seal` has freed the list.
+    values: DistinctSet,
+    /// The distinct count once `seal` has freed the values.
     sealed: Option<usize>,
     pub files: usize,
     pub severity: Option<Severity>,
@@ -363,64 +363,22 @@ impl ClassTally {
             "a value counted after the tally was sealed"
         );
         self.findings += 1;
-        self.fingerprints.push(fingerprint);
-        // Keep only distinct fingerprints once the list doubles: memory follows unique values.
-        if self.fingerprints.len() >= 2 * self.compacted + 65_536 {
-            self.compact();
-        }
+        self.values.insert(fingerprint);
     }
 
-    fn compact(&mut self) {
-        // Nothing added since the last compaction: the list is sorted and distinct already.
-        if self.fingerprints.len() == self.compacted {
-            return;
-        }
-        self.fingerprints.sort_unstable();
-        self.fingerprints.dedup();
-        self.compacted = self.fingerprints.len();
+    /// Distinct values (by fingerprint), once `Results::seal_tallies` has counted them.
+    pub fn unique_values(&self) -> usize {
+        debug_assert!(self.sealed.is_some(), "distinct values read before sealing");
+        self.sealed.unwrap_or(0)
     }
 
-    /// Distinct values (by fingerprint).
-    pub fn unique_values(&mut self) -> usize {
-        if let Some(unique) = self.sealed {
-            return unique;
-        }
-        self.compact();
-        self.fingerprints.len()
+    /// Counts the distinct values and frees them: nothing is counted after the walk, and the
+    /// people pass that follows needs the memory.
+    fn seal(&mut self, spill: &Spill) -> io::Result<()> {
+        self.sealed = Some(self.values.count(spill)?);
+        self.values = DistinctSet::default();
+        Ok(())
     }
-
-    /// Counts the distinct values and frees their list: nothing is counted after the walk,
-    /// and the people pass that follows needs the memory.
-    pub fn seal(&mut self) {
-        let unique = self.unique_values();
-        self.sealed = Some(unique);
-        self.fingerprints = Vec::new();
-    }
-}
-
-/// Distinct values across lists that are each sorted and free of repeats, counted by merging
-/// them: no combined list is built.
-fn distinct_in_sorted<'a>(lists: impl Iterator<Item = &'a [[u8; 16]]>) -> usize {
-    use std::cmp::Reverse;
-    use std::collections::BinaryHeap;
-    let lists: Vec<&[[u8; 16]]> = lists.collect();
-    let mut heads: BinaryHeap<Reverse<([u8; 16], usize, usize)>> = lists
-        .iter()
-        .enumerate()
-        .filter_map(|(list, values)| Some(Reverse((*values.first()?, list, 0))))
-        .collect();
-    let mut distinct = 0;
-    let mut last: Option<[u8; 16]> = None;
-    while let Some(Reverse((value, list, at))) = heads.pop() {
-        if last != Some(value) {
-            distinct += 1;
-            last = Some(value);
-        }
-        if let Some(&next) = lists[list].get(at + 1) {
-            heads.push(Reverse((next, list, at + 1)));
-        }
-    }
-    distinct
 }
 
 /// One worker's private file of finding rows, written front to back.
@@ -496,7 +454,15 @@ pub struct Results {
     segments: Vec<SpooledRows>,
     /// (class, path) pairs already counted, per group still in progress.
     files_seen: HashMap<Arc<str>, BTreeSet<ClassPath>>,
+    /// Where the tallies' values go when they outgrow `TALLY_BUDGET`.
+    spill: Spill,
+    /// Values counted into the tallies since they last spilled.
+    since_spill: usize,
 }
+
+/// Values the tallies hold in memory, all together, before they go to disk: 32 MiB. Without a
+/// bound, a 1 GiB share's tallies held 115 MB of fingerprints.
+const TALLY_BUDGET: usize = 2 << 20;
 
 impl Results {
     /// An empty result set; finding rows stay in the workers' spools.
@@ -513,11 +479,13 @@ impl Results {
             records: RecordStore::default(),
             segments: Vec::new(),
             files_seen: HashMap::new(),
+            spill: Spill::default(),
+            since_spill: 0,
         }
     }
 
-    /// Adds one worker's batch.
-    pub fn add(&mut self, batch: Batch, detectors: &[DetectorInfo]) {
+    /// Adds one worker's batch. Fails only when the tallies cannot spill to disk.
+    pub fn add(&mut self, batch: Batch, detectors: &[DetectorInfo]) -> io::Result<()> {
         let (spool, base) = batch.spooled_at;
         for (path, first_offset, range) in &batch.segments {
             let len = (range.end - range.start) as u64;
@@ -578,11 +546,13 @@ impl Results {
                 .entry((Arc::clone(&group), Arc::clone(&detector.data_class)))
                 .or_default()
                 .count(detector, fingerprints.clone());
+            self.since_spill += run.len();
             if let Some(kind) = &detector.kind {
                 self.kinds
                     .entry(Arc::clone(kind))
                     .or_default()
                     .count(detector, fingerprints);
+                self.since_spill += run.len();
             }
         }
         for (name, files) in new_files {
@@ -604,6 +574,23 @@ impl Results {
             self.files
                 .extend(records.into_iter().map(|r| (Arc::clone(&batch.group), r)));
         }
+        if self.since_spill > TALLY_BUDGET {
+            self.spill_tallies()?;
+        }
+        Ok(())
+    }
+
+    /// Moves every tally's values to disk: all at once, so a scan's runs stay few.
+    fn spill_tallies(&mut self) -> io::Result<()> {
+        for tally in self
+            .group_classes
+            .values_mut()
+            .chain(self.kinds.values_mut())
+        {
+            tally.values.spill(&self.spill)?;
+        }
+        self.since_spill = 0;
+        Ok(())
     }
 
     /// Orders files by top-level file, then path, so the same input gives the same bytes.
@@ -634,35 +621,37 @@ impl Results {
     }
 
     /// Seals every tally (per class, kind and group) on the caller's rayon pool, one tally per
-    /// task. A class's distinct values are those of its groups' lists merged, counted before
-    /// the lists are freed: each value is held once per group, not again per class.
-    pub fn seal_tallies(&mut self) {
+    /// task. A class's distinct values are those of its groups' values merged, counted before
+    /// they are freed: each value is held once per group, not again per class.
+    pub fn seal_tallies(&mut self) -> io::Result<()> {
         use rayon::prelude::*;
+        let spill = &self.spill;
         self.kinds
             .par_iter_mut()
-            .for_each(|(_, tally)| tally.seal());
+            .try_for_each(|(_, tally)| tally.seal(spill))?;
         self.group_classes
             .par_iter_mut()
-            .for_each(|(_, tally)| tally.compact());
+            .for_each(|(_, tally)| tally.values.compact());
         let group_classes = &self.group_classes;
-        self.classes.par_iter_mut().for_each(|(class, tally)| {
-            let lists = group_classes
-                .iter()
-                .filter(|((_, c), _)| c == class)
-                .map(|(_, group)| &group.fingerprints[..]);
-            tally.sealed = Some(distinct_in_sorted(lists));
-            tally.fingerprints = Vec::new();
-        });
+        self.classes
+            .par_iter_mut()
+            .try_for_each(|(class, tally)| -> io::Result<()> {
+                let sets: Vec<&DistinctSet> = group_classes
+                    .iter()
+                    .filter(|((_, c), _)| c == class)
+                    .map(|(_, group)| &group.values)
+                    .collect();
+                tally.sealed = Some(count_distinct(&sets, spill)?);
+                tally.values = DistinctSet::default();
+                Ok(())
+            })?;
         self.group_classes
             .par_iter_mut()
-            .for_each(|(_, tally)| tally.seal());
+            .try_for_each(|(_, tally)| tally.seal(spill))
     }
 
-    pub fn total_unique_values(&mut self) -> usize {
-        self.classes
-            .values_mut()
-            .map(ClassTally::unique_values)
-            .sum()
+    pub fn total_unique_values(&self) -> usize {
+        self.classes.values().map(ClassTally::unique_values).sum()
     }
 }
 
@@ -703,28 +692,6 @@ mod tests {
     }
 
     proptest! {
-        /// A class's distinct values are counted from its groups' lists: the merge must count
-        /// exactly the values of their union.
-        #[test]
-        fn distinct_values_across_group_lists_are_those_of_the_union(
-            lists in proptest::collection::vec(proptest::collection::vec(0u8..24, 0..40), 0..6),
-        ) {
-            let lists: Vec<Vec<[u8; 16]>> = lists
-                .into_iter()
-                .map(|list| {
-                    let mut values: Vec<[u8; 16]> = list.into_iter().map(|v| [v; 16]).collect();
-                    values.sort_unstable();
-                    values.dedup();
-                    values
-                })
-                .collect();
-            let union: BTreeSet<[u8; 16]> = lists.iter().flatten().copied().collect();
-            prop_assert_eq!(
-                distinct_in_sorted(lists.iter().map(|l| &l[..])),
-                union.len()
-            );
-        }
-
         #[test]
         fn rendered_rows_match_the_csv_crate(
             path in "[a-z,\"\r\n =+é!/]{0,12}",

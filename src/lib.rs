@@ -45,6 +45,7 @@ pub mod config;
 pub mod content;
 pub mod detect;
 pub mod discover;
+pub mod distinct;
 mod error;
 pub mod extract;
 pub mod fingerprint;

@@ -253,7 +253,8 @@ pub fn run(config: &ScanConfig) -> Result<ScanOutcome, Error> {
     results.sort_files();
     // Exact unique counts, taken now so their fingerprint lists are freed before the people
     // pass reaches its peak.
-    pool.install(|| results.seal_tallies());
+    pool.install(|| results.seal_tallies())
+        .map_err(|e| Error::io("cannot count distinct values", e))?;
     // findings.csv is pure I/O and the people pass pure CPU: run them side by side.
     let (mut rows, records) = results.findings_and_records(&spools);
     let (findings_written, resolution) = std::thread::scope(|scope| {
@@ -1318,7 +1319,7 @@ fn aggregate(
                 {
                     results.bytes_scanned += top.size;
                 }
-                results.add(*batch, table);
+                results.add(*batch, table)?;
                 progress.update(results.files.len(), results.bytes_scanned, results.findings);
             }
             WorkerMessage::SpoolFailed(e) => return Err(e),

@@ -190,8 +190,12 @@ pub struct RecordStore {
     path_ids: HashMap<Arc<str>, u32>,
     /// Labels, locations and kept masked values, as UTF-8.
     text: Blocks<String>,
-    /// Where the kept masked values stand in `text`: only identifiers keep theirs.
+    /// Where the kept masked values stand in `text`: only identifiers keep theirs, and each
+    /// distinct one is kept once.
     masked: Blocks<Vec<TextRef>>,
+    /// Indices into `masked`, found by their text. Masks repeat far more than they differ (a
+    /// 1 GiB share kept 4 million for 27 thousand distinct ones), and a scan held each again.
+    masked_ids: hashbrown::HashTable<u32>,
     records: Vec<StoredRecord>,
     elements: Blocks<Vec<StoredElement>>,
 }
@@ -224,15 +228,27 @@ impl RecordStore {
         (at, parts.map(|p| p.len() as u32))
     }
 
-    /// Stores a masked value and gives its index in `masked`, or `NOT_KEPT` past four billion
-    /// (far more than memory holds: the value would show empty rather than fail the scan).
+    /// Gives the index in `masked` of a masked value, storing it if it is new, or `NOT_KEPT`
+    /// past four billion (far more than memory holds: the value would show empty rather than
+    /// fail the scan).
     fn keep_masked(&mut self, masked: &str) -> u32 {
+        let hash = hash_text(masked);
+        let (text, kept) = (&self.text, &self.masked);
+        if let Some(&id) = self
+            .masked_ids
+            .find(hash, |&id| masked_text(text, kept, id) == masked)
+        {
+            return id;
+        }
         let ((block, offset), [len]) = self.push_texts([masked]);
         let index = self.masked.push_indexed(TextRef { block, offset, len });
-        u32::try_from(index)
-            .ok()
-            .filter(|&i| i != NOT_KEPT)
-            .unwrap_or(NOT_KEPT)
+        let Some(id) = u32::try_from(index).ok().filter(|&i| i != NOT_KEPT) else {
+            return NOT_KEPT;
+        };
+        let (text, kept) = (&self.text, &self.masked);
+        self.masked_ids
+            .insert_unique(hash, id, |&id| hash_text(masked_text(text, kept, id)));
+        id
     }
 
     fn text_of(&self, r: TextRef) -> &str {
@@ -275,16 +291,24 @@ impl RecordStore {
     pub fn append(&mut self, other: RecordStore) {
         let ids: Vec<u32> = other.paths.iter().map(|p| self.intern(p)).collect();
         let id = |old: u32| ids.get(old as usize).copied().unwrap_or(old);
+        // Each distinct masked value of the batch is looked up once, not once per element.
+        let masked_ids: Vec<u32> = other
+            .masked
+            .blocks
+            .iter()
+            .flatten()
+            .map(|&kept| self.keep_masked(other.text_of(kept)))
+            .collect();
         self.records.reserve(other.records.len());
         for r in &other.records {
             let (text_at, _) =
                 self.push_texts([other.text_of(r.label()), other.text_of(r.location())]);
             let elements_at = self.elements.start_run(r.elements_len as usize);
             for e in other.elements.run(r.elements_at, r.elements_len as usize) {
-                let masked = match other.masked.indexed(e.masked as usize) {
-                    Some(&kept) if e.masked != NOT_KEPT => self.keep_masked(other.text_of(kept)),
-                    _ => NOT_KEPT,
-                };
+                let masked = masked_ids
+                    .get(e.masked as usize)
+                    .copied()
+                    .unwrap_or(NOT_KEPT);
                 self.elements.push_to_run(StoredElement { masked, ..*e });
             }
             self.records.push(StoredRecord {
@@ -430,13 +454,24 @@ impl RecordStore {
     }
 
     pub fn masked(&self, element: &StoredElement) -> &str {
-        if element.masked == NOT_KEPT {
-            return "";
-        }
-        self.masked
-            .indexed(element.masked as usize)
-            .map_or("", |&r| self.text_of(r))
+        masked_text(&self.text, &self.masked, element.masked)
     }
+}
+
+/// The kept masked value `id` (empty for `NOT_KEPT`), read from the fields that hold it, so
+/// that the table of ids can look values up while it changes.
+fn masked_text<'s>(text: &'s Blocks<String>, masked: &Blocks<Vec<TextRef>>, id: u32) -> &'s str {
+    if id == NOT_KEPT {
+        return "";
+    }
+    masked
+        .indexed(id as usize)
+        .map_or("", |r| text.run((r.block, r.offset), r.len as usize))
+}
+
+fn hash_text(text: &str) -> u64 {
+    use std::hash::BuildHasher;
+    foldhash::fast::FixedState::with_seed(0).hash_one(text)
 }
 
 /// Reorders `items` so that item `k` is the one that was at `order[k]`, following each cycle of
