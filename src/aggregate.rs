@@ -458,6 +458,8 @@ pub struct Results {
     spill: Spill,
     /// Values counted into the tallies since they last spilled.
     since_spill: usize,
+    /// `TALLY_BUDGET`, but for tests.
+    tally_budget: usize,
 }
 
 /// Values the tallies hold in memory, all together, before they go to disk: 32 MiB. Without a
@@ -481,6 +483,7 @@ impl Results {
             files_seen: HashMap::new(),
             spill: Spill::default(),
             since_spill: 0,
+            tally_budget: TALLY_BUDGET,
         }
     }
 
@@ -574,7 +577,7 @@ impl Results {
             self.files
                 .extend(records.into_iter().map(|r| (Arc::clone(&batch.group), r)));
         }
-        if self.since_spill > TALLY_BUDGET {
+        if self.since_spill > self.tally_budget {
             self.spill_tallies()?;
         }
         Ok(())
@@ -689,6 +692,97 @@ mod tests {
             severity: Severity::High,
             role: None,
         }
+    }
+
+    /// Distinct values per class, kind and group, whether the tallies spilled to disk after
+    /// every batch or never.
+    #[test]
+    fn tallies_count_the_same_whether_or_not_they_spill() {
+        let password = DetectorInfo {
+            kind: Some(Arc::from("password")),
+            ..info("password", "credential")
+        };
+        let detectors = [info("us_ssn", "government_id"), password];
+        let value = |file: u64, i: u64| [((file * 7 + i) % 37) as u8; 16];
+        let tallied = |budget: usize| {
+            let mut results = Results::new(1);
+            results.tally_budget = budget;
+            for file in 0..20u64 {
+                let path: Arc<str> = Arc::from(format!("dir{}/f{file}.txt", file % 3));
+                let findings = (0..50u64)
+                    .map(|i| Finding {
+                        path: Arc::clone(&path),
+                        location: String::new(),
+                        line: None,
+                        offset: i,
+                        detector: (i % 2) as u32,
+                        confidence: Confidence::High,
+                        masked: String::new(),
+                        fingerprint: value(file, i),
+                        record: None,
+                    })
+                    .collect();
+                let batch = Batch::new(path, 0, findings, &detectors, &mut HashMap::new());
+                results.add(batch, &detectors).expect("add");
+            }
+            results.seal_tallies().expect("seal");
+            let count = |map: &BTreeMap<Arc<str>, ClassTally>| -> Vec<(String, usize, usize)> {
+                map.iter()
+                    .map(|(k, t)| (k.to_string(), t.findings, t.unique_values()))
+                    .collect()
+            };
+            let groups: Vec<(String, String, usize)> = results
+                .group_classes
+                .iter()
+                .map(|((g, c), t)| (g.to_string(), c.to_string(), t.unique_values()))
+                .collect();
+            let spilled = results.spill.bytes();
+            (
+                count(&results.classes),
+                count(&results.kinds),
+                groups,
+                spilled,
+            )
+        };
+        let in_memory = tallied(usize::MAX);
+        let spilled = tallied(3);
+        assert_eq!(in_memory.3, 0, "nothing spills within the budget");
+        assert!(spilled.3 > 0, "a small budget spills");
+        assert_eq!(spilled.0, in_memory.0);
+        assert_eq!(spilled.1, in_memory.1);
+        assert_eq!(spilled.2, in_memory.2);
+        // Against the values themselves: detector 0 sees even positions, 1 odd ones.
+        let distinct = |parity: u64, files: &mut dyn Iterator<Item = u64>| {
+            let files: Vec<u64> = files.collect();
+            let values: BTreeSet<[u8; 16]> = files
+                .iter()
+                .flat_map(|&f| {
+                    (0..50)
+                        .filter(move |i| i % 2 == parity)
+                        .map(move |i| value(f, i))
+                })
+                .collect();
+            values.len()
+        };
+        assert_eq!(
+            in_memory.0,
+            [
+                ("credential".to_string(), 500, distinct(1, &mut (0..20))),
+                ("government_id".to_string(), 500, distinct(0, &mut (0..20))),
+            ]
+        );
+        assert_eq!(
+            in_memory.1,
+            [("password".to_string(), 500, distinct(1, &mut (0..20)))]
+        );
+        let in_dir0 = in_memory
+            .2
+            .iter()
+            .find(|g| g.0 == "dir0" && g.1 == "government_id");
+        assert_eq!(
+            in_dir0.map(|g| g.2),
+            Some(distinct(0, &mut (0..20).filter(|f| f % 3 == 0)))
+        );
     }
 
     proptest! {

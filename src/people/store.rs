@@ -592,6 +592,32 @@ mod tests {
         assert_eq!(std::mem::size_of::<StoredElement>(), 24);
     }
 
+    /// Masks repeat (`***@gmail.com`): each distinct one is held once, in a batch's store and
+    /// in the scan's, and every element still reads its own back.
+    #[test]
+    fn each_distinct_masked_value_is_kept_once() {
+        let mut scan = RecordStore::default();
+        for batch in 0..3 {
+            let mut store = RecordStore::default();
+            for r in 0..100u8 {
+                let mut part = part("a.csv", &format!("line {batch}-{r}"), r.into(), 1, r);
+                part.elements[0].masked = format!("m{}", r % 4);
+                store.push(&part, |_| true);
+            }
+            assert_eq!(store.masked.blocks.iter().map(Vec::len).sum::<usize>(), 4);
+            scan.append(store);
+        }
+        assert_eq!(scan.masked.blocks.iter().map(Vec::len).sum::<usize>(), 4);
+        assert_eq!(scan.len(), 300);
+        for r in 0..scan.len() {
+            let element = scan.elements(r)[0];
+            assert_eq!(
+                scan.masked(&element),
+                format!("m{}", element.fingerprint[0] % 4)
+            );
+        }
+    }
+
     #[test]
     fn appended_batches_read_as_if_pushed_into_one_store() {
         let parts = [
