@@ -272,8 +272,7 @@ pub fn run(config: &ScanConfig) -> Result<ScanOutcome, Error> {
         });
         pool.install(|| records.finish());
         clock.done("records merged and ordered");
-        let resolution =
-            pool.install(|| resolve(records, &table, &rules.impact.combination));
+        let resolution = pool.install(|| resolve(records, &table, &rules.impact.combination));
         clock.done("individuals resolved");
         (report::join_writer(writer, "findings.csv"), resolution)
     });
@@ -289,8 +288,7 @@ pub fn run(config: &ScanConfig) -> Result<ScanOutcome, Error> {
     }
     let combinations = combination_rows(&rules.impact.combination, &resolution.combination_counts);
     let kinds = kind_rows(&mut results.kinds, &rules.impact);
-    let groups =
-        pool.install(|| group_impact(&mut results, &resolution, &table, &rules.impact));
+    let groups = pool.install(|| group_impact(&mut results, &resolution, &table, &rules.impact));
     let max_severity = impact
         .iter()
         .map(|r| r.severity)

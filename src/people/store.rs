@@ -3,6 +3,7 @@
 //! of bytes per record and never holds an array twice.
 
 use std::collections::HashMap;
+use std::hash::BuildHasher;
 use std::sync::Arc;
 
 use rayon::prelude::*;
@@ -196,6 +197,8 @@ pub struct RecordStore {
     /// Indices into `masked`, found by their text. Masks repeat far more than they differ (a
     /// 1 GiB share kept 4 million for 27 thousand distinct ones), and a scan held each again.
     masked_ids: hashbrown::HashTable<u32>,
+    /// Seeded per store: masks come from the input, whose values could be chosen to collide.
+    masked_hasher: foldhash::fast::RandomState,
     records: Vec<StoredRecord>,
     elements: Blocks<Vec<StoredElement>>,
 }
@@ -232,7 +235,8 @@ impl RecordStore {
     /// past four billion (far more than memory holds: the value would show empty rather than
     /// fail the scan).
     fn keep_masked(&mut self, masked: &str) -> u32 {
-        let hash = hash_text(masked);
+        let hasher = &self.masked_hasher;
+        let hash = hasher.hash_one(masked);
         let (text, kept) = (&self.text, &self.masked);
         if let Some(&id) = self
             .masked_ids
@@ -245,9 +249,9 @@ impl RecordStore {
         let Some(id) = u32::try_from(index).ok().filter(|&i| i != NOT_KEPT) else {
             return NOT_KEPT;
         };
-        let (text, kept) = (&self.text, &self.masked);
+        let (text, kept, hasher) = (&self.text, &self.masked, &self.masked_hasher);
         self.masked_ids
-            .insert_unique(hash, id, |&id| hash_text(masked_text(text, kept, id)));
+            .insert_unique(hash, id, |&id| hasher.hash_one(masked_text(text, kept, id)));
         id
     }
 
@@ -467,11 +471,6 @@ fn masked_text<'s>(text: &'s Blocks<String>, masked: &Blocks<Vec<TextRef>>, id: 
     masked
         .indexed(id as usize)
         .map_or("", |r| text.run((r.block, r.offset), r.len as usize))
-}
-
-fn hash_text(text: &str) -> u64 {
-    use std::hash::BuildHasher;
-    foldhash::fast::FixedState::with_seed(0).hash_one(text)
 }
 
 /// Reorders `items` so that item `k` is the one that was at `order[k]`, following each cycle of
