@@ -105,16 +105,9 @@ impl DistinctSet {
         self.pending = Vec::new();
         self.sorted = 0;
         if self.runs.len() >= FAN_IN {
-            let sources = self.runs.iter().map(|&run| Source::disk(spill, run));
-            let merged = merge_into_run(sources.collect::<io::Result<_>>()?, spill)?;
-            self.runs = vec![merged];
+            self.runs = vec![merge_runs(&self.runs, spill)?];
         }
         Ok(())
-    }
-
-    /// Values held in memory (not yet spilled).
-    pub fn pending(&self) -> usize {
-        self.pending.len()
     }
 
     /// Distinct values in this set.
@@ -155,8 +148,7 @@ fn count_distinct_with_fan_in(
     while runs.len() + in_memory.len() > fan_in && runs.len() > 1 {
         let mut merged = Vec::with_capacity(runs.len().div_ceil(fan_in));
         for batch in runs.chunks(fan_in.max(2)) {
-            let sources = batch.iter().map(|&run| Source::disk(spill, run));
-            merged.push(merge_into_run(sources.collect::<io::Result<_>>()?, spill)?);
+            merged.push(merge_runs(batch, spill)?);
         }
         runs = merged;
     }
@@ -253,15 +245,13 @@ fn merge(
     Ok(())
 }
 
-/// Merges the sources into one new run of the spill file.
-fn merge_into_run(sources: Vec<Source>, spill: &Spill) -> io::Result<Run> {
-    let most: u64 = sources
+/// Merges `runs` into one new run of the spill file.
+fn merge_runs(runs: &[Run], spill: &Spill) -> io::Result<Run> {
+    let sources = runs
         .iter()
-        .map(|source| match source {
-            Source::Memory(values) => values.len() as u64,
-            Source::Disk { left, .. } => *left,
-        })
-        .sum();
+        .map(|&run| Source::disk(spill, run))
+        .collect::<io::Result<Vec<_>>>()?;
+    let most: u64 = runs.iter().map(|run| run.len).sum();
     // Room for every value, though repeats across runs leave some of it unused.
     let offset = spill.reserve(most as usize);
     let file = spill.file()?;
@@ -347,7 +337,7 @@ mod tests {
             set.spill(&spill).expect("spill");
             assert!(set.runs.len() < FAN_IN, "{} runs", set.runs.len());
         }
-        assert_eq!(set.pending(), 0);
+        assert!(set.pending.is_empty());
         assert_eq!(set.count(&spill).expect("count"), 500);
     }
 
