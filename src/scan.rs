@@ -256,6 +256,7 @@ pub fn run(config: &ScanConfig) -> Result<ScanOutcome, Error> {
         Ok(detectors) => detectors.table,
         Err(shared) => shared.table.clone(),
     };
+    pool.install(crate::memory::release_freed);
     results.sort_files();
     // Exact unique counts, taken now so their fingerprint lists are freed before the people
     // pass reaches its peak.
@@ -270,7 +271,10 @@ pub fn run(config: &ScanConfig) -> Result<ScanOutcome, Error> {
             clock.done("findings.csv (beside the people pass)");
             written
         });
-        pool.install(|| records.finish());
+        pool.install(|| {
+            records.finish();
+            crate::memory::release_freed();
+        });
         clock.done("records merged and ordered");
         let resolution = pool.install(|| resolve(records, &table, &rules.impact.combination));
         clock.done("individuals resolved");

@@ -461,6 +461,8 @@ impl<'a> Clusters<'a> {
                 self.union(ra, rb);
             }
         }
+        drop(records);
+        crate::memory::release_freed();
     }
 
     /// Points every record straight at its root, so that `root` reads in one step on every
@@ -541,17 +543,43 @@ fn join_on_names(clusters: &mut Clusters, identities: &Identities) {
     // need the one-at-a-time pass.
     clusters.settle();
     let clusters_now = &*clusters;
-    let named: Vec<(u32, bool)> = (0..identities.len())
+    /// A record's part in this pass, one byte per record: a list of the named records and their
+    /// state, gathered on every core, was two copies of ten bytes per record at the peak.
+    #[derive(Clone, Copy, PartialEq, Eq)]
+    enum Named {
+        No,
+        Identified,
+        Bare,
+    }
+    let named: Vec<Named> = (0..identities.len())
         .into_par_iter()
-        .filter(|&r| identities.has_name(r))
-        .map(|r| (r as u32, clusters_now.has_identifier(clusters_now.root(r))))
+        .map(|r| {
+            if !identities.has_name(r) {
+                Named::No
+            } else if clusters_now.has_identifier(clusters_now.root(r)) {
+                Named::Identified
+            } else {
+                Named::Bare
+            }
+        })
         .collect();
-    // The first identified record of each name, by a parallel sort rather than a hash map.
-    let mut first_identified: Vec<([u8; 16], u32)> = named
+    let records_in = |state: Named| {
+        let named = &named;
+        (0..named.len()).filter(move |&r| named[r] == state)
+    };
+    // The first identified record of each name, by a parallel sort rather than a hash map; the
+    // list is counted first, so it is allocated once at its size.
+    let names_identified = named
         .par_iter()
-        .filter(|&&(_, identified)| identified)
-        .flat_map_iter(|&(r, _)| identities.names(r as usize).map(move |name| (name, r)))
-        .collect();
+        .enumerate()
+        .filter(|&(_, &state)| state == Named::Identified)
+        .map(|(r, _)| identities.names(r).count())
+        .sum();
+    let mut first_identified: Vec<([u8; 16], u32)> = Vec::with_capacity(names_identified);
+    first_identified.extend(
+        records_in(Named::Identified)
+            .flat_map(|r| identities.names(r).map(move |name| (name, r as u32))),
+    );
     first_identified.par_sort_unstable();
     first_identified.dedup_by_key(|&mut (name, _)| name);
     let identified_with = |name: &[u8; 16]| {
@@ -561,8 +589,7 @@ fn join_on_names(clusters: &mut Clusters, identities: &Identities) {
             .map(|i| first_identified[i].1 as usize)
     };
     let mut first_bare: HashMap<[u8; 16], usize> = HashMap::new();
-    for &(r, _) in named.iter().filter(|&&(_, identified)| !identified) {
-        let r = r as usize;
+    for r in records_in(Named::Bare) {
         for name in identities.names(r) {
             let root = clusters.find(r);
             if clusters.has_identifier(root) {
@@ -605,6 +632,7 @@ pub fn resolve(
     join_on_identifiers(&mut point, &identities);
     let upper_bound = point.count_roots(&people);
     join_on_names(&mut point, &identities);
+    crate::memory::release_freed();
     // The clustering is settled: every record's cluster is read from here on, on every core.
     let roots = point.into_roots();
     let root = |r: u32| roots[r as usize];
@@ -654,6 +682,7 @@ pub fn resolve(
     drop(lower);
     drop(lower_roots);
     drop(name_roots);
+    crate::memory::release_freed();
     let mut by_root: Vec<(u32, u32)> = people.par_iter().map(|&r| (root(r), r)).collect();
     drop(people);
     drop(roots);
