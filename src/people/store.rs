@@ -641,7 +641,7 @@ mod tests {
             proptest::prop_assert_eq!(blocks.indexed_len(), pushed);
             // A permutation that mixes blocks: `stride` steps through the items, then the rest.
             let mut order: Vec<u32> = (0..pushed as u32).step_by(stride).collect();
-            order.extend((0..pushed as u32).filter(|i| (*i as usize) % stride != 0));
+            order.extend((0..pushed as u32).filter(|i| !(*i as usize).is_multiple_of(stride)));
             permute_in_place(&mut blocks, &order);
             permute_in_place(&mut vector, &order);
             let keep = keep.min(pushed);
