@@ -14,7 +14,7 @@ pub fn install_release_hook(release: fn()) {
 /// Returns freed memory to the system on every thread of the current rayon pool and on the
 /// calling thread. An allocator keeps what a thread freed for a while so it can reuse it; when
 /// one phase's arrays are freed and the next phase allocates different ones, on other threads,
-/// what is kept adds to the peak (on a 1 GiB share, about 80 MB at the people pass). A no-op
+/// what is kept adds to the peak (on a 1 GiB share, 80-100 MB at the people pass). A no-op
 /// without a hook.
 pub fn release_freed() {
     if let Some(&release) = RELEASE.get() {

@@ -24,8 +24,8 @@ impl<B> Default for Blocks<B> {
     }
 }
 
-/// Bytes a block is given room for. Four megabytes: past the allocator's largest size class, so
-/// a block is not rounded up to one (1 MiB blocks cost 20-30 MB more on a 1 GiB share).
+/// Bytes a block is given room for. Four megabytes rather than one: a quarter of the blocks, and
+/// the 1 GiB bench share's walk peaked 20-30 MB lower in two runs each (BENCHMARKS.md).
 #[cfg(not(test))]
 const BLOCK_BYTES: usize = 4 << 20;
 /// Tests cross block boundaries with a quarter of the data.
