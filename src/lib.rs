@@ -53,6 +53,7 @@ pub mod memory;
 pub mod people;
 pub mod provenance;
 pub mod report;
+pub mod reuse;
 pub mod rules;
 pub mod scan;
 pub mod schedule;

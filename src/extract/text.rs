@@ -9,6 +9,7 @@ use super::HashingReader;
 use crate::config::Limits;
 use crate::content::{Placement, RunOrigin, TextChunk};
 use crate::detect::Columns;
+use crate::reuse::{PENDING_LINES, READ_BLOCK, Reused};
 
 /// What a byte stream was read as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,7 +95,7 @@ pub fn sniff_encoding(head: &[u8], complete: bool) -> Encoding {
 /// Cuts decoded text into chunks at line ends; a line longer than a chunk is cut with an overlap
 /// so that a match spanning the cut is found in the next chunk.
 struct LineChunker {
-    pending: Vec<u8>,
+    pending: Reused,
     /// Line number of `pending[0]`.
     line: u64,
     /// Decoded offset of `pending[0]`.
@@ -109,8 +110,11 @@ struct LineChunker {
 impl LineChunker {
     fn new(limits: &Limits, detect_columns: bool) -> Self {
         let chunk_bytes = limits.chunk_bytes.max(4 * limits.chunk_overlap).max(4096);
+        let mut pending = Reused::take(&PENDING_LINES);
+        pending.clear();
+        pending.reserve(chunk_bytes + 64 * 1024);
         LineChunker {
-            pending: Vec::with_capacity(chunk_bytes + 64 * 1024),
+            pending,
             line: 1,
             offset: 0,
             chunk_bytes,
@@ -188,7 +192,9 @@ pub fn stream_text<R: Read>(
     sink: &mut dyn FnMut(TextChunk<'_>),
 ) -> Result<Encoding, StreamError> {
     let block_size = limits.chunk_bytes.clamp(64 * 1024, 4 << 20);
-    let mut block = vec![0u8; block_size];
+    let mut block = Reused::take(&READ_BLOCK);
+    // Only the bytes `fill` reports are read: what the last file left needs no zeroing.
+    block.resize(block_size, 0);
     let first = reader.fill(&mut block).map_err(|e| (None, e))?;
     let encoding = sniff_encoding(&block[..first], first < block_size);
     let fail = |e| (Some(encoding), e);
