@@ -242,7 +242,7 @@ pub struct RecordStore {
     /// Seeded per store: masks come from the input, whose values could be chosen to collide.
     masked_hasher: foldhash::fast::RandomState,
     /// In blocks too, pushed one by one: a growing vector of records held its old and new copy
-    /// at the end of a large share's walk (about 40 MB on 1 GiB).
+    /// at the end of a large share's walk (50 + 100 MB on the 1 GiB bench share).
     records: Blocks<Vec<StoredRecord>>,
     elements: Blocks<Vec<StoredElement>>,
 }
