@@ -194,11 +194,10 @@ pub struct StoredElement {
     masked: u32,
 }
 
-/// One record: 48 bytes. Its label and location stand back to back in the text arena, so one
-/// place serves both.
+/// One record: 40 bytes. Its label and location stand back to back in the text arena, so one
+/// place serves both; its top-level file is its path's (`RecordStore::groups`).
 #[derive(Debug, Clone, Copy)]
 struct StoredRecord {
-    group: u32,
     path: u32,
     text_at: (u32, u32),
     label_len: u32,
@@ -231,6 +230,9 @@ impl StoredRecord {
 pub struct RecordStore {
     paths: Vec<Arc<str>>,
     path_ids: HashMap<Arc<str>, u32>,
+    /// Per interned path, the interned path of its top-level file: an item never changes
+    /// files, so records need not carry it (eight bytes each with padding).
+    groups: Vec<u32>,
     /// Labels, locations and kept masked values, as UTF-8.
     text: Blocks<String>,
     /// Where the kept masked values stand in `text`: only identifiers keep theirs, and each
@@ -255,7 +257,23 @@ impl RecordStore {
         let id = self.paths.len() as u32;
         self.paths.push(Arc::clone(path));
         self.path_ids.insert(Arc::clone(path), id);
+        self.groups.push(id);
         id
+    }
+
+    /// Interns an item's path and that of its top-level file, and says which is whose.
+    fn intern_item(&mut self, group: &Arc<str>, path: &Arc<str>) -> u32 {
+        let group = self.intern(group);
+        let path = self.intern(path);
+        if let Some(slot) = self.groups.get_mut(path as usize) {
+            *slot = group;
+        }
+        path
+    }
+
+    /// The interned path of the top-level file holding the item `path`.
+    fn group_of(&self, path: u32) -> u32 {
+        self.groups.get(path as usize).copied().unwrap_or(path)
     }
 
     /// Stores `parts` back to back as one run; the lengths say where each ends. A text past
@@ -306,8 +324,7 @@ impl RecordStore {
     /// Adds one batch's part of a record. `keep_masked` says which elements' masked values are
     /// worth keeping (identifiers shown in individuals.csv); the rest keep none.
     pub fn push(&mut self, part: &RecordPart, keep_masked: impl Fn(u32) -> bool) {
-        let group = self.intern(&part.group);
-        let path = self.intern(&part.path);
+        let path = self.intern_item(&part.group, &part.path);
         let (text_at, [label_len, location_len]) = self.push_texts([&part.record, &part.location]);
         let elements_at = self.elements.start_run(part.elements.len());
         for element in &part.elements {
@@ -323,7 +340,6 @@ impl RecordStore {
             });
         }
         self.records.push_indexed(StoredRecord {
-            group,
             path,
             text_at,
             label_len,
@@ -339,6 +355,11 @@ impl RecordStore {
     pub fn append(&mut self, other: RecordStore) {
         let ids: Vec<u32> = other.paths.iter().map(|p| self.intern(p)).collect();
         let id = |old: u32| ids.get(old as usize).copied().unwrap_or(old);
+        for (old, &group) in other.groups.iter().enumerate() {
+            if let Some(slot) = self.groups.get_mut(id(old as u32) as usize) {
+                *slot = id(group);
+            }
+        }
         // Each distinct masked value of the batch is looked up once, not once per element.
         let masked_ids: Vec<u32> = other
             .masked
@@ -359,7 +380,6 @@ impl RecordStore {
                 self.elements.push_to_run(StoredElement { masked, ..*e });
             }
             self.records.push_indexed(StoredRecord {
-                group: id(r.group),
                 path: id(r.path),
                 text_at,
                 elements_at,
@@ -410,8 +430,9 @@ impl RecordStore {
         let mut order: Vec<u32> = (0..kept as u32).collect();
         order.par_sort_unstable_by(|&a, &b| {
             let (a, b) = (&self.records[a as usize], &self.records[b as usize]);
-            (rank[a.group as usize], rank[a.path as usize], a.offset)
-                .cmp(&(rank[b.group as usize], rank[b.path as usize], b.offset))
+            let (ga, gb) = (self.group_of(a.path), self.group_of(b.path));
+            (rank[ga as usize], rank[a.path as usize], a.offset)
+                .cmp(&(rank[gb as usize], rank[b.path as usize], b.offset))
                 .then_with(|| self.text_of(a.label()).cmp(self.text_of(b.label())))
         });
         permute_in_place(&mut self.records, &order);
@@ -673,7 +694,7 @@ mod tests {
     /// A scan holds one of each per record and per value: these sizes are the memory budget.
     #[test]
     fn records_and_elements_stay_compact() {
-        assert_eq!(std::mem::size_of::<StoredRecord>(), 48);
+        assert_eq!(std::mem::size_of::<StoredRecord>(), 40);
         assert_eq!(std::mem::size_of::<StoredElement>(), 24);
     }
 
@@ -754,6 +775,29 @@ mod tests {
                 "*** ** 6789",
                 "as sorted in one part"
             );
+        }
+    }
+
+    /// Records sort by top-level file before path: `a!z` (an item of `a`) comes before the
+    /// file `a b`, although its path sorts after. The file of each item survives appending.
+    #[test]
+    fn records_sort_by_their_top_level_file_first() {
+        let item = |group: &str, path: &str| RecordPart {
+            group: Arc::from(group),
+            ..part(path, "line 1", 1, 1, 1)
+        };
+        let mut whole = RecordStore::default();
+        let mut appended = RecordStore::default();
+        for (group, path) in [("a b", "a b"), ("a", "a!z"), ("a", "a")] {
+            whole.push(&item(group, path), |_| true);
+            let mut batch = RecordStore::default();
+            batch.push(&item(group, path), |_| true);
+            appended.append(batch);
+        }
+        for store in [&mut whole, &mut appended] {
+            store.finish();
+            let order: Vec<&str> = (0..store.len()).map(|r| store.path_of(r)).collect();
+            assert_eq!(order, ["a", "a!z", "a b"]);
         }
     }
 
