@@ -518,3 +518,34 @@ regulations = [{ text = "none", source = "" }]
         assert!(text.contains(expected), "{expected} missing in:\n{text}");
     }
 }
+
+/// A person with more identifiers than individuals.csv lists shows the six strongest (the name
+/// first, then primary, then linking ones) and how many more there are. Masked e-mails keep
+/// only the domain, so the six addresses have six domains.
+#[test]
+fn individuals_list_six_identifiers_and_count_the_rest() {
+    let (dir, share) = new_share();
+    fs::write(
+        share.join("contacts.csv"),
+        "full_name,ssn,email,email2,email3,email4,email5,email6\n\
+         Jane Roe,536-22-5487,jane.roe@example.com,j.roe@example.org,jroe@example.net,\
+         jane@roe.example.com,roe.jane@mail.example.com,jr@corp.example.org\n",
+    )
+    .expect("write share");
+    let out = dir.path().join("report");
+    let output = scan(&share, &out, &[]);
+    assert!(output.status.success(), "scan failed: {}", stderr(&output));
+    let individuals = read_csv(&out.join("individuals.csv"));
+    assert_eq!(individuals.len(), 2, "{individuals:?}");
+    let listed: Vec<&str> = individuals[1][1].split("; ").collect();
+    assert_eq!(listed.len(), 7, "{listed:?}");
+    assert!(listed[0].starts_with("person_name "), "{listed:?}");
+    assert!(listed[1].starts_with("us_ssn "), "{listed:?}");
+    assert!(
+        listed[2..6].iter().all(|l| l.starts_with("email ")),
+        "{listed:?}"
+    );
+    assert_eq!(listed[6], "(+2 more)");
+    assert_eq!(individuals[1][3], "1");
+    assert_eq!(individuals[1][4], "1");
+}

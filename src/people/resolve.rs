@@ -119,21 +119,6 @@ impl std::fmt::Display for PersonId {
     }
 }
 
-/// One affected person, described for individuals.csv. Names are borrowed from the rule
-/// table: a million people are described on every core without touching shared counters.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Individual<'a> {
-    pub id: String,
-    /// Masked identifiers, strongest first.
-    pub identifiers: Vec<String>,
-    pub data_elements: Vec<&'a str>,
-    pub records: usize,
-    pub files: usize,
-    pub severity: Severity,
-    /// Combinations with `notification_trigger` that one of its records meets.
-    pub notification_triggers: Vec<&'a str>,
-}
-
 type Keyed = (u32, [u8; 16]);
 
 /// The identity-bearing elements of every record, read from the store through each detector's
@@ -945,76 +930,146 @@ fn identify(
     (id, severity)
 }
 
-fn describe<'a>(
-    person: &Person,
-    members: &[u32],
+/// Renders individuals.csv rows into buffers it keeps from person to person: a million people
+/// are described on every core, and a description built of fresh vectors and strings spent
+/// more time allocating than reading the records.
+pub struct Describer<'a> {
+    resolution: &'a Resolution,
     records: &'a RecordStore,
-    verdicts: &[RecordVerdict],
     table: &'a [DetectorInfo],
     combinations: &'a [Combination],
-) -> Individual<'a> {
-    let mut identifiers: Vec<(u8, &str, &str)> = Vec::new();
-    let mut elements: Vec<u32> = Vec::new();
-    let mut files = 0;
-    let mut last_path: Option<u32> = None;
-    let mut triggers: Vec<usize> = Vec::new();
-    for &r in members {
-        let r = r as usize;
-        // Records come sorted by path, so one person's records of one file stand together.
-        if last_path != Some(records.path_id(r)) {
-            files += 1;
-            last_path = Some(records.path_id(r));
+    identifiers: Vec<(u8, &'a str, &'a str)>,
+    detectors: Vec<u32>,
+    element_ids: Vec<&'a str>,
+    triggers: Vec<usize>,
+    trigger_ids: Vec<&'a str>,
+    id: [u8; 14],
+    listed: String,
+    data_elements: String,
+    notification_triggers: String,
+    record_count: itoa::Buffer,
+    file_count: itoa::Buffer,
+}
+
+/// `items` joined by `separator` into `out` (cleared first): a table cell built in a string kept
+/// from row to row.
+pub fn join_into<'s>(out: &mut String, items: impl IntoIterator<Item = &'s str>, separator: &str) {
+    out.clear();
+    for (i, item) in items.into_iter().enumerate() {
+        if i > 0 {
+            out.push_str(separator);
         }
-        triggers.extend(
-            verdicts[r]
-                .combinations()
-                .filter(|&c| combinations[c].notification_trigger),
-        );
-        for element in records.elements(r) {
-            let Some(detector) = table.get(element.detector as usize) else {
-                continue;
-            };
-            elements.push(element.detector);
-            let role = detector.role;
-            if role.is_some_and(Role::identifies) {
-                identifiers.push((rank(role), &detector.id, records.masked(element)));
+        out.push_str(item);
+    }
+}
+
+impl<'a> Describer<'a> {
+    /// The cells of person `index`'s row, in `INDIVIDUALS_COLUMNS` order: id, masked
+    /// identifiers (strongest first, at most six, then how many more), data elements, records,
+    /// files, severity, and the notification-triggering combinations one of its records meets.
+    pub fn row(&mut self, index: usize) -> Option<[&str; 7]> {
+        let Describer {
+            resolution,
+            records,
+            table,
+            combinations,
+            identifiers,
+            detectors,
+            element_ids,
+            triggers,
+            trigger_ids,
+            ..
+        } = self;
+        let person = resolution.individuals.get(index)?;
+        let members = resolution.members.get(person.members())?;
+        identifiers.clear();
+        detectors.clear();
+        triggers.clear();
+        let mut files = 0;
+        let mut last_path: Option<u32> = None;
+        for &r in members {
+            let r = r as usize;
+            // Records come sorted by path, so one person's records of one file stand together.
+            if last_path != Some(records.path_id(r)) {
+                files += 1;
+                last_path = Some(records.path_id(r));
+            }
+            if let Some(verdict) = resolution.records.get(r) {
+                triggers.extend(verdict.combinations().filter(|&c| {
+                    combinations
+                        .get(c)
+                        .is_some_and(|combination| combination.notification_trigger)
+                }));
+            }
+            for element in records.elements(r) {
+                let Some(detector) = table.get(element.detector as usize) else {
+                    continue;
+                };
+                detectors.push(element.detector);
+                let role = detector.role;
+                if role.is_some_and(Role::identifies) {
+                    identifiers.push((rank(role), &detector.id, records.masked(element)));
+                }
             }
         }
-    }
-    identifiers.sort_unstable();
-    identifiers.dedup();
-    elements.sort_unstable();
-    elements.dedup();
-    let mut data_elements: Vec<&str> = elements
-        .iter()
-        .filter_map(|&d| table.get(d as usize).map(|t| &*t.id))
-        .collect();
-    data_elements.sort_unstable();
-    data_elements.dedup();
-    triggers.sort_unstable();
-    triggers.dedup();
-    let mut notification_triggers: Vec<&str> = triggers
-        .into_iter()
-        .map(|c| combinations[c].id.as_str())
-        .collect();
-    notification_triggers.sort_unstable();
-    let total = identifiers.len();
-    let mut listed: Vec<String> = identifiers
-        .into_iter()
-        .take(MAX_IDENTIFIERS)
-        .map(|(_, detector, masked)| format!("{detector} {masked}"))
-        .collect();
-    if total > MAX_IDENTIFIERS {
-        listed.push(format!("(+{} more)", total - MAX_IDENTIFIERS));
-    }
-    Individual {
-        id: person.id.to_string(),
-        identifiers: listed,
-        data_elements,
-        records: members.len(),
-        files,
-        severity: person.severity,
-        notification_triggers,
+        identifiers.sort_unstable();
+        identifiers.dedup();
+        detectors.sort_unstable();
+        detectors.dedup();
+        element_ids.clear();
+        element_ids.extend(
+            detectors
+                .iter()
+                .filter_map(|&d| table.get(d as usize).map(|t| &*t.id)),
+        );
+        element_ids.sort_unstable();
+        element_ids.dedup();
+        triggers.sort_unstable();
+        triggers.dedup();
+        trigger_ids.clear();
+        trigger_ids.extend(
+            triggers
+                .iter()
+                .filter_map(|&c| combinations.get(c).map(|c| c.id.as_str())),
+        );
+        trigger_ids.sort_unstable();
+
+        self.listed.clear();
+        for (i, (_, detector, masked)) in self.identifiers.iter().take(MAX_IDENTIFIERS).enumerate()
+        {
+            if i > 0 {
+                self.listed.push_str("; ");
+            }
+            self.listed.push_str(detector);
+            self.listed.push(' ');
+            self.listed.push_str(masked);
+        }
+        let total = self.identifiers.len();
+        if total > MAX_IDENTIFIERS {
+            self.listed.push_str("; (+");
+            self.listed
+                .push_str(self.record_count.format(total - MAX_IDENTIFIERS));
+            self.listed.push_str(" more)");
+        }
+        join_into(
+            &mut self.data_elements,
+            self.element_ids.iter().copied(),
+            ";",
+        );
+        join_into(
+            &mut self.notification_triggers,
+            self.trigger_ids.iter().copied(),
+            ";",
+        );
+        Some([
+            person.id.render(&mut self.id),
+            &self.listed,
+            &self.data_elements,
+            self.record_count.format(members.len()),
+            self.file_count.format(files),
+            person.severity.as_str(),
+            &self.notification_triggers,
+        ])
     }
 }
 
@@ -1027,24 +1082,30 @@ impl Resolution {
             .unwrap_or(&[])
     }
 
-    /// The individuals.csv description of person `index`.
-    pub fn describe<'a>(
-        &self,
-        index: usize,
+    /// Renders individuals.csv rows, one person at a time.
+    pub fn describer<'a>(
+        &'a self,
         records: &'a RecordStore,
         table: &'a [DetectorInfo],
         combinations: &'a [Combination],
-    ) -> Option<Individual<'a>> {
-        let person = self.individuals.get(index)?;
-        let members = &self.members[person.members()];
-        Some(describe(
-            person,
-            members,
+    ) -> Describer<'a> {
+        Describer {
+            resolution: self,
             records,
-            &self.records,
             table,
             combinations,
-        ))
+            identifiers: Vec::new(),
+            detectors: Vec::new(),
+            element_ids: Vec::new(),
+            triggers: Vec::new(),
+            trigger_ids: Vec::new(),
+            id: [0; 14],
+            listed: String::new(),
+            data_elements: String::new(),
+            notification_triggers: String::new(),
+            record_count: itoa::Buffer::new(),
+            file_count: itoa::Buffer::new(),
+        }
     }
 }
 

@@ -8,7 +8,6 @@ mod markdown;
 pub mod plan;
 mod summary;
 
-use std::borrow::Cow;
 use std::fs::{self, File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
@@ -18,7 +17,7 @@ use std::time::SystemTime;
 use crate::aggregate::{DetectorInfo, FindingRows, Results};
 use crate::classify::{CombinationRow, ImpactRow, cite};
 use crate::error::Error;
-use crate::people::resolve::Resolution;
+use crate::people::resolve::{Resolution, join_into};
 use crate::people::store::RecordStore;
 use crate::rules::ImpactModel;
 
@@ -521,8 +520,9 @@ impl PeopleTables<'_> {
             RECORDS_COLUMNS,
             verdicts.len(),
             |range, out| {
+                // Kept from row to row: two strings per row of a million-row table.
                 let mut elements: Vec<&str> = Vec::new();
-                let mut combinations: Vec<&str> = Vec::new();
+                let (mut elements_cell, mut combinations_cell) = (String::new(), String::new());
                 let mut id_buffer = [0u8; 14];
                 for (r, verdict) in verdicts[range.clone()].iter().enumerate() {
                     let r = range.start + r;
@@ -535,25 +535,25 @@ impl PeopleTables<'_> {
                     );
                     elements.sort_unstable();
                     elements.dedup();
-                    combinations.clear();
-                    combinations.extend(
+                    join_into(&mut elements_cell, elements.iter().copied(), ";");
+                    join_into(
+                        &mut combinations_cell,
                         verdict
                             .combinations()
                             .filter_map(|c| self.model.combination.get(c).map(|c| c.id.as_str())),
+                        ";",
                     );
                     push_csv_row(
                         out,
                         [
-                            Cow::Borrowed(self.store.path_of(r)),
-                            Cow::Borrowed(self.store.location(r)),
-                            Cow::Borrowed(self.store.label(r)),
-                            Cow::Owned(elements.join(";")),
-                            Cow::Owned(combinations.join(";")),
-                            Cow::Borrowed(verdict.severity.map_or("", |s| s.as_str())),
-                            Cow::Borrowed(
-                                person_of(verdict.individual())
-                                    .map_or("", |p| p.id.render(&mut id_buffer)),
-                            ),
+                            self.store.path_of(r),
+                            self.store.location(r),
+                            self.store.label(r),
+                            &elements_cell,
+                            &combinations_cell,
+                            verdict.severity.map_or("", |s| s.as_str()),
+                            person_of(verdict.individual())
+                                .map_or("", |p| p.id.render(&mut id_buffer)),
                         ],
                     );
                 }
@@ -569,27 +569,13 @@ impl PeopleTables<'_> {
             INDIVIDUALS_COLUMNS,
             self.resolution.individuals.len(),
             |range, out| {
+                let mut describer =
+                    self.resolution
+                        .describer(self.store, self.table, &self.model.combination);
                 for i in range {
-                    let Some(person) = self.resolution.describe(
-                        i,
-                        self.store,
-                        self.table,
-                        &self.model.combination,
-                    ) else {
-                        continue;
-                    };
-                    push_csv_row(
-                        out,
-                        [
-                            person.id,
-                            person.identifiers.join("; "),
-                            person.data_elements.join(";"),
-                            person.records.to_string(),
-                            person.files.to_string(),
-                            person.severity.as_str().to_string(),
-                            person.notification_triggers.join(";"),
-                        ],
-                    );
+                    if let Some(cells) = describer.row(i) {
+                        push_csv_row(out, cells);
+                    }
                 }
             },
         )
