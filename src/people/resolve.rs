@@ -10,6 +10,7 @@ use rayon::prelude::*;
 use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
+use smallvec::SmallVec;
 
 use super::store::{RecordStore, StoredElement};
 use super::{PeopleEstimate, Role};
@@ -185,13 +186,18 @@ impl<'a> Identities<'a> {
     }
 }
 
-/// What a cluster of several records holds, for conflict checks.
+/// What a cluster of several records holds, for conflict checks. Most clusters hold one
+/// primary identifier and one name, kept inline: a box and two vectors per merged cluster
+/// were three allocations, about 200 bytes, for each of hundreds of thousands of clusters.
 #[derive(Debug, Default, Clone)]
 struct ClusterFacts {
-    primary: Vec<Keyed>,
-    names: Vec<[u8; 16]>,
+    primary: SmallVec<[Keyed; 1]>,
+    names: SmallVec<[[u8; 16]; 1]>,
     has_identifier: bool,
 }
+
+/// `Clusters::merged` of a root that has absorbed no other record.
+const NO_FACTS: u32 = u32::MAX;
 
 /// Union-find over records that keeps each cluster's facts at its root.
 struct Clusters<'a> {
@@ -199,9 +205,13 @@ struct Clusters<'a> {
     /// u32: record numbers fit (the store holds far fewer than four billion records in memory),
     /// and the union-find is the largest array of the people pass after the store.
     parent: Vec<u32>,
-    /// Facts of a root that has absorbed other records; None: the root record's own identity,
-    /// so the many clusters of one record allocate nothing.
-    merged: Vec<Option<Box<ClusterFacts>>>,
+    /// Per record: where in `facts` stand the facts of the cluster it roots, once it has
+    /// absorbed other records; `NO_FACTS`: the root record's own identity, so the many
+    /// clusters of one record hold nothing.
+    merged: Vec<u32>,
+    facts: Vec<ClusterFacts>,
+    /// Places in `facts` of clusters that joined another, taken again before `facts` grows.
+    free: Vec<u32>,
 }
 
 impl<'a> Clusters<'a> {
@@ -209,13 +219,20 @@ impl<'a> Clusters<'a> {
         Clusters {
             identities,
             parent: (0..identities.len() as u32).collect(),
-            merged: (0..identities.len()).map(|_| None).collect(),
+            merged: vec![NO_FACTS; identities.len()],
+            facts: Vec::new(),
+            free: Vec::new(),
         }
+    }
+
+    /// The merged facts of the cluster rooted at `root`, if it has absorbed other records.
+    fn facts_of(&self, root: usize) -> Option<&ClusterFacts> {
+        self.facts.get(*self.merged.get(root)? as usize)
     }
 
     /// A cluster's primary identifiers: its merged facts, or else the root record's own.
     fn primary_of(&self, root: usize) -> impl Iterator<Item = Keyed> + Clone + '_ {
-        let (merged, own) = match &self.merged[root] {
+        let (merged, own) = match self.facts_of(root) {
             Some(facts) => (&facts.primary[..], None),
             None => (&[][..], Some(self.identities.primary(root))),
         };
@@ -224,7 +241,7 @@ impl<'a> Clusters<'a> {
 
     /// A cluster's names: its merged facts, or else the root record's own.
     fn names_of(&self, root: usize) -> impl Iterator<Item = [u8; 16]> + Clone + '_ {
-        let (merged, own) = match &self.merged[root] {
+        let (merged, own) = match self.facts_of(root) {
             Some(facts) => (&facts.names[..], None),
             None => (&[][..], Some(self.identities.names(root))),
         };
@@ -232,10 +249,19 @@ impl<'a> Clusters<'a> {
     }
 
     fn has_identifier(&self, root: usize) -> bool {
-        match &self.merged[root] {
+        match self.facts_of(root) {
             Some(facts) => facts.has_identifier,
             None => self.identities.has_identifier(root),
         }
+    }
+
+    /// Takes the merged facts of the cluster rooted at `root` (which is joining another), and
+    /// frees their place.
+    fn take_facts(&mut self, root: usize) -> Option<ClusterFacts> {
+        let at = std::mem::replace(&mut self.merged[root], NO_FACTS);
+        let facts = self.facts.get_mut(at as usize)?;
+        self.free.push(at);
+        Some(std::mem::take(facts))
     }
 
     fn find(&mut self, x: usize) -> usize {
@@ -270,7 +296,7 @@ impl<'a> Clusters<'a> {
         let (root, child) = if ra < rb { (ra, rb) } else { (rb, ra) };
         self.parent[child] = root as u32;
         let identities = self.identities;
-        let moved = self.merged[child].take();
+        let moved = self.take_facts(child);
         // The child's facts as (merged, own), one of the two empty: a one-record child
         // allocates nothing.
         let (merged_primary, own_primary, merged_names, own_names, moved_identified) = match &moved
@@ -290,15 +316,36 @@ impl<'a> Clusters<'a> {
                 identities.has_identifier(child),
             ),
         };
-        let facts = self.merged[root].get_or_insert_with(|| {
-            Box::new(ClusterFacts {
-                primary: identities.primary(root).collect(),
-                names: identities.names(root).collect(),
-                has_identifier: identities.has_identifier(root),
-            })
-        });
+        let at = match self.merged[root] {
+            NO_FACTS => {
+                let own = ClusterFacts {
+                    primary: identities.primary(root).collect(),
+                    names: identities.names(root).collect(),
+                    has_identifier: identities.has_identifier(root),
+                };
+                let at = match self.free.pop() {
+                    Some(at) => {
+                        self.facts[at as usize] = own;
+                        at
+                    }
+                    None => {
+                        self.facts.push(own);
+                        (self.facts.len() - 1) as u32
+                    }
+                };
+                self.merged[root] = at;
+                at
+            }
+            at => at,
+        };
+        let facts = &mut self.facts[at as usize];
         /// Adds the items not there yet: a cluster holds a handful, so a scan beats a set.
-        fn add_distinct<T: PartialEq>(into: &mut Vec<T>, items: impl Iterator<Item = T>) {
+        fn add_distinct<A: smallvec::Array>(
+            into: &mut SmallVec<A>,
+            items: impl Iterator<Item = A::Item>,
+        ) where
+            A::Item: PartialEq,
+        {
             for item in items {
                 if !into.contains(&item) {
                     into.push(item);
