@@ -1190,6 +1190,80 @@ pub fn element_matches(element: &str, detector: &DetectorInfo) -> bool {
 mod tests {
     use super::*;
 
+    /// Records of single elements: (detector, value) pairs, detector 0 an SSN, 1 an e-mail,
+    /// 2 a name.
+    fn store_of(records: &[&[(u32, u8)]]) -> (RecordStore, Vec<DetectorInfo>) {
+        let mut store = RecordStore::default();
+        for (i, elements) in records.iter().enumerate() {
+            let part = crate::aggregate::RecordPart {
+                group: Arc::from("a.csv"),
+                path: Arc::from("a.csv"),
+                record: Arc::from(format!("line {i}")),
+                location: String::new(),
+                offset: i as u64,
+                elements: elements
+                    .iter()
+                    .map(|&(detector, value)| crate::aggregate::RecordElement {
+                        detector,
+                        fingerprint: [value; 16],
+                        masked: String::new(),
+                    })
+                    .collect(),
+            };
+            store.push(&part, |_| false);
+        }
+        store.finish();
+        let detector = |id: &str, role| DetectorInfo {
+            id: Arc::from(id),
+            data_class: Arc::from("personal"),
+            kind: None,
+            severity: Severity::High,
+            role: Some(role),
+        };
+        let table = vec![
+            detector("us_ssn", Role::Primary),
+            detector("email", Role::Linking),
+            detector("person_name", Role::Name),
+        ];
+        (store, table)
+    }
+
+    /// A merged cluster that joins another gives its facts to the new root, and its place is
+    /// taken by the next cluster that merges: facts never mix between clusters.
+    #[test]
+    fn merged_facts_move_to_the_new_root_and_their_place_is_reused() {
+        let (store, table) = store_of(&[
+            &[(0, 1), (2, 10)],
+            &[(0, 1)],
+            &[(1, 5), (2, 11)],
+            &[(1, 5)],
+            &[(0, 2), (2, 12)],
+            &[(0, 2)],
+        ]);
+        let identities = Identities::of(&store, &table);
+        let mut clusters = Clusters::new(&identities);
+        clusters.union(0, 1);
+        clusters.union(2, 3);
+        clusters.union(3, 0);
+        clusters.union(5, 4);
+        let primary = |c: &Clusters, r| c.primary_of(r).map(|(_, f)| f[0]).collect::<Vec<_>>();
+        let names = |c: &Clusters, r| c.names_of(r).map(|n| n[0]).collect::<Vec<_>>();
+        assert_eq!(clusters.find(3), 0);
+        assert_eq!(primary(&clusters, 0), [1]);
+        assert_eq!(names(&clusters, 0), [10, 11]);
+        assert!(clusters.has_identifier(0));
+        assert_eq!(clusters.find(5), 4);
+        assert_eq!(primary(&clusters, 4), [2]);
+        assert_eq!(names(&clusters, 4), [12]);
+        assert_eq!(
+            clusters.facts.len(),
+            2,
+            "the absorbed cluster's place was reused"
+        );
+        assert!(clusters.primary_conflict(0, 4));
+        assert!(clusters.name_conflict(0, 4));
+    }
+
     proptest::proptest! {
         /// The combinations a record meets are its set bits, lowest first.
         #[test]
