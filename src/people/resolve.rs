@@ -29,7 +29,7 @@ pub struct Resolution {
     /// Per record (same order as the store): its individual, the combinations it meets, its
     /// severity.
     pub records: Vec<RecordVerdict>,
-    /// Individuals, ordered worst first, then by id; described on demand by `describe`.
+    /// Individuals, ordered worst first, then by id; rendered on demand by a `Describer`.
     pub individuals: Vec<Person>,
     /// The records of every person, `Person::members` indexes it.
     members: Vec<u32>,
@@ -1095,7 +1095,7 @@ impl<'a> Describer<'a> {
         if total > MAX_IDENTIFIERS {
             self.listed.push_str("; (+");
             self.listed
-                .push_str(self.record_count.format(total - MAX_IDENTIFIERS));
+                .push_str(itoa::Buffer::new().format(total - MAX_IDENTIFIERS));
             self.listed.push_str(" more)");
         }
         join_into(
