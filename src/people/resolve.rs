@@ -264,6 +264,30 @@ impl<'a> Clusters<'a> {
         Some(std::mem::take(facts))
     }
 
+    /// The merged facts of the cluster rooted at `root`, made from the root record's own
+    /// identity (in a freed place if there is one) when it absorbs its first other record.
+    fn facts_to_merge_into(&mut self, root: usize) -> &mut ClusterFacts {
+        if self.merged[root] == NO_FACTS {
+            let identities = self.identities;
+            let own = ClusterFacts {
+                primary: identities.primary(root).collect(),
+                names: identities.names(root).collect(),
+                has_identifier: identities.has_identifier(root),
+            };
+            self.merged[root] = match self.free.pop() {
+                Some(at) => {
+                    self.facts[at as usize] = own;
+                    at
+                }
+                None => {
+                    self.facts.push(own);
+                    (self.facts.len() - 1) as u32
+                }
+            };
+        }
+        &mut self.facts[self.merged[root] as usize]
+    }
+
     fn find(&mut self, x: usize) -> usize {
         let mut x = x as u32;
         while self.parent[x as usize] != x {
@@ -316,29 +340,7 @@ impl<'a> Clusters<'a> {
                 identities.has_identifier(child),
             ),
         };
-        let at = match self.merged[root] {
-            NO_FACTS => {
-                let own = ClusterFacts {
-                    primary: identities.primary(root).collect(),
-                    names: identities.names(root).collect(),
-                    has_identifier: identities.has_identifier(root),
-                };
-                let at = match self.free.pop() {
-                    Some(at) => {
-                        self.facts[at as usize] = own;
-                        at
-                    }
-                    None => {
-                        self.facts.push(own);
-                        (self.facts.len() - 1) as u32
-                    }
-                };
-                self.merged[root] = at;
-                at
-            }
-            at => at,
-        };
-        let facts = &mut self.facts[at as usize];
+        let facts = self.facts_to_merge_into(root);
         /// Adds the items not there yet: a cluster holds a handful, so a scan beats a set.
         fn add_distinct<A: smallvec::Array>(
             into: &mut SmallVec<A>,
