@@ -478,7 +478,7 @@ impl Results {
             kinds: BTreeMap::new(),
             group_classes: BTreeMap::new(),
             group_depth,
-            records: RecordStore::default(),
+            records: RecordStore::spilling(),
             segments: Vec::new(),
             files_seen: HashMap::new(),
             spill: Spill::default(),
@@ -487,7 +487,8 @@ impl Results {
         }
     }
 
-    /// Adds one worker's batch. Fails only when the tallies cannot spill to disk.
+    /// Adds one worker's batch. Fails only when the tallies or the records cannot spill to
+    /// disk.
     pub fn add(&mut self, batch: Batch, detectors: &[DetectorInfo]) -> io::Result<()> {
         let (spool, base) = batch.spooled_at;
         for (path, first_offset, range) in &batch.segments {
@@ -571,7 +572,7 @@ impl Results {
             }
         }
         self.findings += batch.tallies.len();
-        self.records.append(batch.people);
+        self.records.append(batch.people)?;
         if let Some(records) = batch.records {
             self.files_seen.remove(&batch.group);
             self.files

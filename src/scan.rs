@@ -271,16 +271,20 @@ pub fn run(config: &ScanConfig) -> Result<ScanOutcome, Error> {
             clock.done("findings.csv (beside the people pass)");
             written
         });
-        pool.install(|| {
-            records.finish();
+        let finished = pool.install(|| {
+            let finished = records.finish();
             crate::memory::release_freed();
+            finished
         });
         clock.done("records merged and ordered");
-        let resolution = pool.install(|| resolve(records, &table, &rules.impact.combination));
+        let resolution =
+            finished.map(|()| pool.install(|| resolve(records, &table, &rules.impact.combination)));
         clock.done("individuals resolved");
         (report::join_writer(writer, "findings.csv"), resolution)
     });
     findings_written?;
+    let resolution =
+        resolution.map_err(|e| Error::io("cannot read back the records spilled to disk", e))?;
 
     let mut impact = impact_rows(&mut results.classes, &rules.impact);
     for row in &mut impact {

@@ -1214,7 +1214,7 @@ mod tests {
             };
             store.push(&part, |_| false);
         }
-        store.finish();
+        store.finish().expect("finish");
         let detector = |id: &str, role| DetectorInfo {
             id: Arc::from(id),
             data_class: Arc::from("personal"),

@@ -3,7 +3,9 @@
 //! of bytes per record and never holds an array twice.
 
 use std::collections::HashMap;
+use std::fs::File;
 use std::hash::BuildHasher;
+use std::io::{self, BufReader, BufWriter, Read, Seek, Write};
 use std::sync::Arc;
 
 use rayon::prelude::*;
@@ -247,9 +249,31 @@ pub struct RecordStore {
     /// at the end of a large share's walk (50 + 100 MB on the 1 GiB bench share).
     records: Blocks<Vec<StoredRecord>>,
     elements: Blocks<Vec<StoredElement>>,
+    /// Whether appended records wait on disk until `finish` (`RecordStore::spilling`).
+    spills: bool,
+    /// Records appended while the store spills, in the order they came; created on first use.
+    spilled: Option<BufWriter<File>>,
 }
 
+/// Bytes of a spilled record's fixed part: path, offset, and the lengths of its label,
+/// location and elements.
+const SPILLED_HEADER: usize = 24;
+/// Bytes of a spilled element: detector, fingerprint, masked value's index.
+const SPILLED_ELEMENT: usize = 24;
+/// The spill is written and read in pieces of this size.
+const SPILL_BUFFER: usize = 1 << 20;
+
 impl RecordStore {
+    /// A store whose appended records wait on disk, in an unlinked temporary file, until
+    /// `finish` reads them back. The scan's store is one: during the walk it held 290 MB of
+    /// records on the 1 GiB bench share, on top of what the walk itself needs.
+    pub fn spilling() -> RecordStore {
+        RecordStore {
+            spills: true,
+            ..RecordStore::default()
+        }
+    }
+
     fn intern(&mut self, path: &Arc<str>) -> u32 {
         if let Some(&id) = self.path_ids.get(path) {
             return id;
@@ -351,8 +375,9 @@ impl RecordStore {
     }
 
     /// Appends the records of another store (one batch's), record by record, into this
-    /// store's blocks.
-    pub fn append(&mut self, other: RecordStore) {
+    /// store's blocks, or to its spill (`RecordStore::spilling`). Fails only when the spill
+    /// cannot be written.
+    pub fn append(&mut self, other: RecordStore) -> io::Result<()> {
         let ids: Vec<u32> = other.paths.iter().map(|p| self.intern(p)).collect();
         let id = |old: u32| ids.get(old as usize).copied().unwrap_or(old);
         for (old, &group) in other.groups.iter().enumerate() {
@@ -368,31 +393,144 @@ impl RecordStore {
             .flatten()
             .map(|&kept| self.keep_masked(other.text_of(kept)))
             .collect();
-        for r in other.records.blocks.iter().flatten() {
-            let (text_at, _) =
-                self.push_texts([other.text_of(r.label()), other.text_of(r.location())]);
-            let elements_at = self.elements.start_run(r.elements_len as usize);
-            for e in other.elements.run(r.elements_at, r.elements_len as usize) {
-                let masked = masked_ids
-                    .get(e.masked as usize)
-                    .copied()
-                    .unwrap_or(NOT_KEPT);
-                self.elements.push_to_run(StoredElement { masked, ..*e });
-            }
-            self.records.push_indexed(StoredRecord {
-                path: id(r.path),
-                text_at,
-                elements_at,
-                ..*r
-            });
+        let masked_id = |e: &StoredElement| {
+            masked_ids
+                .get(e.masked as usize)
+                .copied()
+                .unwrap_or(NOT_KEPT)
+        };
+        if self.spills {
+            return self.spill(&other, id, masked_id);
         }
+        for r in other.records.blocks.iter().flatten() {
+            let elements = other.elements.run(r.elements_at, r.elements_len as usize);
+            self.push_stored(
+                id(r.path),
+                [other.text_of(r.label()), other.text_of(r.location())],
+                r.offset,
+                elements.iter().map(|e| StoredElement {
+                    masked: masked_id(e),
+                    ..*e
+                }),
+            );
+        }
+        Ok(())
     }
 
-    /// Merges parts of one record that came in several batches and orders records by top-level
-    /// file, path and position, so the same input gives the same output. Works in place: the
-    /// only extra memory is five bytes per record (the order, and a flag per slot), since on one huge file the
-    /// records are most of what the scan holds.
-    pub fn finish(&mut self) {
+    /// Adds one record whose path and masked values are already this store's.
+    fn push_stored(
+        &mut self,
+        path: u32,
+        [label, location]: [&str; 2],
+        offset: u64,
+        elements: impl ExactSizeIterator<Item = StoredElement>,
+    ) {
+        let (text_at, [label_len, location_len]) = self.push_texts([label, location]);
+        let elements_len = elements.len() as u32;
+        let elements_at = self.elements.start_run(elements.len());
+        elements.for_each(|e| self.elements.push_to_run(e));
+        self.records.push_indexed(StoredRecord {
+            path,
+            text_at,
+            label_len,
+            location_len,
+            offset,
+            elements_at,
+            elements_len,
+        });
+    }
+
+    /// Writes the records of `other` (a batch's store) to the spill, with this store's path
+    /// and masked-value indices; only paths and distinct masked values stay in memory.
+    fn spill(
+        &mut self,
+        other: &RecordStore,
+        path_id: impl Fn(u32) -> u32,
+        masked_id: impl Fn(&StoredElement) -> u32,
+    ) -> io::Result<()> {
+        let writer = match &mut self.spilled {
+            Some(writer) => writer,
+            // tempfile() is created 0600 and unlinked at once: nothing is left behind.
+            None => self.spilled.insert(BufWriter::with_capacity(
+                SPILL_BUFFER,
+                tempfile::tempfile()?,
+            )),
+        };
+        for r in other.records.blocks.iter().flatten() {
+            let (label, location) = (other.text_of(r.label()), other.text_of(r.location()));
+            let elements = other.elements.run(r.elements_at, r.elements_len as usize);
+            let mut header = [0u8; SPILLED_HEADER];
+            header[..4].copy_from_slice(&path_id(r.path).to_le_bytes());
+            header[4..12].copy_from_slice(&r.offset.to_le_bytes());
+            header[12..16].copy_from_slice(&(label.len() as u32).to_le_bytes());
+            header[16..20].copy_from_slice(&(location.len() as u32).to_le_bytes());
+            header[20..].copy_from_slice(&(elements.len() as u32).to_le_bytes());
+            writer.write_all(&header)?;
+            writer.write_all(label.as_bytes())?;
+            writer.write_all(location.as_bytes())?;
+            for e in elements {
+                let mut bytes = [0u8; SPILLED_ELEMENT];
+                bytes[..4].copy_from_slice(&e.detector.to_le_bytes());
+                bytes[4..20].copy_from_slice(&e.fingerprint);
+                bytes[20..].copy_from_slice(&masked_id(e).to_le_bytes());
+                writer.write_all(&bytes)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads the spilled records back into memory, after those already there, in the order
+    /// they were appended, and removes the spill.
+    fn read_back(&mut self) -> io::Result<()> {
+        let Some(writer) = self.spilled.take() else {
+            return Ok(());
+        };
+        let mut file = writer.into_inner().map_err(|e| e.into_error())?;
+        file.rewind()?;
+        let mut reader = BufReader::with_capacity(SPILL_BUFFER, file);
+        let mut header = [0u8; SPILLED_HEADER];
+        let mut text = Vec::new();
+        let mut elements = Vec::new();
+        let field =
+            |bytes: &[u8]| -> u32 { u32::from_le_bytes(bytes.try_into().unwrap_or_default()) };
+        while read_or_end(&mut reader, &mut header)? {
+            let path = field(&header[..4]);
+            let offset = u64::from_le_bytes(header[4..12].try_into().unwrap_or_default());
+            let label_len = field(&header[12..16]) as usize;
+            let location_len = field(&header[16..20]) as usize;
+            let elements_len = field(&header[20..]) as usize;
+            text.resize(label_len + location_len, 0);
+            reader.read_exact(&mut text)?;
+            elements.resize(elements_len * SPILLED_ELEMENT, 0);
+            reader.read_exact(&mut elements)?;
+            let (label, location) = text.split_at(label_len);
+            let (Ok(label), Ok(location)) =
+                (std::str::from_utf8(label), std::str::from_utf8(location))
+            else {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "a spilled record's text is not UTF-8",
+                ));
+            };
+            let elements = elements
+                .chunks_exact(SPILLED_ELEMENT)
+                .map(|e| StoredElement {
+                    detector: field(&e[..4]),
+                    fingerprint: e[4..20].try_into().unwrap_or_default(),
+                    masked: field(&e[20..]),
+                });
+            self.push_stored(path, [label, location], offset, elements);
+        }
+        Ok(())
+    }
+
+    /// Reads back any spilled records, merges parts of one record that came in several batches
+    /// and orders records by top-level file, path and position, so the same input gives the
+    /// same output. Works in place: the only extra memory is five bytes per record (the order,
+    /// and a flag per slot), since on one huge file the records are most of what the scan
+    /// holds. Fails only when the spill cannot be read back.
+    pub fn finish(&mut self) -> io::Result<()> {
+        self.read_back()?;
         // Paths compared once, as ranks: a million records sort on integers, not strings.
         let rank = self.path_ranks();
         let mut order: Vec<u32> = (0..self.len() as u32).collect();
@@ -436,6 +574,7 @@ impl RecordStore {
                 .then_with(|| self.text_of(a.label()).cmp(self.text_of(b.label())))
         });
         permute_in_place(&mut self.records, &order);
+        Ok(())
     }
 
     /// For each interned path, its position in byte order of the paths.
@@ -539,6 +678,22 @@ fn masked_text<'s>(text: &'s Blocks<String>, masked: &Blocks<Vec<TextRef>>, id: 
     masked
         .indexed(id as usize)
         .map_or("", |r| text.run((r.block, r.offset), r.len as usize))
+}
+
+/// Fills `buffer` from `reader`, or says there is nothing more: false at a clean end, an
+/// error when the end cuts the buffer short.
+fn read_or_end(reader: &mut impl Read, buffer: &mut [u8]) -> io::Result<bool> {
+    let mut filled = 0;
+    while filled < buffer.len() {
+        match reader.read(&mut buffer[filled..]) {
+            Ok(0) if filled == 0 => return Ok(false),
+            Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(true)
 }
 
 /// Reorders the first `order.len()` items so that item `k` is the one that was at `order[k]`,
@@ -702,7 +857,12 @@ mod tests {
     /// in the scan's, and every element still reads its own back.
     #[test]
     fn each_distinct_masked_value_is_kept_once() {
-        let mut scan = RecordStore::default();
+        for mut scan in [RecordStore::default(), RecordStore::spilling()] {
+            each_distinct_masked_value_is_kept_once_in(&mut scan);
+        }
+    }
+
+    fn each_distinct_masked_value_is_kept_once_in(scan: &mut RecordStore) {
         for batch in 0..3 {
             let mut store = RecordStore::default();
             for r in 0..100u8 {
@@ -711,9 +871,10 @@ mod tests {
                 store.push(&part, |_| true);
             }
             assert_eq!(store.masked.blocks.iter().map(Vec::len).sum::<usize>(), 4);
-            scan.append(store);
+            scan.append(store).expect("append");
         }
         assert_eq!(scan.masked.blocks.iter().map(Vec::len).sum::<usize>(), 4);
+        scan.finish().expect("finish");
         assert_eq!(scan.len(), 300);
         for r in 0..scan.len() {
             let element = scan.elements(r)[0];
@@ -737,17 +898,25 @@ mod tests {
         let mut whole = RecordStore::default();
         parts.iter().for_each(|p| whole.push(p, keep));
         let mut appended = RecordStore::default();
+        let mut spilled = RecordStore::spilling();
         for batch in [&parts[..2], &parts[2..3], &parts[3..]] {
-            let mut store = RecordStore::default();
-            batch.iter().for_each(|p| store.push(p, keep));
-            appended.append(store);
+            for into in [&mut appended, &mut spilled] {
+                let mut store = RecordStore::default();
+                batch.iter().for_each(|p| store.push(p, keep));
+                into.append(store).expect("append");
+            }
         }
         assert_eq!(contents(&appended), contents(&whole));
-        whole.finish();
-        appended.finish();
+        assert_eq!(spilled.len(), 0, "spilled records wait on disk");
+        assert!(spilled.text.blocks.iter().all(|b| !b.contains("line")));
+        for store in [&mut whole, &mut appended, &mut spilled] {
+            store.finish().expect("finish");
+        }
         assert_eq!(contents(&appended), contents(&whole));
+        assert_eq!(contents(&spilled), contents(&whole));
         assert_eq!(appended.len(), 4);
         assert_eq!(appended.paths.len(), 3, "paths are interned once");
+        assert_eq!(spilled.paths.len(), 3, "paths are interned once");
     }
 
     /// Where a file was cut into parts must not show: a value written two ways in one record
@@ -766,7 +935,7 @@ mod tests {
             let mut store = RecordStore::default();
             ways.iter()
                 .for_each(|way| store.push(&written(way), |_| true));
-            store.finish();
+            store.finish().expect("finish");
             assert_eq!(store.len(), 1);
             let elements = store.elements(0);
             assert_eq!(elements.len(), 1);
@@ -788,14 +957,17 @@ mod tests {
         };
         let mut whole = RecordStore::default();
         let mut appended = RecordStore::default();
+        let mut spilled = RecordStore::spilling();
         for (group, path) in [("a b", "a b"), ("a", "a!z"), ("a", "a")] {
             whole.push(&item(group, path), |_| true);
-            let mut batch = RecordStore::default();
-            batch.push(&item(group, path), |_| true);
-            appended.append(batch);
+            for into in [&mut appended, &mut spilled] {
+                let mut batch = RecordStore::default();
+                batch.push(&item(group, path), |_| true);
+                into.append(batch).expect("append");
+            }
         }
-        for store in [&mut whole, &mut appended] {
-            store.finish();
+        for store in [&mut whole, &mut appended, &mut spilled] {
+            store.finish().expect("finish");
             let order: Vec<&str> = (0..store.len()).map(|r| store.path_of(r)).collect();
             assert_eq!(order, ["a", "a!z", "a b"]);
         }
@@ -808,7 +980,7 @@ mod tests {
         store.push(&part("a.csv", "line 9", 90, 1, 2), |_| true);
         store.push(&part("a.csv", "line 3", 30, 2, 3), |_| false);
         store.push(&part("a.csv", "line 3", 25, 1, 4), |_| true);
-        store.finish();
+        store.finish().expect("finish");
         assert_eq!(store.len(), 3);
         let order: Vec<(&str, &str)> = (0..3).map(|i| (store.path_of(i), store.label(i))).collect();
         assert_eq!(
