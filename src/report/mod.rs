@@ -335,7 +335,7 @@ const ROWS_PER_BLOCK: usize = 2048;
 /// Writes one CSV file of `rows` rows rendered in blocks on the caller's rayon pool, and
 /// written in order by a thread of its own, so that a table of millions of rows takes every
 /// core and memory holds only a window of blocks. `render` appends the rows of a range (a row
-/// may render as nothing).
+/// may render as nothing), or fails when what the rows are made of cannot be read.
 pub fn write_csv_blocks<F>(
     dir: &Path,
     name: &str,
@@ -344,7 +344,7 @@ pub fn write_csv_blocks<F>(
     render: F,
 ) -> Result<(), Error>
 where
-    F: Fn(std::ops::Range<usize>, &mut Vec<u8>) + Sync,
+    F: Fn(std::ops::Range<usize>, &mut Vec<u8>) -> Result<(), Error> + Sync,
 {
     use rayon::prelude::*;
     let mut file = AtomicFile::create(dir, name)?;
@@ -370,16 +370,25 @@ where
         });
         for round_start in (0..rows).step_by(round_rows.max(1)) {
             let round_end = (round_start + round_rows).min(rows);
-            let blocks: Vec<Vec<u8>> = (round_start..round_end)
+            let blocks: Result<Vec<Vec<u8>>, Error> = (round_start..round_end)
                 .step_by(ROWS_PER_BLOCK)
                 .collect::<Vec<_>>()
                 .into_par_iter()
                 .map(|start| {
                     let mut block = Vec::new();
-                    render(start..(start + ROWS_PER_BLOCK).min(round_end), &mut block);
-                    block
+                    render(start..(start + ROWS_PER_BLOCK).min(round_end), &mut block)?;
+                    Ok(block)
                 })
                 .collect();
+            let blocks = match blocks {
+                Ok(blocks) => blocks,
+                Err(e) => {
+                    drop(block_tx);
+                    // The file is left uncommitted; a write error of the writer's comes second.
+                    let _ = join_writer(writer, name);
+                    return Err(e);
+                }
+            };
             if block_tx.send(blocks).is_err() {
                 // The writer stopped on an error, which its join reports.
                 break;
@@ -524,6 +533,10 @@ impl PeopleTables<'_> {
                 let mut elements: Vec<&str> = Vec::new();
                 let (mut elements_cell, mut combinations_cell) = (String::new(), String::new());
                 let mut id_buffer = [0u8; 14];
+                let texts = self
+                    .store
+                    .texts(range.clone())
+                    .map_err(|e| Error::io("cannot read the records' labels back", e))?;
                 for (r, verdict) in verdicts[range.clone()].iter().enumerate() {
                     let r = range.start + r;
                     elements.clear();
@@ -543,12 +556,13 @@ impl PeopleTables<'_> {
                             .filter_map(|c| self.model.combination.get(c).map(|c| c.id.as_str())),
                         ";",
                     );
+                    let (label, location) = texts.of(r);
                     push_csv_row(
                         out,
                         [
                             self.store.path_of(r),
-                            self.store.location(r),
-                            self.store.label(r),
+                            location,
+                            label,
                             &elements_cell,
                             &combinations_cell,
                             verdict.severity.map_or("", |s| s.as_str()),
@@ -557,6 +571,7 @@ impl PeopleTables<'_> {
                         ],
                     );
                 }
+                Ok(())
             },
         )
     }
@@ -577,6 +592,7 @@ impl PeopleTables<'_> {
                         push_csv_row(out, cells);
                     }
                 }
+                Ok(())
             },
         )
     }
