@@ -219,8 +219,6 @@ pub struct StoredElement {
 #[derive(Debug, Clone, Copy)]
 struct StoredRecord {
     path: u32,
-    /// Block and offset in `RecordStore::text`; once the texts are on disk, the position in
-    /// that file, high and low 32 bits.
     text_at: (u32, u32),
     label_len: u32,
     location_len: u32,
@@ -238,11 +236,6 @@ impl StoredRecord {
         }
     }
 
-    /// Where the label starts once the texts are on disk.
-    fn text_position(&self) -> u64 {
-        (u64::from(self.text_at.0) << 32) | u64::from(self.text_at.1)
-    }
-
     fn location(&self) -> TextRef {
         TextRef {
             block: self.text_at.0,
@@ -252,6 +245,36 @@ impl StoredRecord {
     }
 }
 
+/// A record once `finish` has ordered it: 24 bytes, what the people pass and the tables read.
+/// Its position in the file no longer matters, and its label and location stand in record
+/// order in `RecordStore::texts`, so their lengths say where they are.
+#[derive(Debug, Clone, Copy)]
+struct OrderedRecord {
+    path: u32,
+    elements_at: (u32, u32),
+    elements_len: u32,
+    label_len: u32,
+    location_len: u32,
+}
+
+impl OrderedRecord {
+    fn text_len(&self) -> u64 {
+        u64::from(self.label_len) + u64::from(self.location_len)
+    }
+}
+
+/// Labels and locations of the ordered records, back to back in record order.
+#[derive(Debug)]
+enum OrderedTexts {
+    Memory(String),
+    /// The scan's store (`RecordStore::spilling`): only records.csv reads them, a stretch of
+    /// records at a time, and on the 1 GiB bench share they held 45 MB through the people pass.
+    Disk(File),
+}
+
+/// Every this many ordered records, where the next one's text starts.
+const TEXT_STRIDE: usize = 1024;
+
 /// The records of a scan, in output order once `finish` has run.
 #[derive(Debug, Default)]
 pub struct RecordStore {
@@ -260,7 +283,7 @@ pub struct RecordStore {
     /// Per interned path, the interned path of its top-level file: an item never changes
     /// files, so records need not carry it (eight bytes each with padding).
     groups: Vec<u32>,
-    /// Labels and locations, as UTF-8, until `finish` moves them to `texts_on_disk`.
+    /// Labels and locations, as UTF-8, until `finish` puts them in record order in `texts`.
     text: Blocks<String>,
     /// The kept masked values, as UTF-8: only identifiers keep theirs, and each distinct one
     /// is kept once.
@@ -280,10 +303,12 @@ pub struct RecordStore {
     spills: bool,
     /// Records appended while the store spills, in the order they came; created on first use.
     spilled: Option<BufWriter<File>>,
-    /// Labels and locations in record order, written by `finish` when the store spills: only
-    /// records.csv reads them, a stretch of records at a time, and on the 1 GiB bench share
-    /// they held 45 MB through the people pass.
-    texts_on_disk: Option<File>,
+    /// The records once `finish` has merged and ordered them; what the accessors read.
+    ordered: Blocks<Vec<OrderedRecord>>,
+    /// Their labels and locations, once ordered.
+    texts: Option<OrderedTexts>,
+    /// Where the text of every `TEXT_STRIDE`-th ordered record starts in `texts`.
+    text_starts: Vec<u64>,
 }
 
 /// Bytes of a spilled record's fixed part: path, offset, and the lengths of its label,
@@ -555,7 +580,7 @@ impl RecordStore {
         self.read_back()?;
         // Paths compared once, as ranks: a million records sort on integers, not strings.
         let rank = self.path_ranks();
-        let mut order: Vec<u32> = (0..self.len() as u32).collect();
+        let mut order: Vec<u32> = (0..self.records.indexed_len() as u32).collect();
         // On the caller's rayon pool: a million records sort on every core.
         order.par_sort_unstable_by(|&a, &b| {
             let (ra, rb) = (&self.records[a as usize], &self.records[b as usize]);
@@ -569,7 +594,7 @@ impl RecordStore {
         // Parts of one record now stand together: merge each run into its first slot.
         let mut kept = 0;
         let mut i = 0;
-        let parts = self.len();
+        let parts = self.records.indexed_len();
         while i < parts {
             let first = self.records[i];
             let mut j = i + 1;
@@ -596,9 +621,60 @@ impl RecordStore {
                 .then_with(|| self.text_of(a.label()).cmp(self.text_of(b.label())))
         });
         permute_in_place(&mut self.records, &order);
-        if self.spills {
-            self.move_texts_to_disk()?;
+        drop(order);
+        self.keep_ordered()
+    }
+
+    /// Turns the sorted records into their ordered form, block by block, so the two are never
+    /// held whole at once, and writes their texts in record order: to disk when the store
+    /// spills.
+    fn keep_ordered(&mut self) -> io::Result<()> {
+        let mut disk = if self.spills {
+            Some(BufWriter::with_capacity(
+                SPILL_BUFFER,
+                tempfile::tempfile()?,
+            ))
+        } else {
+            None
+        };
+        let mut memory = String::new();
+        let mut position = 0u64;
+        let mut ordered = 0usize;
+        let blocks = std::mem::take(&mut self.records.blocks);
+        let text = &self.text;
+        let text_of = |t: TextRef| text.run((t.block, t.offset), t.len as usize);
+        for block in blocks {
+            for r in block {
+                let (label, location) = (text_of(r.label()), text_of(r.location()));
+                if ordered.is_multiple_of(TEXT_STRIDE) {
+                    self.text_starts.push(position);
+                }
+                match &mut disk {
+                    Some(writer) => {
+                        writer.write_all(label.as_bytes())?;
+                        writer.write_all(location.as_bytes())?;
+                    }
+                    None => {
+                        memory.push_str(label);
+                        memory.push_str(location);
+                    }
+                }
+                position += (label.len() + location.len()) as u64;
+                ordered += 1;
+                self.ordered.push_indexed(OrderedRecord {
+                    path: r.path,
+                    elements_at: r.elements_at,
+                    elements_len: r.elements_len,
+                    label_len: label.len() as u32,
+                    location_len: location.len() as u32,
+                });
+            }
         }
+        self.texts = Some(match disk {
+            Some(writer) => OrderedTexts::Disk(writer.into_inner().map_err(|e| e.into_error())?),
+            None => OrderedTexts::Memory(memory),
+        });
+        self.text = Blocks::default();
         Ok(())
     }
 
@@ -651,8 +727,9 @@ impl RecordStore {
         self.paths.get(id as usize).map_or("", |p| p)
     }
 
+    /// Records once `finish` has run (none before).
     pub fn len(&self) -> usize {
-        self.records.indexed_len()
+        self.ordered.indexed_len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -661,73 +738,53 @@ impl RecordStore {
 
     /// The record's item (`share/a.zip!b.csv`).
     pub fn path_of(&self, record: usize) -> &str {
-        self.records
+        self.ordered
             .indexed(record)
             .map_or("", |r| self.path(r.path))
     }
 
     /// A number that is equal for records of the same item, for counting files cheaply.
     pub fn path_id(&self, record: usize) -> u32 {
-        self.records.indexed(record).map_or(u32::MAX, |r| r.path)
+        self.ordered.indexed(record).map_or(u32::MAX, |r| r.path)
     }
 
-    /// The labels and locations of the records in `records`, read together: from memory, or
-    /// in one read from disk once `finish` has moved them there.
+    /// The labels and locations of the ordered records in `records`, read together: on disk,
+    /// in one read.
     pub fn texts(&self, records: std::ops::Range<usize>) -> io::Result<Texts<'_>> {
-        let Some(file) = &self.texts_on_disk else {
-            return Ok(Texts {
-                store: self,
-                read: None,
-            });
+        let end = records.end.min(self.len());
+        let first = records.start.min(end);
+        let stride = first / TEXT_STRIDE;
+        let mut start = self.text_starts.get(stride).copied().unwrap_or(0);
+        for r in stride * TEXT_STRIDE..first {
+            start += self.ordered[r].text_len();
+        }
+        let len: u64 = (first..end).map(|r| self.ordered[r].text_len()).sum();
+        let len = usize::try_from(len).map_err(|_| io::ErrorKind::OutOfMemory)?;
+        let text = match &self.texts {
+            Some(OrderedTexts::Disk(file)) => {
+                let mut bytes = vec![0; len];
+                file.read_exact_at(&mut bytes, start)?;
+                String::from_utf8(bytes).map_err(|_| {
+                    io::Error::new(io::ErrorKind::InvalidData, "a record's label is not UTF-8")
+                })?
+            }
+            Some(OrderedTexts::Memory(text)) => usize::try_from(start)
+                .ok()
+                .and_then(|start| text.get(start..start + len))
+                .unwrap_or("")
+                .to_string(),
+            None => String::new(),
         };
-        let (Some(first), Some(last)) = (
-            self.records.indexed(records.start),
-            records
-                .end
-                .checked_sub(1)
-                .and_then(|r| self.records.indexed(r)),
-        ) else {
-            return Ok(Texts {
-                store: self,
-                read: Some((0, String::new())),
-            });
-        };
-        let start = first.text_position();
-        let end = last.text_position() + u64::from(last.label_len) + u64::from(last.location_len);
-        let mut bytes = vec![0; end.saturating_sub(start) as usize];
-        file.read_exact_at(&mut bytes, start)?;
-        let text = String::from_utf8(bytes).map_err(|_| {
-            io::Error::new(io::ErrorKind::InvalidData, "a record's label is not UTF-8")
-        })?;
         Ok(Texts {
             store: self,
-            read: Some((start, text)),
+            next_at: 0,
+            next: first,
+            text,
         })
     }
 
-    /// Writes every label and location to disk in record order and frees them from memory.
-    fn move_texts_to_disk(&mut self) -> io::Result<()> {
-        let mut writer = BufWriter::with_capacity(SPILL_BUFFER, tempfile::tempfile()?);
-        let mut position = 0u64;
-        for r in 0..self.len() {
-            let record = self.records[r];
-            let (label, location) = (
-                self.text_of(record.label()),
-                self.text_of(record.location()),
-            );
-            writer.write_all(label.as_bytes())?;
-            writer.write_all(location.as_bytes())?;
-            let len = (label.len() + location.len()) as u64;
-            self.records[r].text_at = ((position >> 32) as u32, position as u32);
-            position += len;
-        }
-        self.texts_on_disk = Some(writer.into_inner().map_err(|e| e.into_error())?);
-        self.text = Blocks::default();
-        Ok(())
-    }
-
     pub fn elements(&self, record: usize) -> &[StoredElement] {
-        self.records.indexed(record).map_or(&[], |r| {
+        self.ordered.indexed(record).map_or(&[], |r| {
             self.elements.run(r.elements_at, r.elements_len as usize)
         })
     }
@@ -748,31 +805,33 @@ fn masked_text<'s>(masks: &'s Blocks<String>, masked: &Blocks<Vec<TextRef>>, id:
         .map_or("", |r| masks.run((r.block, r.offset), r.len as usize))
 }
 
-/// The labels and locations of a stretch of records (`RecordStore::texts`).
+/// The labels and locations of a stretch of ordered records (`RecordStore::texts`), read in
+/// record order.
 pub struct Texts<'s> {
     store: &'s RecordStore,
-    /// Read from disk: where the text starts in the file, and the text.
-    read: Option<(u64, String)>,
+    /// The record `next` reads, and where its text starts.
+    next: usize,
+    next_at: usize,
+    text: String,
 }
 
 impl Texts<'_> {
-    /// The label and location of `record`, which must lie in the stretch read; empty if not.
-    pub fn of(&self, record: usize) -> (&str, &str) {
-        let Some(r) = self.store.records.indexed(record) else {
+    /// The label and location of the next record of the stretch, in order; empty past its end.
+    pub fn next_record(&mut self) -> (&str, &str) {
+        let Some(r) = self.store.ordered.indexed(self.next) else {
             return ("", "");
         };
-        let Some((start, text)) = &self.read else {
-            return (
-                self.store.text_of(r.label()),
-                self.store.text_of(r.location()),
-            );
-        };
-        let at = r.text_position().wrapping_sub(*start) as usize;
-        let label_end = at.saturating_add(r.label_len as usize);
-        let location_end = label_end.saturating_add(r.location_len as usize);
+        let at = self.next_at;
+        let label_end = at + r.label_len as usize;
+        let location_end = label_end + r.location_len as usize;
+        if location_end > self.text.len() {
+            return ("", "");
+        }
+        self.next += 1;
+        self.next_at = location_end;
         (
-            text.get(at..label_end).unwrap_or(""),
-            text.get(label_end..location_end).unwrap_or(""),
+            self.text.get(at..label_end).unwrap_or(""),
+            self.text.get(label_end..location_end).unwrap_or(""),
         )
     }
 }
@@ -864,8 +923,8 @@ mod tests {
                     .iter()
                     .map(|e| (e.detector, e.fingerprint, store.masked(e).to_string()))
                     .collect();
-                let texts = store.texts(r..r + 1).expect("texts");
-                let (label, location) = texts.of(r);
+                let mut texts = store.texts(r..r + 1).expect("texts");
+                let (label, location) = texts.next_record();
                 (
                     store.path_of(r).into(),
                     label.into(),
@@ -944,9 +1003,54 @@ mod tests {
         }
     }
 
+    /// records.csv reads labels a stretch at a time, from memory or from disk, wherever the
+    /// stretch starts against the stride of known positions.
+    #[test]
+    fn labels_read_back_in_any_stretch() {
+        for mut store in [RecordStore::default(), RecordStore::spilling()] {
+            let mut batch = RecordStore::default();
+            for r in 0..2500u64 {
+                let label = format!("line {r:05}{}", "é".repeat(r as usize % 3));
+                let mut part = part("a.csv", &label, r, 1, (r % 251) as u8);
+                part.location = if r % 2 == 0 {
+                    format!("at {r}")
+                } else {
+                    String::new()
+                };
+                batch.push(&part, |_| false);
+            }
+            store.append(batch).expect("append");
+            store.finish().expect("finish");
+            assert_eq!(store.len(), 2500);
+            for stretch in [
+                0..2500,
+                0..1,
+                1023..1025,
+                1000..2100,
+                2047..2500,
+                2499..2500,
+            ] {
+                let mut texts = store.texts(stretch.clone()).expect("texts");
+                for r in stretch {
+                    let (label, location) = texts.next_record();
+                    let expected = format!("line {r:05}{}", "é".repeat(r % 3));
+                    assert_eq!(label, expected);
+                    let at = if r % 2 == 0 {
+                        format!("at {r}")
+                    } else {
+                        String::new()
+                    };
+                    assert_eq!(location, at);
+                }
+                assert_eq!(texts.next_record(), ("", ""), "nothing past the stretch");
+            }
+        }
+    }
+
     /// A scan holds one of each per record and per value: these sizes are the memory budget.
     #[test]
     fn records_and_elements_stay_compact() {
+        assert_eq!(std::mem::size_of::<OrderedRecord>(), 24);
         assert_eq!(std::mem::size_of::<StoredRecord>(), 40);
         assert_eq!(std::mem::size_of::<StoredElement>(), 24);
     }
@@ -1004,8 +1108,11 @@ mod tests {
                 into.append(store).expect("append");
             }
         }
-        assert_eq!(contents(&appended), contents(&whole));
-        assert_eq!(spilled.len(), 0, "spilled records wait on disk");
+        assert_eq!(
+            spilled.records.indexed_len(),
+            0,
+            "spilled records wait on disk"
+        );
         assert!(spilled.text.blocks.iter().all(|b| !b.contains("line")));
         for store in [&mut whole, &mut appended, &mut spilled] {
             store.finish().expect("finish");
@@ -1080,8 +1187,16 @@ mod tests {
         store.push(&part("a.csv", "line 3", 25, 1, 4), |_| true);
         store.finish().expect("finish");
         assert_eq!(store.len(), 3);
-        let texts = store.texts(0..3).expect("texts");
-        let order: Vec<(&str, &str)> = (0..3).map(|i| (store.path_of(i), texts.of(i).0)).collect();
+        let mut texts = store.texts(0..3).expect("texts");
+        let labels: Vec<(String, String)> = (0..3)
+            .map(|_| {
+                let (label, location) = texts.next_record();
+                (label.to_string(), location.to_string())
+            })
+            .collect();
+        let order: Vec<(&str, &str)> = (0..3)
+            .map(|i| (store.path_of(i), labels[i].0.as_str()))
+            .collect();
         assert_eq!(
             order,
             [
@@ -1090,7 +1205,7 @@ mod tests {
                 ("b.csv", "line 2")
             ]
         );
-        assert_eq!(texts.of(0).1, "at 25");
+        assert_eq!(labels[0].1, "at 25");
         let elements = store.elements(0);
         assert_eq!(elements.len(), 2);
         assert_eq!(store.masked(&elements[0]), "m4");

@@ -533,7 +533,7 @@ impl PeopleTables<'_> {
                 let mut elements: Vec<&str> = Vec::new();
                 let (mut elements_cell, mut combinations_cell) = (String::new(), String::new());
                 let mut id_buffer = [0u8; 14];
-                let texts = self
+                let mut texts = self
                     .store
                     .texts(range.clone())
                     .map_err(|e| Error::io("cannot read the records' labels back", e))?;
@@ -556,7 +556,7 @@ impl PeopleTables<'_> {
                             .filter_map(|c| self.model.combination.get(c).map(|c| c.id.as_str())),
                         ";",
                     );
-                    let (label, location) = texts.of(r);
+                    let (label, location) = texts.next_record();
                     push_csv_row(
                         out,
                         [
