@@ -68,6 +68,9 @@ struct NameRules {
     family: Option<usize>,
 }
 
+/// Rules a scan takes at most: records keep a rule's index in two bytes (`StoredElement`).
+const MOST_DETECTORS: usize = u16::MAX as usize + 1;
+
 impl Detectors {
     fn new(rules: &RuleSet, config: &ScanConfig) -> Result<Detectors, Error> {
         let engine = Engine::new(rules)?;
@@ -99,6 +102,12 @@ impl Detectors {
                 role: Role::of(people, id, kind),
             })
             .collect();
+        if table.len() > MOST_DETECTORS {
+            return Err(Error::Config(format!(
+                "{} rules are loaded; a scan takes at most {MOST_DETECTORS}",
+                table.len()
+            )));
+        }
         let index_of = |role: Role| {
             engine
                 .rules()
