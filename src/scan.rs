@@ -293,7 +293,7 @@ pub fn run(config: &ScanConfig) -> Result<ScanOutcome, Error> {
     });
     findings_written?;
     let resolution =
-        resolution.map_err(|e| Error::io("cannot read back the records spilled to disk", e))?;
+        resolution.map_err(|e| Error::io("cannot keep the people pass's records on disk", e))?;
 
     let mut impact = impact_rows(&mut results.classes, &rules.impact);
     for row in &mut impact {

@@ -1,6 +1,7 @@
-//! Every record of a scan in compact form: interned paths, one text arena for labels, places and
-//! masked values, one array of elements, both in blocks that never move, so memory grows by tens
-//! of bytes per record and never holds an array twice.
+//! Every record of a scan in compact form: interned paths, text arenas for labels, places and
+//! masked values, one array of elements, all in blocks that never move, so memory grows by tens
+//! of bytes per record and never holds an array twice; the scan's records wait on disk during
+//! the walk, and their labels once they are ordered.
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -331,8 +332,8 @@ pub struct RecordStore {
 /// Bytes of a spilled record's fixed part: path, offset, and the lengths of its label,
 /// location and elements.
 const SPILLED_HEADER: usize = 24;
-/// Bytes of a spilled element: detector, fingerprint, masked value's index.
-const SPILLED_ELEMENT: usize = 24;
+/// Bytes of a spilled element: rule index, fingerprint, masked value's index.
+const SPILLED_ELEMENT: usize = 22;
 /// The spill is written and read in pieces of this size.
 const SPILL_BUFFER: usize = 1 << 20;
 
@@ -533,9 +534,9 @@ impl RecordStore {
             writer.write_all(location.as_bytes())?;
             for e in elements {
                 let mut bytes = [0u8; SPILLED_ELEMENT];
-                bytes[..4].copy_from_slice(&u32::from(e.detector).to_le_bytes());
-                bytes[4..20].copy_from_slice(&e.fingerprint);
-                bytes[20..].copy_from_slice(&masked_id(e).to_le_bytes());
+                bytes[..2].copy_from_slice(&e.detector.to_le_bytes());
+                bytes[2..18].copy_from_slice(&e.fingerprint);
+                bytes[18..].copy_from_slice(&masked_id(e).to_le_bytes());
                 writer.write_all(&bytes)?;
             }
         }
@@ -577,9 +578,9 @@ impl RecordStore {
             };
             let elements = elements.chunks_exact(SPILLED_ELEMENT).map(|e| {
                 StoredElement::new(
-                    field(&e[..4]),
-                    e[4..20].try_into().unwrap_or_default(),
-                    field(&e[20..]),
+                    u16::from_le_bytes([e[0], e[1]]).into(),
+                    e[2..18].try_into().unwrap_or_default(),
+                    field(&e[18..]),
                 )
             });
             self.push_stored(path, [label, location], offset, elements);
@@ -591,8 +592,12 @@ impl RecordStore {
     /// and orders records by top-level file, path and position, so the same input gives the
     /// same output. Works in place: the only extra memory is five bytes per record (the order,
     /// and a flag per slot), since on one huge file the records are most of what the scan
-    /// holds. Fails only when the spill cannot be read back.
+    /// holds. Fails only when the spill cannot be read back or the labels written out. Runs
+    /// once, after the last `append`: a second call changes nothing.
     pub fn finish(&mut self) -> io::Result<()> {
+        if self.texts.is_some() {
+            return Ok(());
+        }
         self.read_back()?;
         // Paths compared once, as ranks: a million records sort on integers, not strings.
         let rank = self.path_ranks();
@@ -1037,6 +1042,7 @@ mod tests {
             }
             store.append(batch).expect("append");
             store.finish().expect("finish");
+            store.finish().expect("a second finish changes nothing");
             assert_eq!(store.len(), 2500);
             for stretch in [
                 0..2500,
