@@ -255,7 +255,10 @@ pub fn run(config: &ScanConfig) -> Result<ScanOutcome, Error> {
         }
     });
     if let Some(e) = aggregate_error {
-        return Err(Error::io("cannot spool findings", e));
+        return Err(Error::io(
+            "cannot write the scan's temporary files (findings, records or distinct-value counts)",
+            e,
+        ));
     }
     progress.finish();
     clock.done("walk, extraction and detection");
