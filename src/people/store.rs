@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::fs::File;
 use std::hash::BuildHasher;
-use std::io::{self, BufReader, BufWriter, Read, Seek, Write};
+use std::io::{self, BufRead, BufReader, BufWriter, Read, Seek, Write};
 use std::os::unix::fs::FileExt;
 use std::sync::Arc;
 
@@ -229,6 +229,68 @@ impl StoredElement {
 
     fn masked_index(&self) -> u32 {
         (u32::from(self.masked[0]) << 16) | u32::from(self.masked[1])
+    }
+
+    /// The element as the spill keeps it, with the masked index `masked`: rule index,
+    /// fingerprint, masked index, little-endian.
+    fn to_spilled(self, masked: u32) -> [u8; SPILLED_ELEMENT] {
+        let mut bytes = [0u8; SPILLED_ELEMENT];
+        bytes[..2].copy_from_slice(&self.detector.to_le_bytes());
+        bytes[2..18].copy_from_slice(&self.fingerprint);
+        bytes[18..].copy_from_slice(&masked.to_le_bytes());
+        bytes
+    }
+
+    /// Reads back what `to_spilled` wrote (`bytes` is `SPILLED_ELEMENT` long).
+    fn from_spilled(bytes: &[u8]) -> StoredElement {
+        let mut detector = [0u8; 2];
+        let mut fingerprint = [0u8; 16];
+        let mut masked = [0u8; 4];
+        detector.copy_from_slice(&bytes[..2]);
+        fingerprint.copy_from_slice(&bytes[2..18]);
+        masked.copy_from_slice(&bytes[18..SPILLED_ELEMENT]);
+        StoredElement::new(
+            u16::from_le_bytes(detector).into(),
+            fingerprint,
+            u32::from_le_bytes(masked),
+        )
+    }
+}
+
+/// A spilled record's fixed part, before its label, location and elements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct SpilledHeader {
+    path: u32,
+    offset: u64,
+    label_len: u32,
+    location_len: u32,
+    elements_len: u32,
+}
+
+impl SpilledHeader {
+    fn to_bytes(self) -> [u8; SPILLED_HEADER] {
+        let mut bytes = [0u8; SPILLED_HEADER];
+        bytes[..4].copy_from_slice(&self.path.to_le_bytes());
+        bytes[4..12].copy_from_slice(&self.offset.to_le_bytes());
+        bytes[12..16].copy_from_slice(&self.label_len.to_le_bytes());
+        bytes[16..20].copy_from_slice(&self.location_len.to_le_bytes());
+        bytes[20..].copy_from_slice(&self.elements_len.to_le_bytes());
+        bytes
+    }
+
+    fn from_bytes(bytes: &[u8; SPILLED_HEADER]) -> SpilledHeader {
+        let u32_at = |at: usize| {
+            u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
+        };
+        let mut offset = [0u8; 8];
+        offset.copy_from_slice(&bytes[4..12]);
+        SpilledHeader {
+            path: u32_at(0),
+            offset: u64::from_le_bytes(offset),
+            label_len: u32_at(12),
+            location_len: u32_at(16),
+            elements_len: u32_at(20),
+        }
     }
 }
 
@@ -523,21 +585,18 @@ impl RecordStore {
         for r in other.records.blocks.iter().flatten() {
             let (label, location) = (other.text_of(r.label()), other.text_of(r.location()));
             let elements = other.elements.run(r.elements_at, r.elements_len as usize);
-            let mut header = [0u8; SPILLED_HEADER];
-            header[..4].copy_from_slice(&path_id(r.path).to_le_bytes());
-            header[4..12].copy_from_slice(&r.offset.to_le_bytes());
-            header[12..16].copy_from_slice(&(label.len() as u32).to_le_bytes());
-            header[16..20].copy_from_slice(&(location.len() as u32).to_le_bytes());
-            header[20..].copy_from_slice(&(elements.len() as u32).to_le_bytes());
-            writer.write_all(&header)?;
+            let header = SpilledHeader {
+                path: path_id(r.path),
+                offset: r.offset,
+                label_len: label.len() as u32,
+                location_len: location.len() as u32,
+                elements_len: elements.len() as u32,
+            };
+            writer.write_all(&header.to_bytes())?;
             writer.write_all(label.as_bytes())?;
             writer.write_all(location.as_bytes())?;
             for e in elements {
-                let mut bytes = [0u8; SPILLED_ELEMENT];
-                bytes[..2].copy_from_slice(&e.detector.to_le_bytes());
-                bytes[2..18].copy_from_slice(&e.fingerprint);
-                bytes[18..].copy_from_slice(&masked_id(e).to_le_bytes());
-                writer.write_all(&bytes)?;
+                writer.write_all(&e.to_spilled(masked_id(e)))?;
             }
         }
         Ok(())
@@ -555,17 +614,14 @@ impl RecordStore {
         let mut header = [0u8; SPILLED_HEADER];
         let mut text = Vec::new();
         let mut elements = Vec::new();
-        let field =
-            |bytes: &[u8]| -> u32 { u32::from_le_bytes(bytes.try_into().unwrap_or_default()) };
-        while read_or_end(&mut reader, &mut header)? {
-            let path = field(&header[..4]);
-            let offset = u64::from_le_bytes(header[4..12].try_into().unwrap_or_default());
-            let label_len = field(&header[12..16]) as usize;
-            let location_len = field(&header[16..20]) as usize;
-            let elements_len = field(&header[20..]) as usize;
-            text.resize(label_len + location_len, 0);
+        // A record starts wherever the spill has more: a spill cut short fails `read_exact`.
+        while !reader.fill_buf()?.is_empty() {
+            reader.read_exact(&mut header)?;
+            let header = SpilledHeader::from_bytes(&header);
+            let label_len = header.label_len as usize;
+            text.resize(label_len + header.location_len as usize, 0);
             reader.read_exact(&mut text)?;
-            elements.resize(elements_len * SPILLED_ELEMENT, 0);
+            elements.resize(header.elements_len as usize * SPILLED_ELEMENT, 0);
             reader.read_exact(&mut elements)?;
             let (label, location) = text.split_at(label_len);
             let (Ok(label), Ok(location)) =
@@ -576,14 +632,10 @@ impl RecordStore {
                     "a spilled record's text is not UTF-8",
                 ));
             };
-            let elements = elements.chunks_exact(SPILLED_ELEMENT).map(|e| {
-                StoredElement::new(
-                    u16::from_le_bytes([e[0], e[1]]).into(),
-                    e[2..18].try_into().unwrap_or_default(),
-                    field(&e[18..]),
-                )
-            });
-            self.push_stored(path, [label, location], offset, elements);
+            let elements = elements
+                .chunks_exact(SPILLED_ELEMENT)
+                .map(StoredElement::from_spilled);
+            self.push_stored(header.path, [label, location], header.offset, elements);
         }
         Ok(())
     }
@@ -857,22 +909,6 @@ impl Texts<'_> {
     }
 }
 
-/// Fills `buffer` from `reader`, or says there is nothing more: false at a clean end, an
-/// error when the end cuts the buffer short.
-fn read_or_end(reader: &mut impl Read, buffer: &mut [u8]) -> io::Result<bool> {
-    let mut filled = 0;
-    while filled < buffer.len() {
-        match reader.read(&mut buffer[filled..]) {
-            Ok(0) if filled == 0 => return Ok(false),
-            Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(true)
-}
-
 /// Reorders the first `order.len()` items so that item `k` is the one that was at `order[k]`,
 /// following each cycle of the permutation: no second copy of the items. `order` must be a
 /// permutation of those indices.
@@ -1069,7 +1105,8 @@ mod tests {
         }
     }
 
-    /// The masked value's index is kept in halves: every index reads back whole.
+    /// The masked value's index is kept in halves: every index reads back whole, also
+    /// through the spill's encoding.
     #[test]
     fn elements_keep_their_rule_and_masked_value_whole() {
         for masked in [0, 1, 0xffff, 0x1_0000, 0x1234_5678, NOT_KEPT - 1, NOT_KEPT] {
@@ -1077,7 +1114,20 @@ mod tests {
             assert_eq!(element.masked_index(), masked);
             assert_eq!(element.detector, 65_535);
             assert_eq!(element.fingerprint, [7; 16]);
+            let spilled = StoredElement::new(3, [9; 16], 0).to_spilled(masked);
+            assert_eq!(
+                StoredElement::from_spilled(&spilled),
+                StoredElement::new(3, [9; 16], masked)
+            );
         }
+        let header = SpilledHeader {
+            path: 0x0102_0304,
+            offset: u64::MAX - 5,
+            label_len: 7,
+            location_len: u32::MAX,
+            elements_len: 65_536,
+        };
+        assert_eq!(SpilledHeader::from_bytes(&header.to_bytes()), header);
     }
 
     /// A scan holds one of each per record and per value: these sizes are the memory budget.
