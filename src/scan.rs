@@ -26,6 +26,7 @@ use crate::people::Role;
 use crate::people::names::normalize_name_parts;
 use crate::people::records::record_labels;
 use crate::people::resolve::{Resolution, resolve};
+use crate::people::store::ElementReader;
 use crate::report::{self, Summary, SummaryCounts};
 use crate::rules::{RuleSet, Severity, load_with_overrides};
 use crate::schedule::LargestFirst;
@@ -289,8 +290,10 @@ pub fn run(config: &ScanConfig) -> Result<ScanOutcome, Error> {
             finished
         });
         clock.done("records merged and ordered");
-        let resolution =
-            finished.map(|()| pool.install(|| resolve(records, &table, &rules.impact.combination)));
+        let resolution = finished.and_then(|()| {
+            let resolution = pool.install(|| resolve(records, &table, &rules.impact.combination));
+            records.read_failure().map(|()| resolution)
+        });
         clock.done("individuals resolved");
         (report::join_writer(writer, "findings.csv"), resolution)
     });
@@ -309,6 +312,10 @@ pub fn run(config: &ScanConfig) -> Result<ScanOutcome, Error> {
     let combinations = combination_rows(&rules.impact.combination, &resolution.combination_counts);
     let kinds = kind_rows(&mut results.kinds, &rules.impact);
     let groups = pool.install(|| group_impact(&mut results, &resolution, &table, &rules.impact));
+    results
+        .records
+        .read_failure()
+        .map_err(|e| Error::io("cannot read the people pass's records back", e))?;
     let max_severity = impact
         .iter()
         .map(|r| r.severity)
@@ -412,13 +419,13 @@ fn group_impact(
         total
     }
     // (group, class) of every element of `record`, appended to `pairs`.
-    let pairs_of = |record: usize, pairs: &mut Vec<(usize, usize)>| {
+    let pairs_of = |reader: &mut ElementReader, record: usize, pairs: &mut Vec<(usize, usize)>| {
         let group = group_of_path
             .get(store.path_id(record) as usize)
             .copied()
             .unwrap_or(0);
         pairs.extend(
-            store
+            reader
                 .elements(record)
                 .iter()
                 .filter_map(|e| class_of.get(e.detector as usize).map(|&c| (group, c))),
@@ -433,9 +440,10 @@ fn group_impact(
         .map(|(chunk, verdicts)| {
             let mut counts = PairCounts::default();
             let mut pairs: Vec<(usize, usize)> = Vec::new();
+            let mut reader = store.reader();
             for i in 0..verdicts.len() {
                 pairs.clear();
-                pairs_of(chunk * RECORDS_PER_TASK + i, &mut pairs);
+                pairs_of(&mut reader, chunk * RECORDS_PER_TASK + i, &mut pairs);
                 pairs.sort_unstable();
                 pairs.dedup();
                 pairs
@@ -448,21 +456,21 @@ fn group_impact(
     let individual_counts: PairCounts = (0..resolution.individuals.len())
         .into_par_iter()
         .fold(
-            || (PairCounts::default(), Vec::new()),
-            |(mut counts, mut pairs), person| {
+            || (PairCounts::default(), Vec::new(), store.reader()),
+            |(mut counts, mut pairs, mut reader), person| {
                 pairs.clear();
                 for &r in resolution.members_of(person) {
-                    pairs_of(r as usize, &mut pairs);
+                    pairs_of(&mut reader, r as usize, &mut pairs);
                 }
                 pairs.sort_unstable();
                 pairs.dedup();
                 pairs
                     .iter()
                     .for_each(|&key| *counts.entry(key).or_default() += 1);
-                (counts, pairs)
+                (counts, pairs, reader)
             },
         )
-        .map(|(counts, _)| counts)
+        .map(|(counts, _, _)| counts)
         .reduce(PairCounts::default, add);
     let mut people: HashMap<(&str, &str), (usize, usize)> = HashMap::new();
     for ((group, class), records) in record_counts {

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256};
 use smallvec::SmallVec;
 
-use super::store::{RecordStore, StoredElement};
+use super::store::{ElementReader, RecordStore, StoredElement};
 use super::{PeopleEstimate, Role};
 use crate::aggregate::DetectorInfo;
 use crate::rules::{Combination, Severity};
@@ -122,18 +122,95 @@ impl std::fmt::Display for PersonId {
 
 type Keyed = (u32, [u8; 16]);
 
-/// The identity-bearing elements of every record, read from the store through each detector's
-/// role: a view, so resolution holds no second copy of the elements.
+/// A record's primary identifier or name: rule index and fingerprint, 18 bytes.
+type Own = (u16, [u8; 16]);
+
+/// Records read at once by one task of the people pass's parallel passes.
+const RECORDS_PER_TASK: usize = 16_384;
+
+/// `0..len` in stretches of `RECORDS_PER_TASK`.
+fn stretches(len: usize) -> Vec<std::ops::Range<usize>> {
+    (0..len)
+        .step_by(RECORDS_PER_TASK)
+        .map(|start| start..(start + RECORDS_PER_TASK).min(len))
+        .collect()
+}
+
+/// What the joins know of each record's identity. The conflict checks read any root record's
+/// primary identifiers and names, in any order, so those are copied here (about 23 MB on the
+/// 1 GiB bench share, against 151 MB for all elements); the keys of the joins come from the
+/// store's elements, read in stretches of records.
 struct Identities<'a> {
     records: &'a RecordStore,
     roles: Vec<Option<Role>>,
+    /// Where each record's primary identifiers and names start in `own`, and one more entry
+    /// where the last one's end.
+    starts: Vec<u32>,
+    /// Primary identifiers and names of every record, in record order, and within a record in
+    /// element order.
+    own: Vec<Own>,
+    /// Per record, whether it holds a primary or linking identifier.
+    identified: Vec<bool>,
 }
 
 impl<'a> Identities<'a> {
     fn of(records: &'a RecordStore, table: &[DetectorInfo]) -> Identities<'a> {
+        let roles: Vec<Option<Role>> = table.iter().map(|d| d.role).collect();
+        let role_of = |e: &StoredElement| roles.get(e.detector as usize).copied().flatten();
+        let kept = |e: &&StoredElement| matches!(role_of(e), Some(Role::Primary | Role::Name));
+        let len = records.len();
+        // Counted first, so the copy is allocated once at its size; the counts become starts.
+        let mut starts = vec![0u32; len];
+        let mut identified = vec![false; len];
+        starts
+            .par_chunks_mut(RECORDS_PER_TASK)
+            .zip(identified.par_chunks_mut(RECORDS_PER_TASK))
+            .enumerate()
+            .for_each(|(task, (counts, identified))| {
+                let mut reader = records.reader();
+                let first = task * RECORDS_PER_TASK;
+                for (r, (count, identified)) in (first..).zip(counts.iter_mut().zip(identified)) {
+                    let elements = reader.elements(r);
+                    *count = elements.iter().filter(kept).count() as u32;
+                    *identified = elements
+                        .iter()
+                        .any(|e| matches!(role_of(e), Some(Role::Primary | Role::Linking)));
+                }
+            });
+        let mut total = 0u32;
+        for start in &mut starts {
+            let count = *start;
+            *start = total;
+            // Four billion names would need 72 GB here; past that, records read as having none.
+            total = total.saturating_add(count);
+        }
+        starts.push(total);
+        let mut own: Vec<Own> = vec![(0, [0; 16]); total as usize];
+        let spans = stretches(len);
+        let lengths: Vec<usize> = spans
+            .iter()
+            .map(|s| starts[s.end].saturating_sub(starts[s.start]) as usize)
+            .collect();
+        split_by_lengths(&mut own, &lengths)
+            .into_par_iter()
+            .zip(&spans)
+            .for_each(|(slots, span)| {
+                let mut reader = records.reader();
+                let mut slots = slots.iter_mut();
+                for r in span.clone() {
+                    for e in reader.elements(r).iter().filter(kept) {
+                        if let Some(slot) = slots.next() {
+                            *slot = (e.detector, e.fingerprint);
+                        }
+                    }
+                }
+            });
         Identities {
             records,
-            roles: table.iter().map(|d| d.role).collect(),
+            roles,
+            starts,
+            own,
+            identified,
         }
     }
 
@@ -141,33 +218,43 @@ impl<'a> Identities<'a> {
         self.records.len()
     }
 
-    fn role_of(&self, element: &StoredElement) -> Option<Role> {
-        self.roles.get(element.detector as usize).copied().flatten()
+    fn role(&self, detector: u16) -> Option<Role> {
+        self.roles.get(detector as usize).copied().flatten()
     }
 
-    /// Record `r`'s elements of one role, as (detector, fingerprint) in element order.
-    fn with_role(&self, r: usize, role: Role) -> impl Iterator<Item = Keyed> + Clone + '_ {
-        self.records
-            .elements(r)
-            .iter()
-            .filter(move |e| self.role_of(e) == Some(role))
-            .map(|e| (e.detector.into(), e.fingerprint))
+    /// Record `r`'s primary identifiers and names.
+    fn own(&self, r: usize) -> &[Own] {
+        match (self.starts.get(r), self.starts.get(r + 1)) {
+            (Some(&start), Some(&end)) => self.own.get(start as usize..end as usize).unwrap_or(&[]),
+            _ => &[],
+        }
     }
 
     fn primary(&self, r: usize) -> impl Iterator<Item = Keyed> + Clone + '_ {
-        self.with_role(r, Role::Primary)
-    }
-
-    fn linking(&self, r: usize) -> impl Iterator<Item = Keyed> + Clone + '_ {
-        self.with_role(r, Role::Linking)
-    }
-
-    fn quasi(&self, r: usize) -> impl Iterator<Item = Keyed> + Clone + '_ {
-        self.with_role(r, Role::Quasi)
+        self.own(r)
+            .iter()
+            .filter(|&&(d, _)| self.role(d) == Some(Role::Primary))
+            .map(|&(d, f)| (d.into(), f))
     }
 
     fn names(&self, r: usize) -> impl Iterator<Item = [u8; 16]> + Clone + '_ {
-        self.with_role(r, Role::Name).map(|(_, name)| name)
+        self.own(r)
+            .iter()
+            .filter(|&&(d, _)| self.role(d) == Some(Role::Name))
+            .map(|&(_, name)| name)
+    }
+
+    /// The elements of one role among `elements` (a record's, read from the store), as
+    /// (detector, fingerprint) in element order.
+    fn with_role_in<'e>(
+        &'e self,
+        elements: &'e [StoredElement],
+        role: Role,
+    ) -> impl Iterator<Item = Keyed> + Clone + 'e {
+        elements
+            .iter()
+            .filter(move |e| self.role(e.detector) == Some(role))
+            .map(|e| (e.detector.into(), e.fingerprint))
     }
 
     fn has_name(&self, r: usize) -> bool {
@@ -179,10 +266,7 @@ impl<'a> Identities<'a> {
     }
 
     fn has_identifier(&self, r: usize) -> bool {
-        self.records
-            .elements(r)
-            .iter()
-            .any(|e| matches!(self.role_of(e), Some(Role::Primary | Role::Linking)))
+        self.identified.get(r).copied().unwrap_or(false)
     }
 }
 
@@ -375,45 +459,52 @@ impl<'a> Clusters<'a> {
     }
 
     /// Joins records that share a key, unless `blocked` says their clusters conflict.
-    /// `keys_of(r)` gives record `r`'s keys, each at most once; every later record of a key
-    /// tries to join the first record of that key, in record order (and within a record, in
-    /// the order of its keys). Who is first is found by a parallel sort rather than a hash
-    /// map, and the keys are gathered on every core in stretches of records, so only the joins
-    /// themselves run on one core. Keys of different detectors never match, so they are sorted
-    /// a few detectors at a time: never more keys at once than the largest detector has.
-    fn join_on<K, I>(
+    /// `keys_of(r, elements, keys)` adds record `r`'s keys, each at most once, given its
+    /// elements; every later record of a key tries to join the first record of that key, in
+    /// record order (and within a record, in the order of its keys). Who is first is found by
+    /// a parallel sort rather than a hash map, and the keys are gathered on every core in
+    /// stretches of records, so only the joins themselves run on one core. Keys of different
+    /// cells (`cell_of`, as `key_cell`) never match, so they are sorted a few cells at a time:
+    /// never more keys at once than the largest cell has.
+    fn join_on<K>(
         &mut self,
-        keys_of: impl Fn(usize) -> I + Sync,
-        detector_of: impl Fn(&K) -> u32 + Sync,
+        keys_of: impl Fn(usize, &[StoredElement], &mut Vec<K>) + Sync,
+        cell_of: impl Fn(&K) -> u32 + Sync,
         blocked: impl Fn(&Clusters, usize, usize) -> bool,
     ) where
         K: Ord + Copy + Default + Send + Sync,
-        I: Iterator<Item = K>,
     {
-        const RECORDS_PER_TASK: usize = 16_384;
-        let stretches: Vec<std::ops::Range<usize>> = (0..self.identities.len())
-            .step_by(RECORDS_PER_TASK)
-            .map(|start| start..(start + RECORDS_PER_TASK).min(self.identities.len()))
-            .collect();
-        // Keys per detector in each stretch: where each stretch's keys start, and the rounds.
+        let store = self.identities.records;
+        // Every key of the records of `stretch`, in order, with its record.
+        let each_key = |stretch: &std::ops::Range<usize>, visit: &mut dyn FnMut(K, u32)| {
+            let mut reader = store.reader();
+            let mut keys: Vec<K> = Vec::new();
+            for r in stretch.clone() {
+                keys.clear();
+                keys_of(r, reader.elements(r), &mut keys);
+                keys.iter().for_each(|&key| visit(key, r as u32));
+            }
+        };
+        let stretches = stretches(self.identities.len());
+        // Keys per cell in each stretch: where each stretch's keys start, and the rounds.
         let per_stretch: Vec<Vec<u32>> = stretches
             .par_iter()
             .map(|stretch| {
-                let mut per_detector: Vec<u32> = Vec::new();
-                for key in stretch.clone().flat_map(&keys_of) {
-                    let detector = detector_of(&key) as usize;
-                    if detector >= per_detector.len() {
-                        per_detector.resize(detector + 1, 0);
+                let mut per_cell: Vec<u32> = Vec::new();
+                each_key(stretch, &mut |key, _| {
+                    let cell = cell_of(&key) as usize;
+                    if cell >= per_cell.len() {
+                        per_cell.resize(cell + 1, 0);
                     }
-                    per_detector[detector] += 1;
-                }
-                per_detector
+                    per_cell[cell] += 1;
+                });
+                per_cell
             })
             .collect();
-        let detectors = per_stretch.iter().map(Vec::len).max().unwrap_or(0);
-        let mut per_detector = vec![0usize; detectors];
+        let cells = per_stretch.iter().map(Vec::len).max().unwrap_or(0);
+        let mut per_cell = vec![0usize; cells];
         for counts in &per_stretch {
-            for (total, &n) in per_detector.iter_mut().zip(counts) {
+            for (total, &n) in per_cell.iter_mut().zip(counts) {
                 *total += n as usize;
             }
         }
@@ -425,7 +516,7 @@ impl<'a> Clusters<'a> {
                 .map(|(&n, _)| n as usize)
                 .sum()
         };
-        let everything = vec![true; detectors];
+        let everything = vec![true; cells];
         let stretch_keys: Vec<usize> = (0..stretches.len())
             .map(|s| keys_in(s, &everything))
             .collect();
@@ -443,25 +534,26 @@ impl<'a> Clusters<'a> {
             .into_par_iter()
             .zip(&stretches)
             .for_each(|(slots, stretch)| {
-                let keys = stretch
-                    .clone()
-                    .flat_map(|r| keys_of(r).map(move |_| r as u32));
-                slots.iter_mut().zip(keys).for_each(|(slot, r)| *slot = r);
+                let mut slots = slots.iter_mut();
+                each_key(stretch, &mut |_, r| {
+                    if let Some(slot) = slots.next() {
+                        *slot = r;
+                    }
+                });
             });
-        // Detectors sorted together in rounds of at most as many keys as the largest one has:
-        // the peak is that of the largest detector, in as few passes over the keys as that
-        // allows.
-        let most = per_detector.iter().copied().max().unwrap_or(0);
+        // Cells sorted together in rounds of at most as many keys as the largest one has: the
+        // peak is that of the largest cell, in as few passes over the keys as that allows.
+        let most = per_cell.iter().copied().max().unwrap_or(0);
         let mut rounds: Vec<(Vec<bool>, usize)> = Vec::new();
-        for (detector, count) in per_detector.into_iter().enumerate().filter(|&(_, n)| n > 0) {
+        for (cell, count) in per_cell.into_iter().enumerate().filter(|&(_, n)| n > 0) {
             match rounds.last_mut() {
                 Some((in_round, keys)) if *keys + count <= most => {
-                    in_round[detector] = true;
+                    in_round[cell] = true;
                     *keys += count;
                 }
                 _ => {
-                    let mut in_round = vec![false; detectors];
-                    in_round[detector] = true;
+                    let mut in_round = vec![false; cells];
+                    in_round[cell] = true;
                     rounds.push((in_round, count));
                 }
             }
@@ -477,15 +569,16 @@ impl<'a> Clusters<'a> {
                 .zip(&stretches)
                 .zip(&stretch_start)
                 .for_each(|((slots, stretch), &start)| {
-                    let keys = stretch
-                        .clone()
-                        .flat_map(&keys_of)
-                        .zip(start as u32..)
-                        .filter(|(key, _)| in_round[detector_of(key) as usize]);
-                    slots
-                        .iter_mut()
-                        .zip(keys)
-                        .for_each(|(slot, key)| *slot = key);
+                    let mut slots = slots.iter_mut();
+                    let mut position = start as u32;
+                    each_key(stretch, &mut |key, _| {
+                        if in_round[cell_of(&key) as usize]
+                            && let Some(slot) = slots.next()
+                        {
+                            *slot = (key, position);
+                        }
+                        position += 1;
+                    });
                 });
             // Within a key, the lowest position is the first record in reading order.
             keyed.par_sort_unstable();
@@ -554,16 +647,26 @@ fn split_by_lengths<'s, T>(mut slice: &'s mut [T], lengths: &[usize]) -> Vec<&'s
     pieces
 }
 
+/// Keys of one detector are split this many ways by their fingerprint's first byte, so that
+/// a join round sorts at most a quarter of the largest detector's keys: the e-mail round's
+/// keys were 43 MB on the 1 GiB bench share, the largest array of the people pass's peak.
+const KEY_SHARDS: u32 = 4;
+
+/// The cell of a key of `detector` whose fingerprint is `fingerprint`: equal keys share one.
+fn key_cell(detector: u32, fingerprint: &[u8; 16]) -> u32 {
+    detector * KEY_SHARDS + u32::from(fingerprint[0]) % KEY_SHARDS
+}
+
 /// Joins on shared primary identifiers, then on shared linking identifiers.
 fn join_on_identifiers(clusters: &mut Clusters, identities: &Identities) {
     clusters.join_on(
-        |r| identities.primary(r),
-        |k| k.0,
+        |r, _, keys| keys.extend(identities.primary(r)),
+        |(detector, fingerprint)| key_cell(*detector, fingerprint),
         |c, a, b| c.primary_conflict(a, b),
     );
     clusters.join_on(
-        |r| identities.linking(r),
-        |k| k.0,
+        |_, elements, keys| keys.extend(identities.with_role_in(elements, Role::Linking)),
+        |(detector, fingerprint)| key_cell(*detector, fingerprint),
         |c, a, b| c.primary_conflict(a, b) || c.name_conflict(a, b),
     );
 }
@@ -571,12 +674,20 @@ fn join_on_identifiers(clusters: &mut Clusters, identities: &Identities) {
 /// Name-based joins of the point estimate: same name with the same date of birth or address;
 /// then records with a name and no identifier join a cluster of that name.
 fn join_on_names(clusters: &mut Clusters, identities: &Identities) {
-    let quasi = |r| {
-        identities
-            .names(r)
-            .flat_map(move |n| identities.quasi(r).map(move |q| (n, q)))
+    let quasi = |r, elements: &[StoredElement], keys: &mut Vec<([u8; 16], Keyed)>| {
+        for name in identities.names(r) {
+            keys.extend(
+                identities
+                    .with_role_in(elements, Role::Quasi)
+                    .map(|q| (name, q)),
+            );
+        }
     };
-    clusters.join_on(quasi, |(_, q)| q.0, |c, a, b| c.primary_conflict(a, b));
+    clusters.join_on(
+        quasi,
+        |(name, (detector, _))| key_cell(*detector, name),
+        |c, a, b| c.primary_conflict(a, b),
+    );
     // A name without identifiers joins the first identified person of that name, else the
     // first other bare record of that name; identified people never join on a name alone.
     // Which records are identified is read on every core first: the joins below only ever make
@@ -733,33 +844,36 @@ pub fn resolve(
     // caller's rayon pool, and collect in order, so the output does not depend on threads.
     let mut verdicts: Vec<RecordVerdict> = (0..records.len())
         .into_par_iter()
-        .map(|r| {
-            let elements = records.elements(r);
-            let mut met = 0u64;
-            for (c, groups) in meets.iter().enumerate() {
-                let all = groups.iter().all(|group| {
-                    elements
-                        .iter()
-                        .any(|e| group.get(e.detector as usize).copied().unwrap_or(false))
-                });
-                if all {
-                    met |= 1 << c;
+        .map_init(
+            || records.reader(),
+            |reader, r| {
+                let elements = reader.elements(r);
+                let mut met = 0u64;
+                for (c, groups) in meets.iter().enumerate() {
+                    let all = groups.iter().all(|group| {
+                        elements
+                            .iter()
+                            .any(|e| group.get(e.detector as usize).copied().unwrap_or(false))
+                    });
+                    if all {
+                        met |= 1 << c;
+                    }
                 }
-            }
-            let element_severity = elements
-                .iter()
-                .filter_map(|e| table.get(e.detector as usize).map(|d| d.severity))
-                .max();
-            let combo_severity = (0..combinations.len())
-                .filter(|c| met & (1 << c) != 0)
-                .map(|c| combinations[c].severity)
-                .max();
-            RecordVerdict {
-                individual: NO_INDIVIDUAL,
-                severity: element_severity.max(combo_severity),
-                combinations: met,
-            }
-        })
+                let element_severity = elements
+                    .iter()
+                    .filter_map(|e| table.get(e.detector as usize).map(|d| d.severity))
+                    .max();
+                let combo_severity = (0..combinations.len())
+                    .filter(|c| met & (1 << c) != 0)
+                    .map(|c| combinations[c].severity)
+                    .max();
+                RecordVerdict {
+                    individual: NO_INDIVIDUAL,
+                    severity: element_severity.max(combo_severity),
+                    combinations: met,
+                }
+            },
+        )
         .collect();
 
     // Members of each point cluster, in record order.
@@ -773,15 +887,18 @@ pub fn resolve(
     drop(by_root);
     let mut persons: Vec<Person> = ranges
         .into_par_iter()
-        .map(|range| {
-            let within = range.start as usize..range.end as usize;
-            let (id, severity) = identify(&members[within], records, &verdicts, table);
-            Person {
-                id,
-                severity,
-                members: range,
-            }
-        })
+        .map_init(
+            || records.reader(),
+            |reader, range| {
+                let within = range.start as usize..range.end as usize;
+                let (id, severity) = identify(&members[within], reader, &verdicts, table);
+                Person {
+                    id,
+                    severity,
+                    members: range,
+                }
+            },
+        )
         .collect();
     persons.par_sort_by(|a, b| {
         b.severity
@@ -816,11 +933,13 @@ pub fn resolve(
         total
     }
     // Classes among `records`' elements, each once, in `seen` (cleared first).
-    let classes_of = |records_of: &mut dyn Iterator<Item = usize>, seen: &mut Vec<usize>| {
+    let classes_of = |reader: &mut ElementReader,
+                      records_of: &mut dyn Iterator<Item = usize>,
+                      seen: &mut Vec<usize>| {
         seen.clear();
         for r in records_of {
             seen.extend(
-                records
+                reader
                     .elements(r)
                     .iter()
                     .filter_map(|e| class_index(e.detector.into())),
@@ -849,8 +968,10 @@ pub fn resolve(
         .map(|(chunk, chunk_verdicts)| {
             let (mut class_n, mut combination_n) = zeros();
             let mut seen: Vec<usize> = Vec::new();
+            let mut reader = records.reader();
             for (i, verdict) in chunk_verdicts.iter().enumerate() {
                 classes_of(
+                    &mut reader,
                     &mut std::iter::once(chunk * RECORDS_PER_TASK + i),
                     &mut seen,
                 );
@@ -863,19 +984,23 @@ pub fn resolve(
     let (class_individuals, combination_individuals) = persons
         .par_iter()
         .fold(
-            || (zeros(), Vec::new()),
-            |((mut class_n, mut combination_n), mut seen), person| {
+            || (zeros(), Vec::new(), records.reader()),
+            |((mut class_n, mut combination_n), mut seen, mut reader), person| {
                 let members = &members[person.members()];
-                classes_of(&mut members.iter().map(|&r| r as usize), &mut seen);
+                classes_of(
+                    &mut reader,
+                    &mut members.iter().map(|&r| r as usize),
+                    &mut seen,
+                );
                 seen.iter().for_each(|&class| class_n[class] += 1);
                 let met = members
                     .iter()
                     .fold(0u64, |met, &r| met | verdicts[r as usize].combinations);
                 count_bits(&mut combination_n, met);
-                ((class_n, combination_n), seen)
+                ((class_n, combination_n), seen, reader)
             },
         )
-        .map(|(counts, _)| counts)
+        .map(|(counts, _, _)| counts)
         .reduce(zeros, |a, b| (add(a.0, b.0), add(a.1, b.1)));
     let mut met_in_path = vec![0u64; records.paths().len()];
     for (r, verdict) in verdicts.iter().enumerate() {
@@ -947,7 +1072,7 @@ fn rank(role: Option<Role>) -> u8 {
 /// id when a name turns up) and worst severity.
 fn identify(
     members: &[u32],
-    records: &RecordStore,
+    reader: &mut ElementReader,
     verdicts: &[RecordVerdict],
     table: &[DetectorInfo],
 ) -> (PersonId, Severity) {
@@ -955,7 +1080,7 @@ fn identify(
     let mut severity = Severity::Info;
     for &r in members {
         severity = severity.max(verdicts[r as usize].severity.unwrap_or(Severity::Info));
-        for element in records.elements(r as usize) {
+        for element in reader.elements(r as usize) {
             let Some(detector) = table.get(element.detector as usize) else {
                 continue;
             };
@@ -992,6 +1117,7 @@ fn identify(
 pub struct Describer<'a> {
     resolution: &'a Resolution,
     records: &'a RecordStore,
+    reader: ElementReader<'a>,
     table: &'a [DetectorInfo],
     combinations: &'a [Combination],
     identifiers: Vec<(u8, &'a str, &'a str)>,
@@ -1027,6 +1153,7 @@ impl<'a> Describer<'a> {
         let Describer {
             resolution,
             records,
+            reader,
             table,
             combinations,
             identifiers,
@@ -1057,7 +1184,7 @@ impl<'a> Describer<'a> {
                         .is_some_and(|combination| combination.notification_trigger)
                 }));
             }
-            for element in records.elements(r) {
+            for element in reader.elements(r) {
                 let Some(detector) = table.get(element.detector as usize) else {
                     continue;
                 };
@@ -1148,6 +1275,7 @@ impl Resolution {
         Describer {
             resolution: self,
             records,
+            reader: records.reader(),
             table,
             combinations,
             identifiers: Vec::new(),

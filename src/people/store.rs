@@ -1,14 +1,14 @@
 //! Every record of a scan in compact form: interned paths, text arenas for labels, places and
 //! masked values, one array of elements, all in blocks that never move, so memory grows by tens
 //! of bytes per record and never holds an array twice; the scan's records wait on disk during
-//! the walk, and their labels once they are ordered.
+//! the walk, and their labels and elements once they are ordered.
 
 use std::collections::HashMap;
 use std::fs::File;
 use std::hash::BuildHasher;
 use std::io::{self, BufRead, BufReader, BufWriter, Read, Seek, Write};
 use std::os::unix::fs::FileExt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
 
@@ -383,12 +383,24 @@ pub struct RecordStore {
     spills: bool,
     /// Records appended while the store spills, in the order they came; created on first use.
     spilled: Option<BufWriter<File>>,
+    /// Once the spill is read back, the records' elements, which ordering does not need: they
+    /// stay on disk, each record's at the element index its `elements_at` gives (high and low
+    /// halves), with their count in elements.
+    unordered_elements: Option<(File, u64)>,
     /// The records once `finish` has merged and ordered them; what the accessors read.
     ordered: Blocks<Vec<OrderedRecord>>,
     /// Their labels and locations, once ordered.
     texts: Option<OrderedTexts>,
     /// Where the text of every `TEXT_STRIDE`-th ordered record starts in `texts`.
     text_starts: Vec<u64>,
+    /// The ordered records' elements, in record order, when the store spills: read through
+    /// `ElementReader`, a stretch of records at a time. On the 1 GiB bench share they were
+    /// 151 MB, the largest array of the people pass. Without it, `elements` holds them.
+    /// Its length in elements beside it.
+    ordered_elements: Option<(File, u64)>,
+    /// The first failure to read `ordered_elements`, kept for `read_failure`: readers run
+    /// inside the people pass's parallel loops, which read on and give no elements.
+    read_failed: Mutex<Option<io::Error>>,
 }
 
 /// Bytes of a spilled record's fixed part: path, offset, and the lengths of its label,
@@ -603,7 +615,8 @@ impl RecordStore {
     }
 
     /// Reads the spilled records back into memory, after those already there, in the order
-    /// they were appended, and removes the spill.
+    /// they were appended, and removes the spill. Their elements go to a file of their own
+    /// (`unordered_elements`), with those of the records already in memory.
     fn read_back(&mut self) -> io::Result<()> {
         let Some(writer) = self.spilled.take() else {
             return Ok(());
@@ -611,6 +624,17 @@ impl RecordStore {
         let mut file = writer.into_inner().map_err(|e| e.into_error())?;
         file.rewind()?;
         let mut reader = BufReader::with_capacity(SPILL_BUFFER, file);
+        let mut elements_out = BufWriter::with_capacity(SPILL_BUFFER, tempfile::tempfile()?);
+        let mut written = 0u64;
+        for r in self.records.blocks.iter_mut().flatten() {
+            let run = self.elements.run(r.elements_at, r.elements_len as usize);
+            for e in run {
+                elements_out.write_all(&e.to_spilled(e.masked_index()))?;
+            }
+            r.elements_at = split_index(written);
+            written += u64::from(r.elements_len);
+        }
+        self.elements = Blocks::default();
         let mut header = [0u8; SPILLED_HEADER];
         let mut text = Vec::new();
         let mut elements = Vec::new();
@@ -632,11 +656,22 @@ impl RecordStore {
                     "a spilled record's text is not UTF-8",
                 ));
             };
-            let elements = elements
-                .chunks_exact(SPILLED_ELEMENT)
-                .map(StoredElement::from_spilled);
-            self.push_stored(header.path, [label, location], header.offset, elements);
+            // Spilled and kept elements share one form: they are copied as they are.
+            elements_out.write_all(&elements)?;
+            let (text_at, [label_len, location_len]) = self.text.push_strs([label, location]);
+            self.records.push_indexed(StoredRecord {
+                path: header.path,
+                text_at,
+                label_len,
+                location_len,
+                offset: header.offset,
+                elements_at: split_index(written),
+                elements_len: header.elements_len,
+            });
+            written += u64::from(header.elements_len);
         }
+        let file = elements_out.into_inner().map_err(|e| e.into_error())?;
+        self.unordered_elements = Some((file, written));
         Ok(())
     }
 
@@ -678,7 +713,7 @@ impl RecordStore {
             } {
                 j += 1;
             }
-            let record = if j == i + 1 { first } else { self.merge(i..j) };
+            let record = if j == i + 1 { first } else { self.merge(i..j)? };
             self.records[kept] = record;
             kept += 1;
             i = j;
@@ -710,6 +745,17 @@ impl RecordStore {
         } else {
             None
         };
+        let mut disk_elements = if self.spills {
+            Some(BufWriter::with_capacity(
+                SPILL_BUFFER,
+                tempfile::tempfile()?,
+            ))
+        } else {
+            None
+        };
+        let mut elements_written = 0u64;
+        let unordered = self.unordered_elements.take();
+        let mut window = ElementWindow::default();
         let mut memory = String::new();
         let mut position = 0u64;
         let mut ordered = 0usize;
@@ -734,9 +780,28 @@ impl RecordStore {
                 }
                 position += (label.len() + location.len()) as u64;
                 ordered += 1;
+                let elements_at = match &mut disk_elements {
+                    Some(writer) => {
+                        let len = r.elements_len as usize;
+                        let run = match &unordered {
+                            Some((file, file_len)) => {
+                                let start = joined_index(r.elements_at);
+                                window.run(file, *file_len, start, len)?
+                            }
+                            None => self.elements.run(r.elements_at, len),
+                        };
+                        for e in run {
+                            writer.write_all(&e.to_spilled(e.masked_index()))?;
+                        }
+                        let at = split_index(elements_written);
+                        elements_written += u64::from(r.elements_len);
+                        at
+                    }
+                    None => r.elements_at,
+                };
                 self.ordered.push_indexed(OrderedRecord {
                     path: r.path,
-                    elements_at: r.elements_at,
+                    elements_at,
                     elements_len: r.elements_len,
                     label_len: label.len() as u32,
                     location_len: location.len() as u32,
@@ -748,6 +813,11 @@ impl RecordStore {
             None => OrderedTexts::Memory(memory),
         });
         self.text = Blocks::default();
+        if let Some(writer) = disk_elements {
+            let file = writer.into_inner().map_err(|e| e.into_error())?;
+            self.ordered_elements = Some((file, elements_written));
+            self.elements = Blocks::default();
+        }
         Ok(())
     }
 
@@ -765,7 +835,7 @@ impl RecordStore {
     /// One record from the parts in `parts` (a run of `records`, all with one label): their
     /// elements, distinct, appended anew; the first part nearest the start gives the offset
     /// and location.
-    fn merge(&mut self, parts: std::ops::Range<usize>) -> StoredRecord {
+    fn merge(&mut self, parts: std::ops::Range<usize>) -> io::Result<StoredRecord> {
         let mut combined = self.records[parts.start];
         let mut elements: Vec<StoredElement> = Vec::new();
         for p in parts {
@@ -773,10 +843,22 @@ impl RecordStore {
             if part.offset < combined.offset {
                 combined = part;
             }
-            elements.extend_from_slice(
-                self.elements
-                    .run(part.elements_at, part.elements_len as usize),
-            );
+            let len = part.elements_len as usize;
+            match &self.unordered_elements {
+                Some((file, _)) => {
+                    let mut bytes = vec![0; len * SPILLED_ELEMENT];
+                    file.read_exact_at(
+                        &mut bytes,
+                        joined_index(part.elements_at) * SPILLED_ELEMENT as u64,
+                    )?;
+                    elements.extend(
+                        bytes
+                            .chunks_exact(SPILLED_ELEMENT)
+                            .map(StoredElement::from_spilled),
+                    );
+                }
+                None => elements.extend_from_slice(self.elements.run(part.elements_at, len)),
+            }
         }
         // The order and the masked value kept are those of one part holding all the findings
         // (`record_parts`), so where a file was cut into parts never shows.
@@ -786,9 +868,21 @@ impl RecordStore {
                 .then_with(|| self.masked(a).cmp(self.masked(b)))
         });
         elements.dedup_by(|a, b| a.detector == b.detector && a.fingerprint == b.fingerprint);
-        combined.elements_at = self.elements.push_run(&elements);
+        combined.elements_at = match &mut self.unordered_elements {
+            Some((file, len)) => {
+                let bytes: Vec<u8> = elements
+                    .iter()
+                    .flat_map(|e| e.to_spilled(e.masked_index()))
+                    .collect();
+                file.write_all_at(&bytes, *len * SPILLED_ELEMENT as u64)?;
+                let at = split_index(*len);
+                *len += elements.len() as u64;
+                at
+            }
+            None => self.elements.push_run(&elements),
+        };
         combined.elements_len = elements.len() as u32;
-        combined
+        Ok(combined)
     }
 
     /// Every interned path (items and top-level files), indexed by `path_id`.
@@ -856,10 +950,30 @@ impl RecordStore {
         })
     }
 
-    pub fn elements(&self, record: usize) -> &[StoredElement] {
-        self.ordered.indexed(record).map_or(&[], |r| {
-            self.elements.run(r.elements_at, r.elements_len as usize)
-        })
+    /// A reader of the ordered records' elements; each thread takes its own.
+    pub fn reader(&self) -> ElementReader<'_> {
+        ElementReader {
+            store: self,
+            window: ElementWindow::default(),
+        }
+    }
+
+    /// The first failure to read the ordered elements back since the last call: readers give
+    /// no elements after one, so a pass that read through them must check here.
+    pub fn read_failure(&self) -> io::Result<()> {
+        let failed = self
+            .read_failed
+            .lock()
+            .map_or_else(|poisoned| poisoned.into_inner().take(), |mut f| f.take());
+        failed.map_or(Ok(()), Err)
+    }
+
+    fn note_read_failure(&self, error: io::Error) {
+        let mut failed = self
+            .read_failed
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        failed.get_or_insert(error);
     }
 
     pub fn masked(&self, element: &StoredElement) -> &str {
@@ -876,6 +990,130 @@ fn masked_text<'s>(masks: &'s Blocks<String>, masked: &Blocks<Vec<TextRef>>, id:
     masked
         .indexed(id as usize)
         .map_or("", |r| masks.run((r.block, r.offset), r.len as usize))
+}
+
+/// Elements read from disk at once when runs are read in order: from `FIRST_WINDOW`, doubling
+/// with each window up to `WINDOW_ELEMENTS` (1.4 MB), as a pass in order can be short (rayon
+/// hands out records in pieces of any size) or cover the whole store.
+const FIRST_WINDOW: u64 = 256;
+const WINDOW_ELEMENTS: u64 = 1 << 16;
+
+/// A run's place in an elements file, as high and low halves (`elements_at` of a record).
+fn split_index(index: u64) -> (u32, u32) {
+    ((index >> 32) as u32, index as u32)
+}
+
+fn joined_index((high, low): (u32, u32)) -> u64 {
+    (u64::from(high) << 32) | u64::from(low)
+}
+
+/// Runs of elements read from an elements file: in windows that grow while runs come in
+/// order, and one run alone when they come out of order.
+#[derive(Debug)]
+struct ElementWindow {
+    bytes: Vec<u8>,
+    /// The elements read last, the first of them at `start` in the file.
+    elements: Vec<StoredElement>,
+    start: u64,
+    /// Where the run read last ends, to tell a pass in order from lookups out of order.
+    last_end: u64,
+    /// Elements the next window in order reads.
+    ahead: u64,
+}
+
+impl Default for ElementWindow {
+    fn default() -> Self {
+        ElementWindow {
+            bytes: Vec::new(),
+            elements: Vec::new(),
+            start: 0,
+            last_end: u64::MAX,
+            ahead: FIRST_WINDOW,
+        }
+    }
+}
+
+impl ElementWindow {
+    /// The `len` elements from element `start` of `file`, which holds `file_len` elements.
+    fn run(
+        &mut self,
+        file: &File,
+        file_len: u64,
+        start: u64,
+        len: usize,
+    ) -> io::Result<&[StoredElement]> {
+        let in_order = start == self.last_end;
+        let end = start + len as u64;
+        self.last_end = end;
+        if start < self.start || end > self.start + self.elements.len() as u64 {
+            let want = if in_order {
+                let want = self.ahead;
+                self.ahead = (self.ahead * 2).min(WINDOW_ELEMENTS);
+                want
+            } else {
+                self.ahead = FIRST_WINDOW;
+                0
+            };
+            let count = want.min(file_len.saturating_sub(start)).max(len as u64);
+            self.read(file, start, count)?;
+        }
+        let at = (start - self.start) as usize;
+        Ok(self.elements.get(at..at + len).unwrap_or(&[]))
+    }
+
+    /// Reads `count` elements from element `start` into the window.
+    fn read(&mut self, file: &File, start: u64, count: u64) -> io::Result<()> {
+        let bytes = usize::try_from(count)
+            .ok()
+            .and_then(|count| count.checked_mul(SPILLED_ELEMENT))
+            .ok_or(io::ErrorKind::OutOfMemory)?;
+        // Grown only, never cleared: zeroing the buffer for every window cost as much as reading.
+        if self.bytes.len() < bytes {
+            self.bytes.resize(bytes, 0);
+        }
+        let bytes = &mut self.bytes[..bytes];
+        self.elements.clear();
+        self.start = start;
+        file.read_exact_at(bytes, start * SPILLED_ELEMENT as u64)?;
+        self.elements.extend(
+            bytes
+                .chunks_exact(SPILLED_ELEMENT)
+                .map(StoredElement::from_spilled),
+        );
+        Ok(())
+    }
+}
+
+/// Reads the elements of ordered records (`RecordStore::reader`): from memory, or from the
+/// store's file of ordered elements (`ElementWindow`).
+pub struct ElementReader<'s> {
+    store: &'s RecordStore,
+    window: ElementWindow,
+}
+
+impl ElementReader<'_> {
+    /// The elements of ordered record `record`; none past the last record or once the file
+    /// failed to read (`RecordStore::read_failure` tells).
+    pub fn elements(&mut self, record: usize) -> &[StoredElement] {
+        let store = self.store;
+        let Some(r) = store.ordered.indexed(record) else {
+            return &[];
+        };
+        let len = r.elements_len as usize;
+        let Some((file, file_len)) = &store.ordered_elements else {
+            return store.elements.run(r.elements_at, len);
+        };
+        match self
+            .window
+            .run(file, *file_len, joined_index(r.elements_at), len)
+        {
+            Ok(run) => run,
+            Err(error) => {
+                store.note_read_failure(error);
+                &[]
+            }
+        }
+    }
 }
 
 /// The labels and locations of a stretch of ordered records (`RecordStore::texts`), read in
@@ -968,6 +1206,13 @@ mod tests {
         }
     }
 
+    /// Ordered record `r`'s elements, checking that they read back.
+    fn elements_of(store: &RecordStore, r: usize) -> Vec<StoredElement> {
+        let elements = store.reader().elements(r).to_vec();
+        store.read_failure().expect("elements read back");
+        elements
+    }
+
     /// A record as the tables read it: path, label, location, (detector, fingerprint, masked).
     type Contents = (String, String, String, Vec<(u16, [u8; 16], String)>);
 
@@ -975,8 +1220,7 @@ mod tests {
     fn contents(store: &RecordStore) -> Vec<Contents> {
         (0..store.len())
             .map(|r| {
-                let elements = store
-                    .elements(r)
+                let elements = elements_of(store, r)
                     .iter()
                     .map(|e| (e.detector, e.fingerprint, store.masked(e).to_string()))
                     .collect();
@@ -1162,7 +1406,7 @@ mod tests {
         scan.finish().expect("finish");
         assert_eq!(scan.len(), 300);
         for r in 0..scan.len() {
-            let element = scan.elements(r)[0];
+            let element = elements_of(scan, r)[0];
             assert_eq!(
                 scan.masked(&element),
                 format!("m{}", element.fingerprint[0] % 4)
@@ -1200,11 +1444,67 @@ mod tests {
         for store in [&mut whole, &mut appended, &mut spilled] {
             store.finish().expect("finish");
         }
+        assert!(
+            spilled.elements.blocks.is_empty() && spilled.ordered_elements.is_some(),
+            "ordered elements wait on disk"
+        );
         assert_eq!(contents(&appended), contents(&whole));
         assert_eq!(contents(&spilled), contents(&whole));
         assert_eq!(appended.len(), 4);
         assert_eq!(appended.paths.len(), 3, "paths are interned once");
         assert_eq!(spilled.paths.len(), 3, "paths are interned once");
+    }
+
+    /// The people pass reads elements in order (a stretch of records), out of order (a
+    /// person's records) and in pieces of any length: from disk, every way gives what memory
+    /// gives. A file that fails to read gives no elements, and says so once.
+    #[test]
+    fn elements_read_back_in_any_order() {
+        let (mut memory, mut disk) = (RecordStore::default(), RecordStore::spilling());
+        for batch in 0..3u64 {
+            let mut stores = [RecordStore::default(), RecordStore::default()];
+            for r in 0..1500u64 {
+                let label = format!("line {batch}-{r:05}");
+                let mut part = part("a.csv", &label, r, 1, (r % 251) as u8);
+                for extra in 0..r % 5 {
+                    part.elements.push(RecordElement {
+                        detector: 2 + extra as u32,
+                        fingerprint: [extra as u8; 16],
+                        masked: format!("x{extra}"),
+                    });
+                }
+                stores.iter_mut().for_each(|s| s.push(&part, |_| true));
+            }
+            let [into_memory, into_disk] = stores;
+            memory.append(into_memory).expect("append");
+            disk.append(into_disk).expect("append");
+        }
+        memory.finish().expect("finish");
+        disk.finish().expect("finish");
+        assert_eq!(disk.len(), 4500);
+        let expected: Vec<Vec<StoredElement>> =
+            (0..memory.len()).map(|r| elements_of(&memory, r)).collect();
+        let mut reader = disk.reader();
+        for r in (0..disk.len()).chain((0..disk.len()).rev()) {
+            assert_eq!(reader.elements(r), &expected[r][..], "record {r}");
+        }
+        for step in [2, 97, 1031] {
+            let mut reader = disk.reader();
+            for r in (0..disk.len()).step_by(step) {
+                assert_eq!(
+                    reader.elements(r),
+                    &expected[r][..],
+                    "record {r}, step {step}"
+                );
+            }
+        }
+        disk.read_failure().expect("nothing failed");
+        if let Some((file, _)) = &disk.ordered_elements {
+            file.set_len(0).expect("truncate");
+        }
+        assert_eq!(disk.reader().elements(4000), &[]);
+        assert!(disk.read_failure().is_err(), "the failure is told");
+        disk.read_failure().expect("and told once");
     }
 
     /// Where a file was cut into parts must not show: a value written two ways in one record
@@ -1225,7 +1525,7 @@ mod tests {
                 .for_each(|way| store.push(&written(way), |_| true));
             store.finish().expect("finish");
             assert_eq!(store.len(), 1);
-            let elements = store.elements(0);
+            let elements = elements_of(&store, 0);
             assert_eq!(elements.len(), 1);
             assert_eq!(
                 store.masked(&elements[0]),
@@ -1289,7 +1589,7 @@ mod tests {
             ]
         );
         assert_eq!(labels[0].1, "at 25");
-        let elements = store.elements(0);
+        let elements = elements_of(&store, 0);
         assert_eq!(elements.len(), 2);
         assert_eq!(store.masked(&elements[0]), "m4");
         assert_eq!(store.masked(&elements[1]), "");

@@ -492,7 +492,12 @@ pub fn write_people(
     // The two tables read the same resolution and nothing else: render them side by side.
     let (records, individuals) =
         rayon::join(|| tables.write_records(), || tables.write_individuals());
-    records.and(individuals)
+    records.and(individuals)?;
+    // A record whose elements failed to read shows none: the tables are wrong, not just short.
+    results
+        .records
+        .read_failure()
+        .map_err(|e| Error::io("cannot read the people pass's records back", e))
 }
 
 /// The result of a file written on its own thread; a thread that unwound is a write error.
@@ -533,6 +538,7 @@ impl PeopleTables<'_> {
                 let mut elements: Vec<&str> = Vec::new();
                 let (mut elements_cell, mut combinations_cell) = (String::new(), String::new());
                 let mut id_buffer = [0u8; 14];
+                let mut reader = self.store.reader();
                 let mut texts = self
                     .store
                     .texts(range.clone())
@@ -541,7 +547,7 @@ impl PeopleTables<'_> {
                     let r = range.start + r;
                     elements.clear();
                     elements.extend(
-                        self.store
+                        reader
                             .elements(r)
                             .iter()
                             .filter_map(|e| self.table.get(e.detector as usize).map(|d| &*d.id)),
