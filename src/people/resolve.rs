@@ -160,7 +160,9 @@ impl<'a> Identities<'a> {
         let kept = |e: &&StoredElement| matches!(role_of(e), Some(Role::Primary | Role::Name));
         let len = records.len();
         // Counted first, so the copy is allocated once at its size; the counts become starts.
-        let mut starts = vec![0u32; len];
+        // One more than the records: the end of the last one's, pushed below without moving.
+        let mut starts: Vec<u32> = Vec::with_capacity(len + 1);
+        starts.resize(len, 0);
         let mut identified = vec![false; len];
         starts
             .par_chunks_mut(RECORDS_PER_TASK)

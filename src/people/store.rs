@@ -325,13 +325,13 @@ impl StoredRecord {
     }
 }
 
-/// A record once `finish` has ordered it: 24 bytes, what the people pass and the tables read.
-/// Its position in the file no longer matters, and its label and location stand in record
-/// order in `RecordStore::texts`, so their lengths say where they are.
+/// A record once `finish` has ordered it: 16 bytes, what the people pass and the tables read.
+/// Its position in the file no longer matters, and its label and location, and its elements,
+/// stand in record order (`RecordStore::texts`, `RecordStore::ordered_elements`), so their
+/// lengths say where they are.
 #[derive(Debug, Clone, Copy)]
 struct OrderedRecord {
     path: u32,
-    elements_at: (u32, u32),
     elements_len: u32,
     label_len: u32,
     location_len: u32,
@@ -354,6 +354,20 @@ enum OrderedTexts {
 
 /// Every this many ordered records, where the next one's text starts.
 const TEXT_STRIDE: usize = 1024;
+
+/// The ordered records' elements, back to back in record order.
+#[derive(Debug)]
+enum OrderedElements {
+    Memory(Vec<StoredElement>),
+    /// The scan's store (`RecordStore::spilling`), read through `ElementReader` a stretch of
+    /// records at a time: on the 1 GiB bench share they were 151 MB, the largest array of the
+    /// people pass. With the file, its length in elements.
+    Disk(File, u64),
+}
+
+/// Every this many ordered records, where the next one's elements start: the people pass
+/// also reads records out of order (a person's), each adding up at most this many lengths.
+const ELEMENT_STRIDE: usize = 64;
 
 /// The records of a scan, in output order once `finish` has run.
 #[derive(Debug, Default)]
@@ -393,11 +407,10 @@ pub struct RecordStore {
     texts: Option<OrderedTexts>,
     /// Where the text of every `TEXT_STRIDE`-th ordered record starts in `texts`.
     text_starts: Vec<u64>,
-    /// The ordered records' elements, in record order, when the store spills: read through
-    /// `ElementReader`, a stretch of records at a time. On the 1 GiB bench share they were
-    /// 151 MB, the largest array of the people pass. Without it, `elements` holds them.
-    /// Its length in elements beside it.
-    ordered_elements: Option<(File, u64)>,
+    /// Their elements, once ordered.
+    ordered_elements: Option<OrderedElements>,
+    /// Where the elements of every `ELEMENT_STRIDE`-th ordered record start.
+    element_starts: Vec<u64>,
     /// The first failure to read `ordered_elements`, kept for `read_failure`: readers run
     /// inside the people pass's parallel loops, which read on and give no elements.
     read_failed: Mutex<Option<io::Error>>,
@@ -753,6 +766,7 @@ impl RecordStore {
         } else {
             None
         };
+        let mut memory_elements = Vec::new();
         let mut elements_written = 0u64;
         let unordered = self.unordered_elements.take();
         let mut window = ElementWindow::default();
@@ -779,29 +793,28 @@ impl RecordStore {
                     }
                 }
                 position += (label.len() + location.len()) as u64;
+                if ordered.is_multiple_of(ELEMENT_STRIDE) {
+                    self.element_starts.push(elements_written);
+                }
                 ordered += 1;
-                let elements_at = match &mut disk_elements {
+                let len = r.elements_len as usize;
+                let run = match &unordered {
+                    Some((file, file_len)) => {
+                        window.run(file, *file_len, joined_index(r.elements_at), len)?
+                    }
+                    None => self.elements.run(r.elements_at, len),
+                };
+                match &mut disk_elements {
                     Some(writer) => {
-                        let len = r.elements_len as usize;
-                        let run = match &unordered {
-                            Some((file, file_len)) => {
-                                let start = joined_index(r.elements_at);
-                                window.run(file, *file_len, start, len)?
-                            }
-                            None => self.elements.run(r.elements_at, len),
-                        };
                         for e in run {
                             writer.write_all(&e.to_spilled(e.masked_index()))?;
                         }
-                        let at = split_index(elements_written);
-                        elements_written += u64::from(r.elements_len);
-                        at
                     }
-                    None => r.elements_at,
-                };
+                    None => memory_elements.extend_from_slice(run),
+                }
+                elements_written += u64::from(r.elements_len);
                 self.ordered.push_indexed(OrderedRecord {
                     path: r.path,
-                    elements_at,
                     elements_len: r.elements_len,
                     label_len: label.len() as u32,
                     location_len: location.len() as u32,
@@ -813,11 +826,14 @@ impl RecordStore {
             None => OrderedTexts::Memory(memory),
         });
         self.text = Blocks::default();
-        if let Some(writer) = disk_elements {
-            let file = writer.into_inner().map_err(|e| e.into_error())?;
-            self.ordered_elements = Some((file, elements_written));
-            self.elements = Blocks::default();
-        }
+        self.ordered_elements = Some(match disk_elements {
+            Some(writer) => OrderedElements::Disk(
+                writer.into_inner().map_err(|e| e.into_error())?,
+                elements_written,
+            ),
+            None => OrderedElements::Memory(memory_elements),
+        });
+        self.elements = Blocks::default();
         Ok(())
     }
 
@@ -955,7 +971,21 @@ impl RecordStore {
         ElementReader {
             store: self,
             window: ElementWindow::default(),
+            following: None,
         }
+    }
+
+    /// Where ordered record `record`'s elements start among the ordered elements.
+    fn element_start(&self, record: usize) -> u64 {
+        let stride = record / ELEMENT_STRIDE;
+        let start = self.element_starts.get(stride).copied().unwrap_or(0);
+        (stride * ELEMENT_STRIDE..record).fold(start, |start, r| {
+            start
+                + self
+                    .ordered
+                    .indexed(r)
+                    .map_or(0, |r| u64::from(r.elements_len))
+        })
     }
 
     /// The first failure to read the ordered elements back since the last call: readers give
@@ -1089,6 +1119,8 @@ impl ElementWindow {
 pub struct ElementReader<'s> {
     store: &'s RecordStore,
     window: ElementWindow,
+    /// The record after the one read last, and where its elements start.
+    following: Option<(usize, u64)>,
 }
 
 impl ElementReader<'_> {
@@ -1100,13 +1132,22 @@ impl ElementReader<'_> {
             return &[];
         };
         let len = r.elements_len as usize;
-        let Some((file, file_len)) = &store.ordered_elements else {
-            return store.elements.run(r.elements_at, len);
+        let start = match self.following {
+            Some((following, start)) if following == record => start,
+            _ => store.element_start(record),
         };
-        match self
-            .window
-            .run(file, *file_len, joined_index(r.elements_at), len)
-        {
+        self.following = Some((record + 1, start + len as u64));
+        let (file, file_len) = match &store.ordered_elements {
+            Some(OrderedElements::Disk(file, file_len)) => (file, *file_len),
+            Some(OrderedElements::Memory(elements)) => {
+                let start = usize::try_from(start).unwrap_or(usize::MAX);
+                return elements
+                    .get(start..start.saturating_add(len))
+                    .unwrap_or(&[]);
+            }
+            None => return &[],
+        };
+        match self.window.run(file, file_len, start, len) {
             Ok(run) => run,
             Err(error) => {
                 store.note_read_failure(error);
@@ -1377,7 +1418,7 @@ mod tests {
     /// A scan holds one of each per record and per value: these sizes are the memory budget.
     #[test]
     fn records_and_elements_stay_compact() {
-        assert_eq!(std::mem::size_of::<OrderedRecord>(), 24);
+        assert_eq!(std::mem::size_of::<OrderedRecord>(), 16);
         assert_eq!(std::mem::size_of::<StoredRecord>(), 40);
         assert_eq!(std::mem::size_of::<StoredElement>(), 22);
     }
@@ -1445,7 +1486,7 @@ mod tests {
             store.finish().expect("finish");
         }
         assert!(
-            spilled.elements.blocks.is_empty() && spilled.ordered_elements.is_some(),
+            matches!(spilled.ordered_elements, Some(OrderedElements::Disk(..))),
             "ordered elements wait on disk"
         );
         assert_eq!(contents(&appended), contents(&whole));
@@ -1499,7 +1540,7 @@ mod tests {
             }
         }
         disk.read_failure().expect("nothing failed");
-        if let Some((file, _)) = &disk.ordered_elements {
+        if let Some(OrderedElements::Disk(file, _)) = &disk.ordered_elements {
             file.set_len(0).expect("truncate");
         }
         assert_eq!(disk.reader().elements(4000), &[]);
