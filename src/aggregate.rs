@@ -594,6 +594,9 @@ impl Results {
             tally.values.spill(&self.spill)?;
         }
         self.since_spill = 0;
+        // The lists just freed are the budget's worth and more (their last copies as they
+        // doubled); the allocator would keep them for a second while the next ones grow.
+        crate::memory::release_freed_here();
         Ok(())
     }
 

@@ -26,6 +26,15 @@ pub fn release_freed() {
     }
 }
 
+/// Returns what the calling thread freed to the system now. A worker calls it after a large
+/// item: parsing one (a PDF's objects, a spooled member) allocates tens of megabytes that the
+/// allocator would otherwise keep for a second, on each worker at once.
+pub fn release_freed_here() {
+    if let Some(&release) = RELEASE.get() {
+        release();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
