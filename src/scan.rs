@@ -453,13 +453,13 @@ fn group_impact(
             counts
         })
         .reduce(PairCounts::default, add);
-    let individual_counts: PairCounts = (0..resolution.individuals.len())
-        .into_par_iter()
+    let individual_counts: PairCounts = resolution
+        .people_in_record_order()
         .fold(
             || (PairCounts::default(), Vec::new(), store.reader()),
-            |(mut counts, mut pairs, mut reader), person| {
+            |(mut counts, mut pairs, mut reader), members| {
                 pairs.clear();
-                for &r in resolution.members_of(person) {
+                for &r in members {
                     pairs_of(&mut reader, r as usize, &mut pairs);
                 }
                 pairs.sort_unstable();

@@ -86,6 +86,15 @@ impl Person {
     }
 }
 
+/// Where each person's records stand in `members`, in the order of their first record: passes
+/// that add up over people read the records nearly in order then, in windows, where the
+/// people's own order (by severity) reads each record alone.
+fn in_record_order(persons: &[Person]) -> Vec<std::ops::Range<usize>> {
+    let mut ranges: Vec<std::ops::Range<usize>> = persons.iter().map(Person::members).collect();
+    ranges.par_sort_unstable_by_key(|range| range.start);
+    ranges
+}
+
 /// A person's id: stable for the same fingerprint key, derived from the person's strongest
 /// identifier. Shown as `P-` and twelve hex digits, or `P-unknown`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -983,12 +992,12 @@ pub fn resolve(
             (class_n, combination_n)
         })
         .reduce(zeros, |a, b| (add(a.0, b.0), add(a.1, b.1)));
-    let (class_individuals, combination_individuals) = persons
-        .par_iter()
+    let (class_individuals, combination_individuals) = in_record_order(&persons)
+        .into_par_iter()
         .fold(
             || (zeros(), Vec::new(), records.reader()),
-            |((mut class_n, mut combination_n), mut seen, mut reader), person| {
-                let members = &members[person.members()];
+            |((mut class_n, mut combination_n), mut seen, mut reader), range| {
+                let members = &members[range];
                 classes_of(
                     &mut reader,
                     &mut members.iter().map(|&r| r as usize),
@@ -1259,6 +1268,13 @@ impl<'a> Describer<'a> {
 }
 
 impl Resolution {
+    /// Every person's records, people in the order of their first record (`in_record_order`).
+    pub fn people_in_record_order(&self) -> impl IndexedParallelIterator<Item = &[u32]> {
+        in_record_order(&self.individuals)
+            .into_par_iter()
+            .map(|range| self.members.get(range).unwrap_or(&[]))
+    }
+
     /// The records of person `index`, in record order.
     pub fn members_of(&self, index: usize) -> &[u32] {
         self.individuals

@@ -1038,7 +1038,7 @@ fn joined_index((high, low): (u32, u32)) -> u64 {
 }
 
 /// Runs of elements read from an elements file: in windows that grow while runs come in
-/// order, and one run alone when they come out of order.
+/// order (or nearly), and one run alone when they come out of order.
 #[derive(Debug)]
 struct ElementWindow {
     bytes: Vec<u8>,
@@ -1072,7 +1072,11 @@ impl ElementWindow {
         start: u64,
         len: usize,
     ) -> io::Result<&[StoredElement]> {
-        let in_order = start == self.last_end;
+        // Runs read in order, or skipping a few records (a pass over people skips records
+        // that belong to no one), read ahead; lookups further away read the run alone.
+        let in_order = start
+            .checked_sub(self.last_end)
+            .is_some_and(|skip| skip <= FIRST_WINDOW);
         let end = start + len as u64;
         self.last_end = end;
         if start < self.start || end > self.start + self.elements.len() as u64 {
