@@ -281,14 +281,33 @@ impl<'a> Identities<'a> {
     }
 }
 
-/// What a cluster of several records holds, for conflict checks. Most clusters hold one
-/// primary identifier and one name, kept inline: a box and two vectors per merged cluster
-/// were three allocations, about 200 bytes, for each of hundreds of thousands of clusters.
+/// What a cluster of several records holds, for conflict checks: 40 bytes. Most clusters hold
+/// one name, kept inline (a box and two vectors per merged cluster were three allocations,
+/// about 200 bytes, for each of hundreds of thousands of clusters); fewer hold a primary
+/// identifier, which is boxed so that the others do not carry room for it (64 bytes each,
+/// 41 MB on the 1 GiB bench share).
 #[derive(Debug, Default, Clone)]
 struct ClusterFacts {
-    primary: SmallVec<[Keyed; 1]>,
+    primary: Option<Box<SmallVec<[Keyed; 1]>>>,
     names: SmallVec<[[u8; 16]; 1]>,
     has_identifier: bool,
+}
+
+impl ClusterFacts {
+    fn primary(&self) -> &[Keyed] {
+        self.primary.as_deref().map_or(&[], |primary| &primary[..])
+    }
+
+    /// Adds the primary identifiers not there yet: a cluster holds a handful, so a scan beats
+    /// a set.
+    fn add_primary(&mut self, items: impl Iterator<Item = Keyed>) {
+        for item in items {
+            let primary = self.primary.get_or_insert_with(Box::default);
+            if !primary.contains(&item) {
+                primary.push(item);
+            }
+        }
+    }
 }
 
 /// `Clusters::merged` of a root that has absorbed no other record.
@@ -335,7 +354,7 @@ impl<'a> Clusters<'a> {
     /// A cluster's primary identifiers: its merged facts, or else the root record's own.
     fn primary_of(&self, root: usize) -> impl Iterator<Item = Keyed> + Clone + '_ {
         let (merged, own) = match self.facts_of(root) {
-            Some(facts) => (&facts.primary[..], None),
+            Some(facts) => (facts.primary(), None),
             None => (&[][..], Some(self.identities.primary(root))),
         };
         merged.iter().copied().chain(own.into_iter().flatten())
@@ -371,11 +390,12 @@ impl<'a> Clusters<'a> {
     fn facts_to_merge_into(&mut self, root: usize) -> &mut ClusterFacts {
         if self.merged[root] == NO_FACTS {
             let identities = self.identities;
-            let own = ClusterFacts {
-                primary: identities.primary(root).collect(),
+            let mut own = ClusterFacts {
+                primary: None,
                 names: identities.names(root).collect(),
                 has_identifier: identities.has_identifier(root),
             };
+            own.add_primary(identities.primary(root));
             self.merged[root] = match self.free.pop() {
                 Some(at) => {
                     self.facts[at as usize] = own;
@@ -428,7 +448,7 @@ impl<'a> Clusters<'a> {
         let (merged_primary, own_primary, merged_names, own_names, moved_identified) = match &moved
         {
             Some(facts) => (
-                &facts.primary[..],
+                facts.primary(),
                 None,
                 &facts.names[..],
                 None,
@@ -457,10 +477,7 @@ impl<'a> Clusters<'a> {
             }
         }
         let moved_primary = merged_primary.iter().copied();
-        add_distinct(
-            &mut facts.primary,
-            moved_primary.chain(own_primary.into_iter().flatten()),
-        );
+        facts.add_primary(moved_primary.chain(own_primary.into_iter().flatten()));
         let moved_names = merged_names.iter().copied();
         add_distinct(
             &mut facts.names,
@@ -634,15 +651,15 @@ impl<'a> Clusters<'a> {
         x as usize
     }
 
-    fn count_roots(&mut self, people: &[u32]) -> usize {
+    /// Clusters of people. Only people ever join, and the lowest record of a cluster is its
+    /// root: each cluster of people is counted at its root, with no list of them.
+    fn count_roots(&mut self) -> usize {
         self.settle();
-        let mut roots: Vec<u32> = people
-            .par_iter()
-            .map(|&r| self.root(r as usize) as u32)
-            .collect();
-        roots.par_sort_unstable();
-        roots.dedup();
-        roots.len()
+        let identities = self.identities;
+        (0..self.parent.len())
+            .into_par_iter()
+            .filter(|&r| identities.is_person(r) && self.root(r) == r)
+            .count()
     }
 }
 
@@ -782,35 +799,32 @@ pub fn resolve(
     let combinations = &combinations[..combinations.len().min(MAX_COMBINATIONS)];
     let identities = Identities::of(records, table);
     // Record numbers as u32 here and below: these arrays are as long as the records, and the
-    // store could not hold four billion records in memory anyway.
-    let people: Vec<u32> = (0..records.len())
-        .into_par_iter()
-        .filter(|&r| identities.is_person(r))
-        .map(|r| r as u32)
-        .collect();
+    // store could not hold four billion records in memory anyway. People (records with a name
+    // or an identifier) are told by `is_person` each time: a list of them was 7.4 MB at the
+    // people pass's peak on the 1 GiB bench share.
+    let records_len = records.len();
 
     // The upper bound is the point clustering before any name-based join: one clustering serves
     // both.
     let mut point = Clusters::new(&identities);
     join_on_identifiers(&mut point, &identities);
-    let upper_bound = point.count_roots(&people);
+    let upper_bound = point.count_roots();
     join_on_names(&mut point, &identities);
     crate::memory::release_freed();
     // The clustering is settled: every record's cluster is read from here on, on every core.
     let roots = point.into_roots();
     let root = |r: u32| roots[r as usize];
 
-    // Clusters of the point estimate that share a name: possible same persons.
-    // Counted first, so the list is allocated once at its size (it is among the largest).
-    let names_of_people = people
-        .par_iter()
-        .map(|&r| identities.names(r as usize).count())
+    // Clusters of the point estimate that share a name: possible same persons (a record with a
+    // name is a person). Counted first, so the list is allocated once at its size (it is among
+    // the largest).
+    let names_of_people = (0..records_len)
+        .into_par_iter()
+        .map(|r| identities.names(r).count())
         .sum();
     let mut name_roots: Vec<([u8; 16], u32)> = Vec::with_capacity(names_of_people);
     name_roots.extend(
-        people
-            .iter()
-            .flat_map(|&r| identities.names(r as usize).map(move |n| (n, root(r)))),
+        (0..records_len).flat_map(|r| identities.names(r).map(move |n| (n, root(r as u32)))),
     );
     name_roots.par_sort_unstable();
     name_roots.dedup();
@@ -837,17 +851,19 @@ pub fn resolve(
             }
         }
     }
-    let mut lower_roots: Vec<u32> = people.iter().map(|&r| root_of(&mut lower, r)).collect();
-    lower_roots.par_sort_unstable();
-    lower_roots.dedup();
-    let lower_bound = lower_roots.len();
+    // Joined clusters keep the lowest root, a person's: each is counted at it, as above.
+    let lower_bound = (0..records_len as u32)
+        .filter(|&r| identities.is_person(r as usize) && root_of(&mut lower, r) == r)
+        .count();
 
     drop(lower);
-    drop(lower_roots);
     drop(name_roots);
     crate::memory::release_freed();
-    let mut by_root: Vec<(u32, u32)> = people.par_iter().map(|&r| (root(r), r)).collect();
-    drop(people);
+    let mut by_root: Vec<(u32, u32)> = (0..records_len)
+        .into_par_iter()
+        .filter(|&r| identities.is_person(r))
+        .map(|r| (root(r as u32), r as u32))
+        .collect();
     drop(roots);
     drop(identities);
     let meets = combination_table(table, combinations);
@@ -1385,6 +1401,13 @@ mod tests {
 
     /// A merged cluster that joins another gives its facts to the new root, and its place is
     /// taken by the next cluster that merges: facts never mix between clusters.
+    /// A merged cluster's facts are the people pass's largest array after the store's: this
+    /// size is its budget.
+    #[test]
+    fn cluster_facts_stay_compact() {
+        assert_eq!(std::mem::size_of::<ClusterFacts>(), 40);
+    }
+
     #[test]
     fn merged_facts_move_to_the_new_root_and_their_place_is_reused() {
         let (store, table) = store_of(&[
