@@ -601,11 +601,7 @@ impl RecordStore {
     ) -> io::Result<()> {
         let writer = match &mut self.spilled {
             Some(writer) => writer,
-            // tempfile() is created 0600 and unlinked at once: nothing is left behind.
-            None => self.spilled.insert(BufWriter::with_capacity(
-                SPILL_BUFFER,
-                tempfile::tempfile()?,
-            )),
+            None => self.spilled.insert(spill_file()?),
         };
         for r in other.records.blocks.iter().flatten() {
             let (label, location) = (other.text_of(r.label()), other.text_of(r.location()));
@@ -637,7 +633,7 @@ impl RecordStore {
         let mut file = writer.into_inner().map_err(|e| e.into_error())?;
         file.rewind()?;
         let mut reader = BufReader::with_capacity(SPILL_BUFFER, file);
-        let mut elements_out = BufWriter::with_capacity(SPILL_BUFFER, tempfile::tempfile()?);
+        let mut elements_out = spill_file()?;
         let mut written = 0u64;
         for r in self.records.blocks.iter_mut().flatten() {
             let run = self.elements.run(r.elements_at, r.elements_len as usize);
@@ -747,25 +743,11 @@ impl RecordStore {
     }
 
     /// Turns the sorted records into their ordered form, block by block, so the two are never
-    /// held whole at once, and writes their texts in record order: to disk when the store
-    /// spills.
+    /// held whole at once, and writes their texts and elements in record order: to disk when
+    /// the store spills.
     fn keep_ordered(&mut self) -> io::Result<()> {
-        let mut disk = if self.spills {
-            Some(BufWriter::with_capacity(
-                SPILL_BUFFER,
-                tempfile::tempfile()?,
-            ))
-        } else {
-            None
-        };
-        let mut disk_elements = if self.spills {
-            Some(BufWriter::with_capacity(
-                SPILL_BUFFER,
-                tempfile::tempfile()?,
-            ))
-        } else {
-            None
-        };
+        let mut disk = self.spills.then(spill_file).transpose()?;
+        let mut disk_elements = self.spills.then(spill_file).transpose()?;
         let mut memory_elements = Vec::new();
         let mut elements_written = 0u64;
         let unordered = self.unordered_elements.take();
@@ -1020,6 +1002,15 @@ fn masked_text<'s>(masks: &'s Blocks<String>, masked: &Blocks<Vec<TextRef>>, id:
     masked
         .indexed(id as usize)
         .map_or("", |r| masks.run((r.block, r.offset), r.len as usize))
+}
+
+/// A new temporary file of the store, written through a buffer. tempfile() is created 0600
+/// and unlinked at once: nothing is left behind.
+fn spill_file() -> io::Result<BufWriter<File>> {
+    Ok(BufWriter::with_capacity(
+        SPILL_BUFFER,
+        tempfile::tempfile()?,
+    ))
 }
 
 /// Elements read from disk at once when runs are read in order: from `FIRST_WINDOW`, doubling
