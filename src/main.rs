@@ -30,9 +30,9 @@ fn release_freed_memory() {
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
 /// Milliseconds freed memory waits before it goes back to the system. mimalloc's default, a
-/// second, kept 20-50 MB that workers had freed (parsed documents, the tallies' lists as they
-/// spill) on top of what the 1 GiB bench share's walk holds; 50 ms returns it without a cost
-/// in time, where 10 ms cost 5% (BENCHMARKS.md).
+/// second, kept memory the walk had freed (parsed documents, the tallies' lists as they spill)
+/// resident: the whole run's peak on the 1 GiB bench share was 20-35 MB higher than with
+/// 50 ms, which costs no time, where 10 ms cost 5% (BENCHMARKS.md).
 const PURGE_DELAY_MS: std::ffi::c_long = 50;
 
 /// Sets `PURGE_DELAY_MS`, unless `MIMALLOC_PURGE_DELAY` says otherwise.

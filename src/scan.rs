@@ -632,8 +632,7 @@ fn worker(
 }
 
 /// Items from this size on hand what they freed back at once (`release_freed_here`): on the
-/// 1 GiB bench share the memory workers had freed and not yet returned was 90 MB of the walk's
-/// peak.
+/// 1 GiB bench share, memory freed and not yet returned was 90-120 MB of the walk's peak.
 const RELEASE_AFTER_BYTES: u64 = 4 << 20;
 
 /// Turns an item not yet opened into an account of an item the stop request left unscanned.
