@@ -312,10 +312,7 @@ pub fn run(config: &ScanConfig) -> Result<ScanOutcome, Error> {
     let combinations = combination_rows(&rules.impact.combination, &resolution.combination_counts);
     let kinds = kind_rows(&mut results.kinds, &rules.impact);
     let groups = pool.install(|| group_impact(&mut results, &resolution, &table, &rules.impact));
-    results
-        .records
-        .read_failure()
-        .map_err(|e| Error::io("cannot read the people pass's records back", e))?;
+    report::records_read_back(&results.records)?;
     let max_severity = impact
         .iter()
         .map(|r| r.severity)

@@ -487,8 +487,9 @@ impl<'a> Clusters<'a> {
     }
 
     /// Joins records that share a key, unless `blocked` says their clusters conflict.
-    /// `keys_of(r, elements, keys)` adds record `r`'s keys, each at most once, given its
-    /// elements; every later record of a key tries to join the first record of that key, in
+    /// `keys_of(r, reader, keys)` adds record `r`'s keys, each at most once, reading its
+    /// elements through `reader` if it needs them (keys taken from `Identities` read nothing);
+    /// every later record of a key tries to join the first record of that key, in
     /// record order (and within a record, in the order of its keys). Who is first is found by
     /// a parallel sort rather than a hash map, and the keys are gathered on every core in
     /// stretches of records, so only the joins themselves run on one core. Keys of different
@@ -496,7 +497,7 @@ impl<'a> Clusters<'a> {
     /// never more keys at once than the largest cell has.
     fn join_on<K>(
         &mut self,
-        keys_of: impl Fn(usize, &[StoredElement], &mut Vec<K>) + Sync,
+        keys_of: impl Fn(usize, &mut ElementReader, &mut Vec<K>) + Sync,
         cell_of: impl Fn(&K) -> u32 + Sync,
         blocked: impl Fn(&Clusters, usize, usize) -> bool,
     ) where
@@ -509,7 +510,7 @@ impl<'a> Clusters<'a> {
             let mut keys: Vec<K> = Vec::new();
             for r in stretch.clone() {
                 keys.clear();
-                keys_of(r, reader.elements(r), &mut keys);
+                keys_of(r, &mut reader, &mut keys);
                 keys.iter().for_each(|&key| visit(key, r as u32));
             }
         };
@@ -693,7 +694,7 @@ fn join_on_identifiers(clusters: &mut Clusters, identities: &Identities) {
         |c, a, b| c.primary_conflict(a, b),
     );
     clusters.join_on(
-        |_, elements, keys| keys.extend(identities.with_role_in(elements, Role::Linking)),
+        |r, reader, keys| keys.extend(identities.with_role_in(reader.elements(r), Role::Linking)),
         |(detector, fingerprint)| key_cell(*detector, fingerprint),
         |c, a, b| c.primary_conflict(a, b) || c.name_conflict(a, b),
     );
@@ -702,7 +703,8 @@ fn join_on_identifiers(clusters: &mut Clusters, identities: &Identities) {
 /// Name-based joins of the point estimate: same name with the same date of birth or address;
 /// then records with a name and no identifier join a cluster of that name.
 fn join_on_names(clusters: &mut Clusters, identities: &Identities) {
-    let quasi = |r, elements: &[StoredElement], keys: &mut Vec<([u8; 16], Keyed)>| {
+    let quasi = |r, reader: &mut ElementReader, keys: &mut Vec<([u8; 16], Keyed)>| {
+        let elements = reader.elements(r);
         for name in identities.names(r) {
             keys.extend(
                 identities

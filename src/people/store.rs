@@ -779,13 +779,7 @@ impl RecordStore {
                     self.element_starts.push(elements_written);
                 }
                 ordered += 1;
-                let len = r.elements_len as usize;
-                let run = match &unordered {
-                    Some((file, file_len)) => {
-                        window.run(file, *file_len, joined_index(r.elements_at), len)?
-                    }
-                    None => self.elements.run(r.elements_at, len),
-                };
+                let run = unordered_run(unordered.as_ref(), &self.elements, &mut window, &r)?;
                 match &mut disk_elements {
                     Some(writer) => {
                         for e in run {
@@ -836,27 +830,19 @@ impl RecordStore {
     fn merge(&mut self, parts: std::ops::Range<usize>) -> io::Result<StoredRecord> {
         let mut combined = self.records[parts.start];
         let mut elements: Vec<StoredElement> = Vec::new();
+        let mut window = ElementWindow::default();
         for p in parts {
             let part = self.records[p];
             if part.offset < combined.offset {
                 combined = part;
             }
-            let len = part.elements_len as usize;
-            match &self.unordered_elements {
-                Some((file, _)) => {
-                    let mut bytes = vec![0; len * SPILLED_ELEMENT];
-                    file.read_exact_at(
-                        &mut bytes,
-                        joined_index(part.elements_at) * SPILLED_ELEMENT as u64,
-                    )?;
-                    elements.extend(
-                        bytes
-                            .chunks_exact(SPILLED_ELEMENT)
-                            .map(StoredElement::from_spilled),
-                    );
-                }
-                None => elements.extend_from_slice(self.elements.run(part.elements_at, len)),
-            }
+            let unordered = self.unordered_elements.as_ref();
+            elements.extend_from_slice(unordered_run(
+                unordered,
+                &self.elements,
+                &mut window,
+                &part,
+            )?);
         }
         // The order and the masked value kept are those of one part holding all the findings
         // (`record_parts`), so where a file was cut into parts never shows.
@@ -1002,6 +988,23 @@ fn masked_text<'s>(masks: &'s Blocks<String>, masked: &Blocks<Vec<TextRef>>, id:
     masked
         .indexed(id as usize)
         .map_or("", |r| masks.run((r.block, r.offset), r.len as usize))
+}
+
+/// The elements of a record not yet ordered: from the unordered elements' file when the
+/// spill was read back (`RecordStore::unordered_elements`), else from memory.
+fn unordered_run<'a>(
+    unordered: Option<&'a (File, u64)>,
+    memory: &'a Blocks<Vec<StoredElement>>,
+    window: &'a mut ElementWindow,
+    record: &StoredRecord,
+) -> io::Result<&'a [StoredElement]> {
+    let len = record.elements_len as usize;
+    match unordered {
+        Some((file, file_len)) => {
+            window.run(file, *file_len, joined_index(record.elements_at), len)
+        }
+        None => Ok(memory.run(record.elements_at, len)),
+    }
 }
 
 /// A new temporary file of the store, written through a buffer. tempfile() is created 0600

@@ -494,8 +494,13 @@ pub fn write_people(
         rayon::join(|| tables.write_records(), || tables.write_individuals());
     records.and(individuals)?;
     // A record whose elements failed to read shows none: the tables are wrong, not just short.
-    results
-        .records
+    records_read_back(&results.records)
+}
+
+/// Fails if a pass over the people pass's records could not read some of them back from disk
+/// (`RecordStore::read_failure`).
+pub fn records_read_back(store: &RecordStore) -> Result<(), Error> {
+    store
         .read_failure()
         .map_err(|e| Error::io("cannot read the people pass's records back", e))
 }
