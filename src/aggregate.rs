@@ -134,8 +134,7 @@ fn record_parts(group: &Arc<str>, findings: Vec<Finding>) -> Vec<RecordPart> {
         }
         part.elements.push(element);
     }
-    // The store orders records; the order here does not matter.
-    parts
+    let mut parts: Vec<RecordPart> = parts
         .into_values()
         .map(|mut part| {
             part.elements.sort();
@@ -143,7 +142,13 @@ fn record_parts(group: &Arc<str>, findings: Vec<Finding>) -> Vec<RecordPart> {
                 .dedup_by(|a, b| a.detector == b.detector && a.fingerprint == b.fingerprint);
             part
         })
-        .collect()
+        .collect();
+    // In the order the store gives records in the end, so that ordering reads their elements
+    // back from its spill in order, a window at a time, and not one record at a time.
+    parts.sort_unstable_by(|a, b| {
+        (&a.path, a.offset, &a.record).cmp(&(&b.path, b.offset, &b.record))
+    });
+    parts
 }
 
 /// One finding as the tallies see it.

@@ -3,6 +3,9 @@
 //! which combinations of elements each record and person reaches.
 
 use std::collections::BTreeMap;
+use std::fs::File;
+use std::io;
+use std::os::unix::fs::FileExt;
 
 // Keys are keyed fingerprints, uniform already: a fast hasher is safe and resolve is hash-bound.
 use foldhash::{HashMap, HashMapExt};
@@ -178,8 +181,8 @@ impl<'a> Identities<'a> {
             .zip(identified.par_chunks_mut(RECORDS_PER_TASK))
             .enumerate()
             .for_each(|(task, (counts, identified))| {
-                let mut reader = records.reader();
                 let first = task * RECORDS_PER_TASK;
+                let mut reader = records.reader_within(first..first + counts.len());
                 for (r, (count, identified)) in (first..).zip(counts.iter_mut().zip(identified)) {
                     let elements = reader.elements(r);
                     *count = elements.iter().filter(kept).count() as u32;
@@ -206,7 +209,7 @@ impl<'a> Identities<'a> {
             .into_par_iter()
             .zip(&spans)
             .for_each(|(slots, span)| {
-                let mut reader = records.reader();
+                let mut reader = records.reader_within(span.clone());
                 let mut slots = slots.iter_mut();
                 for r in span.clone() {
                     for e in reader.elements(r).iter().filter(kept) {
@@ -501,12 +504,12 @@ impl<'a> Clusters<'a> {
         cell_of: impl Fn(&K) -> u32 + Sync,
         blocked: impl Fn(&Clusters, usize, usize) -> bool,
     ) where
-        K: Ord + Copy + Default + Send + Sync,
+        K: JoinKey,
     {
         let store = self.identities.records;
         // Every key of the records of `stretch`, in order, with its record.
         let each_key = |stretch: &std::ops::Range<usize>, visit: &mut dyn FnMut(K, u32)| {
-            let mut reader = store.reader();
+            let mut reader = store.reader_within(stretch.clone());
             let mut keys: Vec<K> = Vec::new();
             for r in stretch.clone() {
                 keys.clear();
@@ -558,20 +561,8 @@ impl<'a> Clusters<'a> {
                 Some(start)
             })
             .collect();
-        let mut records: Vec<u32> = vec![0; stretch_keys.iter().sum()];
-        split_by_lengths(&mut records, &stretch_keys)
-            .into_par_iter()
-            .zip(&stretches)
-            .for_each(|(slots, stretch)| {
-                let mut slots = slots.iter_mut();
-                each_key(stretch, &mut |_, r| {
-                    if let Some(slot) = slots.next() {
-                        *slot = r;
-                    }
-                });
-            });
         // Cells sorted together in rounds of at most as many keys as the largest one has: the
-        // peak is that of the largest cell, in as few passes over the keys as that allows.
+        // peak is that of the largest cell.
         let most = per_cell.iter().copied().max().unwrap_or(0);
         let mut rounds: Vec<(Vec<bool>, usize)> = Vec::new();
         for (cell, count) in per_cell.into_iter().enumerate().filter(|&(_, n)| n > 0) {
@@ -587,28 +578,78 @@ impl<'a> Clusters<'a> {
                 }
             }
         }
-        let mut attempts: Vec<(u32, u32)> = Vec::new();
-        for (in_round, count) in rounds {
-            let lengths: Vec<usize> = (0..stretches.len())
-                .map(|s| keys_in(s, &in_round))
-                .collect();
-            let mut keyed: Vec<(K, u32)> = vec![(K::default(), 0); count];
-            split_by_lengths(&mut keyed, &lengths)
-                .into_par_iter()
-                .zip(&stretches)
-                .zip(&stretch_start)
-                .for_each(|((slots, stretch), &start)| {
-                    let mut slots = slots.iter_mut();
-                    let mut position = start as u32;
-                    each_key(stretch, &mut |key, _| {
-                        if in_round[cell_of(&key) as usize]
-                            && let Some(slot) = slots.next()
-                        {
-                            *slot = (key, position);
-                        }
-                        position += 1;
-                    });
+        let mut round_of_cell = vec![usize::MAX; cells];
+        for (round, (in_round, _)) in rounds.iter().enumerate() {
+            for (cell, _) in in_round
+                .iter()
+                .enumerate()
+                .filter(|(_, in_round)| **in_round)
+            {
+                round_of_cell[cell] = round;
+            }
+        }
+        // Where each stretch's keys of each round start in that round's file.
+        let round_starts: Vec<Vec<usize>> = rounds
+            .iter()
+            .map(|(in_round, _)| {
+                (0..stretches.len())
+                    .scan(0usize, |next, s| {
+                        let start = *next;
+                        *next += keys_in(s, in_round);
+                        Some(start)
+                    })
+                    .collect()
+            })
+            .collect();
+        // Each round's keys wait in a file of their own, written in the one pass that also
+        // notes each key's record: a pass over the elements per round read them all again for
+        // each (seventeen rounds of 151 MB on the 1 GiB bench share).
+        let rounds_on_disk: io::Result<Vec<File>> =
+            rounds.iter().map(|_| tempfile::tempfile()).collect();
+        let round_files = match rounds_on_disk {
+            Ok(files) => files,
+            Err(error) => {
+                store.note_read_failure(error);
+                return;
+            }
+        };
+        let mut records: Vec<u32> = vec![0; stretch_keys.iter().sum()];
+        split_by_lengths(&mut records, &stretch_keys)
+            .into_par_iter()
+            .zip(&stretches)
+            .enumerate()
+            .for_each(|(s, (slots, stretch))| {
+                let mut slots = slots.iter_mut();
+                let mut position = stretch_start[s] as u32;
+                let mut entries: Vec<Vec<u8>> = vec![Vec::new(); round_files.len()];
+                each_key(stretch, &mut |key, r| {
+                    if let Some(slot) = slots.next() {
+                        *slot = r;
+                    }
+                    let round = round_of_cell.get(cell_of(&key) as usize).copied();
+                    if let Some(entries) = round.and_then(|round| entries.get_mut(round)) {
+                        key.put(entries);
+                        entries.extend_from_slice(&position.to_le_bytes());
+                    }
+                    position += 1;
                 });
+                for ((file, starts), entries) in round_files.iter().zip(&round_starts).zip(entries)
+                {
+                    let at = (starts[s] * entry_bytes::<K>()) as u64;
+                    if let Err(error) = file.write_all_at(&entries, at) {
+                        store.note_read_failure(error);
+                    }
+                }
+            });
+        let mut attempts: Vec<(u32, u32)> = Vec::new();
+        for (file, (_, count)) in round_files.iter().zip(rounds) {
+            let mut keyed = match read_round::<K>(file, count) {
+                Ok(keyed) => keyed,
+                Err(error) => {
+                    store.note_read_failure(error);
+                    return;
+                }
+            };
             // Within a key, the lowest position is the first record in reading order.
             keyed.par_sort_unstable();
             for same_key in keyed.chunk_by(|a, b| a.0 == b.0) {
@@ -662,6 +703,74 @@ impl<'a> Clusters<'a> {
             .filter(|&r| identities.is_person(r) && self.root(r) == r)
             .count()
     }
+}
+
+/// A join key as it waits on disk for its round: a fixed number of bytes.
+trait JoinKey: Ord + Copy + Default + Send + Sync {
+    const BYTES: usize;
+    fn put(&self, out: &mut Vec<u8>);
+    /// The key from `bytes`, which hold `BYTES`.
+    fn get(bytes: &[u8]) -> Self;
+}
+
+impl JoinKey for Keyed {
+    const BYTES: usize = 20;
+    fn put(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.0.to_le_bytes());
+        out.extend_from_slice(&self.1);
+    }
+    fn get(bytes: &[u8]) -> Self {
+        (u32::from_le_bytes(bytes_at(bytes, 0)), bytes_at(bytes, 4))
+    }
+}
+
+impl JoinKey for ([u8; 16], Keyed) {
+    const BYTES: usize = 36;
+    fn put(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.0);
+        self.1.put(out);
+    }
+    fn get(bytes: &[u8]) -> Self {
+        (
+            bytes_at(bytes, 0),
+            Keyed::get(bytes.get(16..).unwrap_or(&[])),
+        )
+    }
+}
+
+/// The `N` bytes of `bytes` from `at`; zeros where it is too short.
+fn bytes_at<const N: usize>(bytes: &[u8], at: usize) -> [u8; N] {
+    let mut out = [0u8; N];
+    if let Some(from) = bytes.get(at..at + N) {
+        out.copy_from_slice(from);
+    }
+    out
+}
+
+/// Bytes of one key and its position in a round's file.
+fn entry_bytes<K: JoinKey>() -> usize {
+    K::BYTES + 4
+}
+
+/// Entries read from a round's file at once (1.5 MiB of names with quasi-identifiers).
+const ENTRIES_READ_AT_ONCE: usize = 1 << 15;
+
+/// The `count` keys and positions of a round's file.
+fn read_round<K: JoinKey>(file: &File, count: usize) -> io::Result<Vec<(K, u32)>> {
+    let entry = entry_bytes::<K>();
+    let mut keyed = Vec::with_capacity(count);
+    let mut buffer = vec![0u8; entry * count.min(ENTRIES_READ_AT_ONCE)];
+    let mut at = 0u64;
+    while keyed.len() < count {
+        let bytes = &mut buffer[..entry * (count - keyed.len()).min(ENTRIES_READ_AT_ONCE)];
+        file.read_exact_at(bytes, at)?;
+        at += bytes.len() as u64;
+        keyed.extend(bytes.chunks_exact(entry).map(|entry| {
+            let (key, position) = entry.split_at(K::BYTES);
+            (K::get(key), u32::from_le_bytes(bytes_at(position, 0)))
+        }));
+    }
+    Ok(keyed)
 }
 
 /// `slice` cut into consecutive pieces of `lengths` (which add up to at most its length).
@@ -997,7 +1106,8 @@ pub fn resolve(
         .map(|(chunk, chunk_verdicts)| {
             let (mut class_n, mut combination_n) = zeros();
             let mut seen: Vec<usize> = Vec::new();
-            let mut reader = records.reader();
+            let first = chunk * RECORDS_PER_TASK;
+            let mut reader = records.reader_within(first..first + chunk_verdicts.len());
             for (i, verdict) in chunk_verdicts.iter().enumerate() {
                 classes_of(
                     &mut reader,

@@ -940,6 +940,22 @@ impl RecordStore {
             store: self,
             window: ElementWindow::default(),
             following: None,
+            read_ahead_until: u64::MAX,
+        }
+    }
+
+    /// A reader for a task that reads `records` in order: its windows stop at their last
+    /// element, where the next task's start (a pass in stretches read each stretch's last
+    /// window past its end, up to half as much again as the elements).
+    pub fn reader_within(&self, records: std::ops::Range<usize>) -> ElementReader<'_> {
+        let read_ahead_until = if records.end < self.len() {
+            self.element_start(records.end)
+        } else {
+            u64::MAX
+        };
+        ElementReader {
+            read_ahead_until,
+            ..self.reader()
         }
     }
 
@@ -966,7 +982,9 @@ impl RecordStore {
         failed.map_or(Ok(()), Err)
     }
 
-    fn note_read_failure(&self, error: io::Error) {
+    /// Keeps `error` for `read_failure`, if it is the first: a pass that reads or writes the
+    /// people pass's files inside a rayon loop cannot return it.
+    pub fn note_read_failure(&self, error: io::Error) {
         let mut failed = self
             .read_failed
             .lock()
@@ -1036,13 +1054,19 @@ fn joined_index((high, low): (u32, u32)) -> u64 {
 #[derive(Debug)]
 struct ElementWindow {
     bytes: Vec<u8>,
-    /// The elements read last, the first of them at `start` in the file.
+    /// The window of a pass in order: elements from `start` of the file.
     elements: Vec<StoredElement>,
     start: u64,
-    /// Where the run read last ends, to tell a pass in order from lookups out of order.
+    /// Where the run read last from the window ends, to tell a pass in order from lookups.
     last_end: u64,
     /// Elements the next window in order reads.
     ahead: u64,
+    /// The run read last out of order, alone, and where it ends. A pass over people reads
+    /// each person's first record in order and the others out of order: those lookups leave
+    /// the window where it was, so the next person's first record is in it or just after
+    /// (reading a window anew after each lookup took one `pread` per record).
+    lookup: Vec<StoredElement>,
+    lookup_end: u64,
 }
 
 impl Default for ElementWindow {
@@ -1053,63 +1077,81 @@ impl Default for ElementWindow {
             start: 0,
             last_end: u64::MAX,
             ahead: FIRST_WINDOW,
+            lookup: Vec::new(),
+            lookup_end: u64::MAX,
         }
     }
 }
 
 impl ElementWindow {
-    /// The `len` elements from element `start` of `file`, which holds `file_len` elements.
+    /// The `len` elements from element `start` of `file`, reading ahead no further than
+    /// element `until` (the file's end, or the end of a task's records).
     fn run(
         &mut self,
         file: &File,
-        file_len: u64,
+        until: u64,
         start: u64,
         len: usize,
     ) -> io::Result<&[StoredElement]> {
+        let end = start + len as u64;
         // Runs read in order, or skipping a few records (a pass over people skips records
         // that belong to no one), read ahead; lookups further away read the run alone.
-        let in_order = start
-            .checked_sub(self.last_end)
-            .is_some_and(|skip| skip <= FIRST_WINDOW);
-        let end = start + len as u64;
-        self.last_end = end;
-        if start < self.start || end > self.start + self.elements.len() as u64 {
-            let want = if in_order {
+        let follows = |last_end: u64| {
+            start
+                .checked_sub(last_end)
+                .is_some_and(|skip| skip <= FIRST_WINDOW)
+        };
+        let in_window = start >= self.start && end <= self.start + self.elements.len() as u64;
+        if !in_window {
+            let want = if follows(self.last_end) {
                 let want = self.ahead;
                 self.ahead = (self.ahead * 2).min(WINDOW_ELEMENTS);
                 want
+            } else if follows(self.lookup_end) {
+                // A pass in order that began with a lookup (its first record).
+                self.ahead = FIRST_WINDOW * 2;
+                FIRST_WINDOW
             } else {
-                self.ahead = FIRST_WINDOW;
-                0
+                read_elements(file, &mut self.bytes, &mut self.lookup, start, len as u64)?;
+                self.lookup_end = end;
+                return Ok(&self.lookup);
             };
-            let count = want.min(file_len.saturating_sub(start)).max(len as u64);
-            self.read(file, start, count)?;
+            let count = want.min(until.saturating_sub(start)).max(len as u64);
+            read_elements(file, &mut self.bytes, &mut self.elements, start, count)?;
+            self.start = start;
         }
+        self.last_end = end;
         let at = (start - self.start) as usize;
         Ok(self.elements.get(at..at + len).unwrap_or(&[]))
     }
+}
 
-    /// Reads `count` elements from element `start` into the window.
-    fn read(&mut self, file: &File, start: u64, count: u64) -> io::Result<()> {
-        let bytes = usize::try_from(count)
-            .ok()
-            .and_then(|count| count.checked_mul(SPILLED_ELEMENT))
-            .ok_or(io::ErrorKind::OutOfMemory)?;
-        // Grown only, never cleared: zeroing the buffer for every window cost as much as reading.
-        if self.bytes.len() < bytes {
-            self.bytes.resize(bytes, 0);
-        }
-        let bytes = &mut self.bytes[..bytes];
-        self.elements.clear();
-        self.start = start;
-        file.read_exact_at(bytes, start * SPILLED_ELEMENT as u64)?;
-        self.elements.extend(
-            bytes
-                .chunks_exact(SPILLED_ELEMENT)
-                .map(StoredElement::from_spilled),
-        );
-        Ok(())
+/// Reads `count` elements from element `start` of `file` into `elements` (cleared first),
+/// through `bytes`.
+fn read_elements(
+    file: &File,
+    bytes: &mut Vec<u8>,
+    elements: &mut Vec<StoredElement>,
+    start: u64,
+    count: u64,
+) -> io::Result<()> {
+    let len = usize::try_from(count)
+        .ok()
+        .and_then(|count| count.checked_mul(SPILLED_ELEMENT))
+        .ok_or(io::ErrorKind::OutOfMemory)?;
+    // Grown only, never cleared: zeroing the buffer for every window cost as much as reading.
+    if bytes.len() < len {
+        bytes.resize(len, 0);
     }
+    let bytes = &mut bytes[..len];
+    elements.clear();
+    file.read_exact_at(bytes, start * SPILLED_ELEMENT as u64)?;
+    elements.extend(
+        bytes
+            .chunks_exact(SPILLED_ELEMENT)
+            .map(StoredElement::from_spilled),
+    );
+    Ok(())
 }
 
 /// Reads the elements of ordered records (`RecordStore::reader`): from memory, or from the
@@ -1119,6 +1161,8 @@ pub struct ElementReader<'s> {
     window: ElementWindow,
     /// The record after the one read last, and where its elements start.
     following: Option<(usize, u64)>,
+    /// The element where read-ahead stops (`RecordStore::reader_within`).
+    read_ahead_until: u64,
 }
 
 impl ElementReader<'_> {
@@ -1145,7 +1189,10 @@ impl ElementReader<'_> {
             }
             None => return &[],
         };
-        match self.window.run(file, file_len, start, len) {
+        match self
+            .window
+            .run(file, file_len.min(self.read_ahead_until), start, len)
+        {
             Ok(run) => run,
             Err(error) => {
                 store.note_read_failure(error);
