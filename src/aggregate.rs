@@ -703,6 +703,44 @@ mod tests {
         }
     }
 
+    /// Record parts leave a batch in the order the store keeps records in the end (path, then
+    /// position, then label), whatever order their findings came in.
+    #[test]
+    fn record_parts_come_in_path_then_position_order() {
+        let finding = |path: &str, offset: u64, record: &str| Finding {
+            path: Arc::from(path),
+            location: format!("at {offset}"),
+            line: None,
+            offset,
+            detector: 0,
+            confidence: Confidence::High,
+            masked: String::new(),
+            fingerprint: [offset as u8; 16],
+            record: Some(Arc::from(record)),
+        };
+        let findings = vec![
+            finding("b.zip/2.csv", 10, "row 2"),
+            finding("b.zip/1.csv", 90, "row 9"),
+            finding("b.zip/1.csv", 30, "row 3"),
+            finding("b.zip/1.csv", 5, "row 3"),
+            finding("b.zip/1.csv", 30, "line 3"),
+            finding("b.zip/2.csv", 1, "row 1"),
+        ];
+        let order: Vec<(String, u64, String)> = record_parts(&Arc::from("b.zip"), findings)
+            .iter()
+            .map(|p| (p.path.to_string(), p.offset, p.record.to_string()))
+            .collect();
+        let expected = [
+            ("b.zip/1.csv", 5, "row 3"),
+            ("b.zip/1.csv", 30, "line 3"),
+            ("b.zip/1.csv", 90, "row 9"),
+            ("b.zip/2.csv", 1, "row 1"),
+            ("b.zip/2.csv", 10, "row 2"),
+        ]
+        .map(|(path, offset, record)| (path.to_string(), offset, record.to_string()));
+        assert_eq!(order, expected);
+    }
+
     /// Distinct values per class, kind and group, whether the tallies spilled to disk after
     /// every batch or never.
     #[test]

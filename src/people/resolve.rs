@@ -1515,6 +1515,27 @@ mod tests {
     /// taken by the next cluster that merges: facts never mix between clusters.
     /// A merged cluster's facts are the people pass's largest array after the store's: this
     /// size is its budget.
+    proptest::proptest! {
+        #[test]
+        fn join_keys_read_back_as_written(
+            name in proptest::array::uniform16(proptest::num::u8::ANY),
+            detector in proptest::num::u32::ANY,
+            fingerprint in proptest::array::uniform16(proptest::num::u8::ANY),
+        ) {
+            let mut bytes = Vec::new();
+            (detector, fingerprint).put(&mut bytes);
+            proptest::prop_assert_eq!(bytes.len(), Keyed::BYTES);
+            proptest::prop_assert_eq!(Keyed::get(&bytes), (detector, fingerprint));
+            bytes.clear();
+            (name, (detector, fingerprint)).put(&mut bytes);
+            proptest::prop_assert_eq!(bytes.len(), <([u8; 16], Keyed)>::BYTES);
+            proptest::prop_assert_eq!(
+                <([u8; 16], Keyed)>::get(&bytes),
+                (name, (detector, fingerprint))
+            );
+        }
+    }
+
     #[test]
     fn cluster_facts_stay_compact() {
         assert_eq!(std::mem::size_of::<ClusterFacts>(), 40);

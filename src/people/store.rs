@@ -1544,8 +1544,9 @@ mod tests {
     /// The people pass reads elements in order (a stretch of records), out of order (a
     /// person's records) and in pieces of any length: from disk, every way gives what memory
     /// gives. A file that fails to read gives no elements, and says so once.
-    #[test]
-    fn elements_read_back_in_any_order() {
+    /// The same 4,500 records (of one to five elements) in a store kept in memory and in one
+    /// that spills, both finished.
+    fn in_memory_and_on_disk() -> (RecordStore, RecordStore) {
         let (mut memory, mut disk) = (RecordStore::default(), RecordStore::spilling());
         for batch in 0..3u64 {
             let mut stores = [RecordStore::default(), RecordStore::default()];
@@ -1567,6 +1568,12 @@ mod tests {
         }
         memory.finish().expect("finish");
         disk.finish().expect("finish");
+        (memory, disk)
+    }
+
+    #[test]
+    fn elements_read_back_in_any_order() {
+        let (memory, disk) = in_memory_and_on_disk();
         assert_eq!(disk.len(), 4500);
         let expected: Vec<Vec<StoredElement>> =
             (0..memory.len()).map(|r| elements_of(&memory, r)).collect();
@@ -1591,6 +1598,56 @@ mod tests {
         assert_eq!(disk.reader().elements(4000), &[]);
         assert!(disk.read_failure().is_err(), "the failure is told");
         disk.read_failure().expect("and told once");
+    }
+
+    /// A pass over people reads each person's first record in order and their other records
+    /// out of order: those lookups leave the window where it was, so the next first record is
+    /// read from it. A reader for a task's records reads ahead no further than their end.
+    #[test]
+    fn lookups_leave_the_window_in_place_and_task_readers_stop_at_their_records() {
+        let (memory, disk) = in_memory_and_on_disk();
+        let mut reader = disk.reader();
+        assert_eq!(reader.elements(0), &elements_of(&memory, 0)[..]);
+        assert_eq!(reader.elements(1), &elements_of(&memory, 1)[..]);
+        let window_start = reader.window.start;
+        for r in 2..40 {
+            assert_eq!(
+                reader.elements(r),
+                &elements_of(&memory, r)[..],
+                "record {r}"
+            );
+            let far = 4000 - r;
+            assert_eq!(
+                reader.elements(far),
+                &elements_of(&memory, far)[..],
+                "record {far}"
+            );
+            assert_eq!(
+                reader.window.start, window_start,
+                "the window stays at record 1"
+            );
+        }
+        for stretch in [100..200, 4400..4500] {
+            let mut reader = disk.reader_within(stretch.clone());
+            for r in stretch.clone() {
+                assert_eq!(
+                    reader.elements(r),
+                    &elements_of(&memory, r)[..],
+                    "record {r}"
+                );
+            }
+            let window_end = reader.window.start + reader.window.elements.len() as u64;
+            let stretch_end = if stretch.end < disk.len() {
+                disk.element_start(stretch.end)
+            } else {
+                disk.element_start(disk.len() - 1)
+                    + elements_of(&memory, disk.len() - 1).len() as u64
+            };
+            assert_eq!(
+                window_end, stretch_end,
+                "read up to the stretch's end, not past it"
+            );
+        }
     }
 
     /// Where a file was cut into parts must not show: a value written two ways in one record
