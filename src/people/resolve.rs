@@ -1511,10 +1511,6 @@ mod tests {
         (store, table)
     }
 
-    /// A merged cluster that joins another gives its facts to the new root, and its place is
-    /// taken by the next cluster that merges: facts never mix between clusters.
-    /// A merged cluster's facts are the people pass's largest array after the store's: this
-    /// size is its budget.
     proptest::proptest! {
         #[test]
         fn join_keys_read_back_as_written(
@@ -1536,11 +1532,15 @@ mod tests {
         }
     }
 
+    /// A merged cluster's facts are the people pass's largest array after the store's: this
+    /// size is its budget.
     #[test]
     fn cluster_facts_stay_compact() {
         assert_eq!(std::mem::size_of::<ClusterFacts>(), 40);
     }
 
+    /// A merged cluster that joins another gives its facts to the new root, and its place is
+    /// taken by the next cluster that merges: facts never mix between clusters.
     #[test]
     fn merged_facts_move_to_the_new_root_and_their_place_is_reused() {
         let (store, table) = store_of(&[
