@@ -452,7 +452,8 @@ fn group_impact(
         .map(|(chunk, verdicts)| {
             let mut counts = PairCounts::default();
             let mut pairs: Vec<(usize, usize)> = Vec::new();
-            let mut reader = store.reader();
+            let first = chunk * RECORDS_PER_TASK;
+            let mut reader = store.reader_within(first..first + verdicts.len());
             for i in 0..verdicts.len() {
                 pairs.clear();
                 pairs_of(&mut reader, chunk * RECORDS_PER_TASK + i, &mut pairs);

@@ -978,77 +978,6 @@ pub fn resolve(
     drop(roots);
     drop(identities);
     let meets = combination_table(table, combinations);
-    // Verdicts and person ids are independent per record and per cluster: they run on the
-    // caller's rayon pool, and collect in order, so the output does not depend on threads.
-    let mut verdicts: Vec<RecordVerdict> = (0..records.len())
-        .into_par_iter()
-        .map_init(
-            || records.reader(),
-            |reader, r| {
-                let elements = reader.elements(r);
-                let mut met = 0u64;
-                for (c, groups) in meets.iter().enumerate() {
-                    let all = groups.iter().all(|group| {
-                        elements
-                            .iter()
-                            .any(|e| group.get(e.detector as usize).copied().unwrap_or(false))
-                    });
-                    if all {
-                        met |= 1 << c;
-                    }
-                }
-                let element_severity = elements
-                    .iter()
-                    .filter_map(|e| table.get(e.detector as usize).map(|d| d.severity))
-                    .max();
-                let combo_severity = (0..combinations.len())
-                    .filter(|c| met & (1 << c) != 0)
-                    .map(|c| combinations[c].severity)
-                    .max();
-                RecordVerdict {
-                    individual: NO_INDIVIDUAL,
-                    severity: element_severity.max(combo_severity),
-                    combinations: met,
-                }
-            },
-        )
-        .collect();
-
-    // Members of each point cluster, in record order.
-    by_root.par_sort_unstable();
-    let members: Vec<u32> = by_root.iter().map(|&(_, r)| r).collect();
-    let mut ranges: Vec<std::ops::Range<u32>> = Vec::new();
-    for cluster in by_root.chunk_by(|a, b| a.0 == b.0) {
-        let start = ranges.last().map_or(0, |r| r.end);
-        ranges.push(start..start + cluster.len() as u32);
-    }
-    drop(by_root);
-    let mut persons: Vec<Person> = ranges
-        .into_par_iter()
-        .map_init(
-            || records.reader(),
-            |reader, range| {
-                let within = range.start as usize..range.end as usize;
-                let (id, severity) = identify(&members[within], reader, &verdicts, table);
-                Person {
-                    id,
-                    severity,
-                    members: range,
-                }
-            },
-        )
-        .collect();
-    persons.par_sort_by(|a, b| {
-        b.severity
-            .cmp(&a.severity)
-            .then_with(|| a.id.sort_key().cmp(&b.id.sort_key()))
-    });
-    for (index, person) in persons.iter().enumerate() {
-        for &r in &members[person.members()] {
-            verdicts[r as usize].individual = index as u32;
-        }
-    }
-
     let classes: Vec<&Arc<str>> = {
         let mut classes: Vec<&Arc<str>> = table.iter().map(|d| &d.data_class).collect();
         classes.sort();
@@ -1060,7 +989,6 @@ pub fn resolve(
         .iter()
         .map(|d| classes.binary_search(&&d.data_class).ok())
         .collect();
-    let class_index = |detector: u32| class_of.get(detector as usize).copied().flatten();
     // Counted without sets or pair lists: records in stretches, people one by one (each person
     // counts each class and combination once), files by one mask of combinations per item.
     /// Counts for a class or combination table, added up across tasks.
@@ -1070,22 +998,8 @@ pub fn resolve(
         }
         total
     }
-    // Classes among `records`' elements, each once, in `seen` (cleared first).
-    let classes_of = |reader: &mut ElementReader,
-                      records_of: &mut dyn Iterator<Item = usize>,
-                      seen: &mut Vec<usize>| {
-        seen.clear();
-        for r in records_of {
-            seen.extend(
-                reader
-                    .elements(r)
-                    .iter()
-                    .filter_map(|e| class_index(e.detector.into())),
-            );
-        }
-        seen.sort_unstable();
-        seen.dedup();
-    };
+    let add_both =
+        |a: (Vec<usize>, Vec<usize>), b: (Vec<usize>, Vec<usize>)| (add(a.0, b.0), add(a.1, b.1));
     let count_bits = |counts: &mut [usize], met: u64| {
         for (c, count) in counts.iter_mut().enumerate() {
             if met & (1 << c) != 0 {
@@ -1093,54 +1007,129 @@ pub fn resolve(
             }
         }
     };
-    const RECORDS_PER_TASK: usize = 65_536;
     let zeros = || {
         (
             vec![0usize; classes.len()],
             vec![0usize; combinations.len()],
         )
     };
+    let verdict_of = |elements: &[StoredElement]| {
+        let mut met = 0u64;
+        for (c, groups) in meets.iter().enumerate() {
+            let all = groups.iter().all(|group| {
+                elements
+                    .iter()
+                    .any(|e| group.get(e.detector as usize).copied().unwrap_or(false))
+            });
+            if all {
+                met |= 1 << c;
+            }
+        }
+        let element_severity = elements
+            .iter()
+            .filter_map(|e| table.get(e.detector as usize).map(|d| d.severity))
+            .max();
+        let combo_severity = (0..combinations.len())
+            .filter(|c| met & (1 << c) != 0)
+            .map(|c| combinations[c].severity)
+            .max();
+        RecordVerdict {
+            individual: NO_INDIVIDUAL,
+            severity: element_severity.max(combo_severity),
+            combinations: met,
+        }
+    };
+    // Verdicts, and records per class and combination, in one pass over the records in
+    // stretches. Verdicts are independent per record, so the output does not depend on threads.
+    let mut verdicts: Vec<RecordVerdict> = vec![verdict_of(&[]); records.len()];
     let (class_records, combination_records) = verdicts
-        .par_chunks(RECORDS_PER_TASK)
+        .par_chunks_mut(RECORDS_PER_TASK)
         .enumerate()
-        .map(|(chunk, chunk_verdicts)| {
+        .map(|(task, slots)| {
             let (mut class_n, mut combination_n) = zeros();
             let mut seen: Vec<usize> = Vec::new();
-            let first = chunk * RECORDS_PER_TASK;
-            let mut reader = records.reader_within(first..first + chunk_verdicts.len());
-            for (i, verdict) in chunk_verdicts.iter().enumerate() {
-                classes_of(
-                    &mut reader,
-                    &mut std::iter::once(chunk * RECORDS_PER_TASK + i),
-                    &mut seen,
+            let first = task * RECORDS_PER_TASK;
+            let mut reader = records.reader_within(first..first + slots.len());
+            for (r, slot) in (first..).zip(slots) {
+                let elements = reader.elements(r);
+                *slot = verdict_of(elements);
+                seen.clear();
+                seen.extend(
+                    elements
+                        .iter()
+                        .filter_map(|e| class_of.get(e.detector as usize).copied().flatten()),
                 );
+                seen.sort_unstable();
+                seen.dedup();
                 seen.iter().for_each(|&class| class_n[class] += 1);
-                count_bits(&mut combination_n, verdict.combinations);
+                count_bits(&mut combination_n, slot.combinations);
             }
             (class_n, combination_n)
         })
-        .reduce(zeros, |a, b| (add(a.0, b.0), add(a.1, b.1)));
-    let (class_individuals, combination_individuals) = in_record_order(&persons)
-        .into_par_iter()
-        .fold(
-            || (zeros(), Vec::new(), records.reader()),
-            |((mut class_n, mut combination_n), mut seen, mut reader), range| {
-                let members = &members[range];
-                classes_of(
+        .reduce(zeros, add_both);
+
+    // Members of each point cluster, in record order.
+    by_root.par_sort_unstable();
+    let members: Vec<u32> = by_root.iter().map(|&(_, r)| r).collect();
+    let mut ranges: Vec<std::ops::Range<u32>> = Vec::new();
+    for cluster in by_root.chunk_by(|a, b| a.0 == b.0) {
+        let start = ranges.last().map_or(0, |r| r.end);
+        ranges.push(start..start + cluster.len() as u32);
+    }
+    drop(by_root);
+    // Each person's id and severity, and people per class and combination, in one pass over
+    // the people in the order of their first record: a person's first record is read in a
+    // window, the others alone.
+    let mut persons: Vec<Person> = vec![
+        Person {
+            id: PersonId(None),
+            severity: Severity::Info,
+            members: 0..0,
+        };
+        ranges.len()
+    ];
+    let (class_individuals, combination_individuals) = persons
+        .par_chunks_mut(RECORDS_PER_TASK)
+        .zip(ranges.par_chunks(RECORDS_PER_TASK))
+        .map(|(slots, ranges)| {
+            let (mut class_n, mut combination_n) = zeros();
+            let mut seen: Vec<usize> = Vec::new();
+            let mut reader = records.reader();
+            for (slot, range) in slots.iter_mut().zip(ranges) {
+                let of_person = &members[range.start as usize..range.end as usize];
+                let (id, severity) = identify(
+                    of_person,
                     &mut reader,
-                    &mut members.iter().map(|&r| r as usize),
+                    &verdicts,
+                    table,
+                    &class_of,
                     &mut seen,
                 );
+                *slot = Person {
+                    id,
+                    severity,
+                    members: range.clone(),
+                };
                 seen.iter().for_each(|&class| class_n[class] += 1);
-                let met = members
+                let met = of_person
                     .iter()
                     .fold(0u64, |met, &r| met | verdicts[r as usize].combinations);
                 count_bits(&mut combination_n, met);
-                ((class_n, combination_n), seen, reader)
-            },
-        )
-        .map(|(counts, _, _)| counts)
-        .reduce(zeros, |a, b| (add(a.0, b.0), add(a.1, b.1)));
+            }
+            (class_n, combination_n)
+        })
+        .reduce(zeros, add_both);
+    drop(ranges);
+    persons.par_sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.id.sort_key().cmp(&b.id.sort_key()))
+    });
+    for (index, person) in persons.iter().enumerate() {
+        for &r in &members[person.members()] {
+            verdicts[r as usize].individual = index as u32;
+        }
+    }
     let mut met_in_path = vec![0u64; records.paths().len()];
     for (r, verdict) in verdicts.iter().enumerate() {
         if let Some(met) = met_in_path.get_mut(records.path_id(r) as usize) {
@@ -1208,21 +1197,27 @@ fn rank(role: Option<Role>) -> u8 {
 }
 
 /// A person's id (from the strongest identifier; names count weakest, so a person keeps their
-/// id when a name turns up) and worst severity.
+/// id when a name turns up) and worst severity; and the data classes (indices, by
+/// `class_of` per detector) of their records into `classes`, each once. Each record is read
+/// once.
 fn identify(
     members: &[u32],
     reader: &mut ElementReader,
     verdicts: &[RecordVerdict],
     table: &[DetectorInfo],
+    class_of: &[Option<usize>],
+    classes: &mut Vec<usize>,
 ) -> (PersonId, Severity) {
     let mut strongest: Option<(u8, &str, [u8; 16])> = None;
     let mut severity = Severity::Info;
+    classes.clear();
     for &r in members {
         severity = severity.max(verdicts[r as usize].severity.unwrap_or(Severity::Info));
         for element in reader.elements(r as usize) {
             let Some(detector) = table.get(element.detector as usize) else {
                 continue;
             };
+            classes.extend(class_of.get(element.detector as usize).copied().flatten());
             if detector.role.is_some_and(Role::identifies) {
                 let order = match rank(detector.role) {
                     0 => 3,
@@ -1235,6 +1230,8 @@ fn identify(
             }
         }
     }
+    classes.sort_unstable();
+    classes.dedup();
     let id = match strongest {
         Some((_, detector, fingerprint)) => {
             let mut hasher = Sha256::new();

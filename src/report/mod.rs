@@ -543,7 +543,7 @@ impl PeopleTables<'_> {
                 let mut elements: Vec<&str> = Vec::new();
                 let (mut elements_cell, mut combinations_cell) = (String::new(), String::new());
                 let mut id_buffer = [0u8; 14];
-                let mut reader = self.store.reader();
+                let mut reader = self.store.reader_within(range.clone());
                 let mut texts = self
                     .store
                     .texts(range.clone())
