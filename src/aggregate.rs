@@ -467,9 +467,10 @@ pub struct Results {
     tally_budget: usize,
 }
 
-/// Values the tallies hold in memory, all together, before they go to disk: 32 MiB. Without a
-/// bound, a 1 GiB share's tallies held 115 MB of fingerprints.
-const TALLY_BUDGET: usize = 2 << 20;
+/// Values the tallies hold in memory, all together, before they go to disk: 16 MiB (and as
+/// much again while their lists double). Without a bound, a 1 GiB share's tallies held 115 MB
+/// of fingerprints; at 32 MiB they were the walk's largest holder.
+const TALLY_BUDGET: usize = 1 << 20;
 
 impl Results {
     /// An empty result set; finding rows stay in the workers' spools.

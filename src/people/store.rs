@@ -325,23 +325,21 @@ impl StoredRecord {
     }
 }
 
-/// A record once `finish` has ordered it: 16 bytes, what the people pass and the tables read.
+/// A record once `finish` has ordered it: 12 bytes, what the people pass and the tables read.
 /// Its position in the file no longer matters, and its label and location, and its elements,
 /// stand in record order (`RecordStore::texts`, `RecordStore::ordered_elements`), so their
-/// lengths say where they are.
+/// lengths say where they are. A label or location of `LONG_TEXT` bytes or more is told by
+/// `LONG_TEXT` in both lengths, and its lengths are in `RecordStore::long_texts`.
 #[derive(Debug, Clone, Copy)]
 struct OrderedRecord {
     path: u32,
     elements_len: u32,
-    label_len: u32,
-    location_len: u32,
+    label_len: u16,
+    location_len: u16,
 }
 
-impl OrderedRecord {
-    fn text_len(&self) -> u64 {
-        u64::from(self.label_len) + u64::from(self.location_len)
-    }
-}
+/// Lengths of a label or location that an ordered record keeps aside.
+const LONG_TEXT: u16 = u16::MAX;
 
 /// Labels and locations of the ordered records, back to back in record order.
 #[derive(Debug)]
@@ -407,6 +405,9 @@ pub struct RecordStore {
     texts: Option<OrderedTexts>,
     /// Where the text of every `TEXT_STRIDE`-th ordered record starts in `texts`.
     text_starts: Vec<u64>,
+    /// The label and location lengths of ordered records whose lengths do not fit theirs
+    /// (`LONG_TEXT`), by record, in record order.
+    long_texts: Vec<(u32, u32, u32)>,
     /// Their elements, once ordered.
     ordered_elements: Option<OrderedElements>,
     /// Where the elements of every `ELEMENT_STRIDE`-th ordered record start.
@@ -789,11 +790,21 @@ impl RecordStore {
                     None => memory_elements.extend_from_slice(run),
                 }
                 elements_written += u64::from(r.elements_len);
+                let short = |text: &str| u16::try_from(text.len()).ok().filter(|&n| n < LONG_TEXT);
+                let (label_len, location_len) = match (short(label), short(location)) {
+                    (Some(label_len), Some(location_len)) => (label_len, location_len),
+                    _ => {
+                        let record = (ordered - 1) as u32;
+                        self.long_texts
+                            .push((record, label.len() as u32, location.len() as u32));
+                        (LONG_TEXT, LONG_TEXT)
+                    }
+                };
                 self.ordered.push_indexed(OrderedRecord {
                     path: r.path,
                     elements_len: r.elements_len,
-                    label_len: label.len() as u32,
-                    location_len: location.len() as u32,
+                    label_len,
+                    location_len,
                 });
             }
         }
@@ -906,10 +917,14 @@ impl RecordStore {
         let first = records.start.min(end);
         let stride = first / TEXT_STRIDE;
         let mut start = self.text_starts.get(stride).copied().unwrap_or(0);
+        let text_len = |r: usize| {
+            let (label, location) = self.text_lens(r);
+            (label + location) as u64
+        };
         for r in stride * TEXT_STRIDE..first {
-            start += self.ordered[r].text_len();
+            start += text_len(r);
         }
-        let len: u64 = (first..end).map(|r| self.ordered[r].text_len()).sum();
+        let len: u64 = (first..end).map(text_len).sum();
         let len = usize::try_from(len).map_err(|_| io::ErrorKind::OutOfMemory)?;
         let text = match &self.texts {
             Some(OrderedTexts::Disk(file)) => {
@@ -932,6 +947,23 @@ impl RecordStore {
             next: first,
             text,
         })
+    }
+
+    /// The lengths of ordered record `record`'s label and location.
+    fn text_lens(&self, record: usize) -> (usize, usize) {
+        let Some(r) = self.ordered.indexed(record) else {
+            return (0, 0);
+        };
+        if r.label_len != LONG_TEXT {
+            return (usize::from(r.label_len), usize::from(r.location_len));
+        }
+        self.long_texts
+            .binary_search_by_key(&(record as u32), |&(r, _, _)| r)
+            .ok()
+            .and_then(|i| self.long_texts.get(i))
+            .map_or((0, 0), |&(_, label, location)| {
+                (label as usize, location as usize)
+            })
     }
 
     /// A reader of the ordered records' elements; each thread takes its own.
@@ -1215,12 +1247,13 @@ pub struct Texts<'s> {
 impl Texts<'_> {
     /// The label and location of the next record of the stretch, in order; empty past its end.
     pub fn next_record(&mut self) -> (&str, &str) {
-        let Some(r) = self.store.ordered.indexed(self.next) else {
+        if self.next >= self.store.len() {
             return ("", "");
-        };
+        }
+        let (label_len, location_len) = self.store.text_lens(self.next);
         let at = self.next_at;
-        let label_end = at + r.label_len as usize;
-        let location_end = label_end + r.location_len as usize;
+        let label_end = at + label_len;
+        let location_end = label_end + location_len;
         if location_end > self.text.len() {
             return ("", "");
         }
@@ -1394,22 +1427,37 @@ mod tests {
     /// stretch starts against the stride of known positions.
     #[test]
     fn labels_read_back_in_any_stretch() {
+        // A few labels and locations too long for an ordered record's lengths (65,535 bytes
+        // is the first that is).
+        let label_of = |r: usize| {
+            let long = if r % 700 == 3 {
+                "x".repeat(70_000)
+            } else {
+                String::new()
+            };
+            format!("line {r:05}{}{long}", "é".repeat(r % 3))
+        };
+        let location_of = |r: usize| match r {
+            _ if r % 900 == 5 => "y".repeat(65_535),
+            _ if r % 2 == 0 => format!("at {r}"),
+            _ => String::new(),
+        };
         for mut store in [RecordStore::default(), RecordStore::spilling()] {
             let mut batch = RecordStore::default();
             for r in 0..2500u64 {
-                let label = format!("line {r:05}{}", "é".repeat(r as usize % 3));
-                let mut part = part("a.csv", &label, r, 1, (r % 251) as u8);
-                part.location = if r % 2 == 0 {
-                    format!("at {r}")
-                } else {
-                    String::new()
-                };
+                let mut part = part("a.csv", &label_of(r as usize), r, 1, (r % 251) as u8);
+                part.location = location_of(r as usize);
                 batch.push(&part, |_| false);
             }
             store.append(batch).expect("append");
             store.finish().expect("finish");
             store.finish().expect("a second finish changes nothing");
             assert_eq!(store.len(), 2500);
+            assert_eq!(
+                store.long_texts.len(),
+                4 + 3,
+                "records 3, 703, 1403, 2103; 5, 905, 1805"
+            );
             for stretch in [
                 0..2500,
                 0..1,
@@ -1417,18 +1465,14 @@ mod tests {
                 1000..2100,
                 2047..2500,
                 2499..2500,
+                703..704,
+                905..906,
             ] {
                 let mut texts = store.texts(stretch.clone()).expect("texts");
                 for r in stretch {
                     let (label, location) = texts.next_record();
-                    let expected = format!("line {r:05}{}", "é".repeat(r % 3));
-                    assert_eq!(label, expected);
-                    let at = if r % 2 == 0 {
-                        format!("at {r}")
-                    } else {
-                        String::new()
-                    };
-                    assert_eq!(location, at);
+                    assert_eq!(label, label_of(r), "record {r}");
+                    assert_eq!(location, location_of(r), "record {r}");
                 }
                 assert_eq!(texts.next_record(), ("", ""), "nothing past the stretch");
             }
@@ -1463,7 +1507,7 @@ mod tests {
     /// A scan holds one of each per record and per value: these sizes are the memory budget.
     #[test]
     fn records_and_elements_stay_compact() {
-        assert_eq!(std::mem::size_of::<OrderedRecord>(), 16);
+        assert_eq!(std::mem::size_of::<OrderedRecord>(), 12);
         assert_eq!(std::mem::size_of::<StoredRecord>(), 40);
         assert_eq!(std::mem::size_of::<StoredElement>(), 22);
     }
