@@ -1439,7 +1439,7 @@ mod tests {
         };
         let location_of = |r: usize| match r {
             _ if r % 900 == 5 => "y".repeat(65_535),
-            _ if r % 2 == 0 => format!("at {r}"),
+            _ if r.is_multiple_of(2) => format!("at {r}"),
             _ => String::new(),
         };
         for mut store in [RecordStore::default(), RecordStore::spilling()] {
