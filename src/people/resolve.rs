@@ -588,26 +588,27 @@ impl<'a> Clusters<'a> {
                 round_of_cell[cell] = round;
             }
         }
-        // Where each stretch's keys of each round start in that round's file.
-        let round_starts: Vec<Vec<usize>> = rounds
+        // Each round's keys wait on disk, one round after the other in one file, written in
+        // a single pass over the elements: a pass per round read them all again for each
+        // (seventeen passes of 151 MB on the 1 GiB bench share). Where each stretch's keys of
+        // each round start there, in entries:
+        let mut round_start = 0;
+        let entry_starts: Vec<Vec<usize>> = rounds
             .iter()
-            .map(|(in_round, _)| {
-                (0..stretches.len())
-                    .scan(0usize, |next, s| {
+            .map(|(in_round, count)| {
+                let starts = (0..stretches.len())
+                    .scan(round_start, |next, s| {
                         let start = *next;
                         *next += keys_in(s, in_round);
                         Some(start)
                     })
-                    .collect()
+                    .collect();
+                round_start += count;
+                starts
             })
             .collect();
-        // Each round's keys wait in a file of their own, written in the one pass that also
-        // notes each key's record: a pass over the elements per round read them all again for
-        // each (seventeen rounds of 151 MB on the 1 GiB bench share).
-        let rounds_on_disk: io::Result<Vec<File>> =
-            rounds.iter().map(|_| tempfile::tempfile()).collect();
-        let round_files = match rounds_on_disk {
-            Ok(files) => files,
+        let keys_file = match tempfile::tempfile() {
+            Ok(file) => file,
             Err(error) => {
                 store.note_read_failure(error);
                 return;
@@ -618,7 +619,7 @@ impl<'a> Clusters<'a> {
         // share, against 3.6 MB more of attempts).
         stretches.par_iter().enumerate().for_each(|(s, stretch)| {
             let mut position = stretch_start[s] as u32;
-            let mut entries: Vec<Vec<u8>> = vec![Vec::new(); round_files.len()];
+            let mut entries: Vec<Vec<u8>> = vec![Vec::new(); rounds.len()];
             each_key(stretch, &mut |key, r| {
                 let round = round_of_cell.get(cell_of(&key) as usize).copied();
                 if let Some(entries) = round.and_then(|round| entries.get_mut(round)) {
@@ -628,23 +629,25 @@ impl<'a> Clusters<'a> {
                 }
                 position += 1;
             });
-            for ((file, starts), entries) in round_files.iter().zip(&round_starts).zip(entries) {
+            for (starts, entries) in entry_starts.iter().zip(entries) {
                 let at = (starts[s] * entry_bytes::<K>()) as u64;
-                if let Err(error) = file.write_all_at(&entries, at) {
+                if let Err(error) = keys_file.write_all_at(&entries, at) {
                     store.note_read_failure(error);
                 }
             }
         });
         // (position of a later key, its record, the first record with that key)
         let mut attempts: Vec<(u32, u32, u32)> = Vec::new();
-        for (file, (_, count)) in round_files.iter().zip(rounds) {
-            let mut keyed = match read_round::<K>(file, count) {
+        let mut round_start = 0;
+        for (_, count) in rounds {
+            let mut keyed = match read_round::<K>(&keys_file, round_start, count) {
                 Ok(keyed) => keyed,
                 Err(error) => {
                     store.note_read_failure(error);
                     return;
                 }
             };
+            round_start += count;
             // Within a key, the lowest position is the first record in reading order.
             keyed.par_sort_unstable();
             for same_key in keyed.chunk_by(|a, b| a.0 == b.0) {
@@ -744,7 +747,7 @@ fn bytes_at<const N: usize>(bytes: &[u8], at: usize) -> [u8; N] {
     out
 }
 
-/// Bytes of one key, its position and its record in a round's file.
+/// Bytes of one key, its position and its record in the keys' file.
 fn entry_bytes<K: JoinKey>() -> usize {
     K::BYTES + 8
 }
@@ -752,12 +755,16 @@ fn entry_bytes<K: JoinKey>() -> usize {
 /// Entries read from a round's file at once (1.4 MiB of names with quasi-identifiers).
 const ENTRIES_READ_AT_ONCE: usize = 1 << 15;
 
-/// The `count` keys, positions and records of a round's file.
-fn read_round<K: JoinKey>(file: &File, count: usize) -> io::Result<Vec<(K, u32, u32)>> {
+/// The `count` keys, positions and records of a round, from entry `start` of `file`.
+fn read_round<K: JoinKey>(
+    file: &File,
+    start: usize,
+    count: usize,
+) -> io::Result<Vec<(K, u32, u32)>> {
     let entry = entry_bytes::<K>();
     let mut keyed = Vec::with_capacity(count);
     let mut buffer = vec![0u8; entry * count.min(ENTRIES_READ_AT_ONCE)];
-    let mut at = 0u64;
+    let mut at = (start * entry) as u64;
     while keyed.len() < count {
         let bytes = &mut buffer[..entry * (count - keyed.len()).min(ENTRIES_READ_AT_ONCE)];
         file.read_exact_at(bytes, at)?;
