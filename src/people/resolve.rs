@@ -497,7 +497,8 @@ impl<'a> Clusters<'a> {
     /// a parallel sort rather than a hash map, and the keys are gathered on every core in
     /// stretches of records, so only the joins themselves run on one core. Keys of different
     /// cells (`cell_of`, as `key_cell`) never match, so they are sorted a few cells at a time:
-    /// never more keys at once than the largest cell has.
+    /// never more keys at once than the largest cell has. The keys wait on disk between the
+    /// pass that finds them and the round that sorts them.
     fn join_on<K>(
         &mut self,
         keys_of: impl Fn(usize, &mut ElementReader, &mut Vec<K>) + Sync,
@@ -610,7 +611,7 @@ impl<'a> Clusters<'a> {
         let keys_file = match tempfile::tempfile() {
             Ok(file) => file,
             Err(error) => {
-                store.note_read_failure(error);
+                store.note_io_failure(error);
                 return;
             }
         };
@@ -632,7 +633,7 @@ impl<'a> Clusters<'a> {
             for (starts, entries) in entry_starts.iter().zip(entries) {
                 let at = (starts[s] * entry_bytes::<K>()) as u64;
                 if let Err(error) = keys_file.write_all_at(&entries, at) {
-                    store.note_read_failure(error);
+                    store.note_io_failure(error);
                 }
             }
         });
@@ -643,7 +644,7 @@ impl<'a> Clusters<'a> {
             let mut keyed = match read_round::<K>(&keys_file, round_start, count) {
                 Ok(keyed) => keyed,
                 Err(error) => {
-                    store.note_read_failure(error);
+                    store.note_io_failure(error);
                     return;
                 }
             };
@@ -706,7 +707,7 @@ impl<'a> Clusters<'a> {
 }
 
 /// A join key as it waits on disk for its round: a fixed number of bytes.
-trait JoinKey: Ord + Copy + Default + Send + Sync {
+trait JoinKey: Ord + Copy + Send + Sync {
     const BYTES: usize;
     fn put(&self, out: &mut Vec<u8>);
     /// The key from `bytes`, which hold `BYTES`.
