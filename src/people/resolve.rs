@@ -1081,33 +1081,30 @@ pub fn resolve(
     // Members of each point cluster, in record order.
     by_root.par_sort_unstable();
     let members: Vec<u32> = by_root.iter().map(|&(_, r)| r).collect();
-    let mut ranges: Vec<std::ops::Range<u32>> = Vec::new();
-    for cluster in by_root.chunk_by(|a, b| a.0 == b.0) {
-        let start = ranges.last().map_or(0, |r| r.end);
-        ranges.push(start..start + cluster.len() as u32);
+    // One person per point cluster, where its members stand; id and severity come next.
+    let clusters = by_root.chunk_by(|a, b| a.0 == b.0);
+    let mut persons: Vec<Person> = Vec::with_capacity(clusters.clone().count());
+    for cluster in clusters {
+        let start = persons.last().map_or(0, |p| p.members.end);
+        persons.push(Person {
+            id: PersonId(None),
+            severity: Severity::Info,
+            members: start..start + cluster.len() as u32,
+        });
     }
     drop(by_root);
     // Each person's id and severity, and people per class and combination, in one pass over
-    // the people in the order of their first record: a person's first record is read in a
-    // window, the others alone.
-    let mut persons: Vec<Person> = vec![
-        Person {
-            id: PersonId(None),
-            severity: Severity::Info,
-            members: 0..0,
-        };
-        ranges.len()
-    ];
+    // the people in the order of their first record (tasks of as many people as a stretch has
+    // records): a person's first record is read in a window, the others alone.
     let (class_individuals, combination_individuals) = persons
         .par_chunks_mut(RECORDS_PER_TASK)
-        .zip(ranges.par_chunks(RECORDS_PER_TASK))
-        .map(|(slots, ranges)| {
+        .map(|people| {
             let (mut class_n, mut combination_n) = zeros();
             let mut seen: Vec<usize> = Vec::new();
             let mut reader = records.reader();
-            for (slot, range) in slots.iter_mut().zip(ranges) {
-                let of_person = &members[range.start as usize..range.end as usize];
-                let (id, severity) = identify(
+            for person in people {
+                let of_person = &members[person.members()];
+                (person.id, person.severity) = identify(
                     of_person,
                     &mut reader,
                     &verdicts,
@@ -1115,11 +1112,6 @@ pub fn resolve(
                     &class_of,
                     &mut seen,
                 );
-                *slot = Person {
-                    id,
-                    severity,
-                    members: range.clone(),
-                };
                 seen.iter().for_each(|&class| class_n[class] += 1);
                 let met = of_person
                     .iter()
@@ -1129,7 +1121,6 @@ pub fn resolve(
             (class_n, combination_n)
         })
         .reduce(zeros, add_both);
-    drop(ranges);
     persons.par_sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)

@@ -980,8 +980,8 @@ impl RecordStore {
     }
 
     /// A reader for a task that reads `records` in order: its windows stop at their last
-    /// element, where the next task's start (a pass in stretches read each stretch's last
-    /// window past its end, up to half as much again as the elements).
+    /// element, where the next task's records start (a pass in stretches read each
+    /// stretch's last window past its end, up to half as much again as the elements).
     pub fn reader_within(&self, records: std::ops::Range<usize>) -> ElementReader<'_> {
         let read_ahead_until = if records.end < self.len() {
             self.element_start(records.end)
