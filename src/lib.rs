@@ -55,6 +55,7 @@ pub mod provenance;
 pub mod report;
 pub mod reuse;
 pub mod rules;
+pub mod runs;
 pub mod scan;
 pub mod schedule;
 

@@ -26,7 +26,6 @@ use crate::people::Role;
 use crate::people::names::normalize_name_parts;
 use crate::people::records::record_labels;
 use crate::people::resolve::{Resolution, resolve};
-use crate::people::store::ElementReader;
 use crate::report::{self, Summary, SummaryCounts};
 use crate::rules::{RuleSet, Severity, load_with_overrides};
 use crate::schedule::LargestFirst;
@@ -294,6 +293,7 @@ pub fn run(config: &ScanConfig) -> Result<ScanOutcome, Error> {
     pool.install(|| results.seal_tallies())
         .map_err(|e| Error::io("cannot count distinct values", e))?;
     // findings.csv is pure I/O and the people pass pure CPU: run them side by side.
+    let groups = PathGroups::of(&results.records, results.group_depth);
     let (mut rows, records) = results.findings_and_records(&spools);
     let (findings_written, resolution) = std::thread::scope(|scope| {
         let writer = scope.spawn(move || {
@@ -309,7 +309,8 @@ pub fn run(config: &ScanConfig) -> Result<ScanOutcome, Error> {
         });
         clock.done("records merged and ordered");
         let resolution = finished.and_then(|()| {
-            let resolution = pool.install(|| resolve(records, &table, &rules.impact.combination));
+            let resolution = pool
+                .install(|| resolve(records, &table, &rules.impact.combination, &groups.of_path))?;
             records.read_failure().map(|()| resolution)
         });
         clock.done("individuals resolved");
@@ -329,7 +330,7 @@ pub fn run(config: &ScanConfig) -> Result<ScanOutcome, Error> {
     }
     let combinations = combination_rows(&rules.impact.combination, &resolution.combination_counts);
     let kinds = kind_rows(&mut results.kinds, &rules.impact);
-    let groups = pool.install(|| group_impact(&mut results, &resolution, &table, &rules.impact));
+    let groups = group_impact(&mut results, &resolution, &groups, &rules.impact);
     report::records_read_back(&results.records)?;
     let max_severity = impact
         .iter()
@@ -388,11 +389,37 @@ pub fn run(config: &ScanConfig) -> Result<ScanOutcome, Error> {
     })
 }
 
+/// The group of each of the store's paths (`--group-by-depth`), by number.
+struct PathGroups {
+    names: Vec<Arc<str>>,
+    of_path: Vec<u32>,
+}
+
+impl PathGroups {
+    /// Each interned path's group, found once: records are then counted per group on integers.
+    fn of(store: &crate::people::store::RecordStore, depth: usize) -> PathGroups {
+        let mut names: Vec<Arc<str>> = Vec::new();
+        let mut numbers: foldhash::HashMap<Arc<str>, u32> = foldhash::HashMapExt::new();
+        let of_path = store
+            .paths()
+            .iter()
+            .map(|path| {
+                let name = group_of(path, depth);
+                *numbers.entry(Arc::clone(&name)).or_insert_with(|| {
+                    names.push(name);
+                    names.len() as u32 - 1
+                })
+            })
+            .collect();
+        PathGroups { names, of_path }
+    }
+}
+
 /// Impact rows per group, with records and individuals counted per group.
 fn group_impact(
     results: &mut crate::aggregate::Results,
     resolution: &Resolution,
-    table: &[DetectorInfo],
+    groups: &PathGroups,
     model: &crate::rules::ImpactModel,
 ) -> Vec<GroupImpact> {
     let mut per_group: std::collections::BTreeMap<
@@ -402,104 +429,11 @@ fn group_impact(
     for ((group, class), tally) in std::mem::take(&mut results.group_classes) {
         per_group.entry(group).or_default().insert(class, tally);
     }
-    // Groups and classes as small numbers: a million records are counted on integers.
-    let mut class_names: Vec<&Arc<str>> = table.iter().map(|d| &d.data_class).collect();
-    class_names.sort();
-    class_names.dedup();
-    let class_of: Vec<usize> = table
-        .iter()
-        .map(|d| class_names.binary_search(&&d.data_class).unwrap_or(0))
-        .collect();
-    let store = &results.records;
-    // Each interned path's group, found once: the records are then counted on every core.
-    let mut group_names: Vec<Arc<str>> = Vec::new();
-    let mut group_ids: foldhash::HashMap<Arc<str>, usize> = foldhash::HashMapExt::new();
-    let group_of_path: Vec<usize> = store
-        .paths()
-        .iter()
-        .map(|path| {
-            let name = group_of(path, results.group_depth);
-            *group_ids.entry(Arc::clone(&name)).or_insert_with(|| {
-                group_names.push(name);
-                group_names.len() - 1
-            })
-        })
-        .collect();
-    const RECORDS_PER_TASK: usize = 65_536;
-    type PairCounts = foldhash::HashMap<(usize, usize), usize>;
-    fn add(mut total: PairCounts, part: PairCounts) -> PairCounts {
-        for (key, n) in part {
-            *total.entry(key).or_default() += n;
-        }
-        total
-    }
-    // (group, class) of every element of `record`, appended to `pairs`.
-    let pairs_of = |reader: &mut ElementReader, record: usize, pairs: &mut Vec<(usize, usize)>| {
-        let group = group_of_path
-            .get(store.path_id(record) as usize)
-            .copied()
-            .unwrap_or(0);
-        pairs.extend(
-            reader
-                .elements(record)
-                .iter()
-                .filter_map(|e| class_of.get(e.detector as usize).map(|&c| (group, c))),
-        );
-    };
-    // Records per (group, class), in stretches of records; individuals per (group, class), one
-    // person at a time, so each person counts once and no list of pairs is held.
-    let record_counts: PairCounts = resolution
-        .records
-        .par_chunks(RECORDS_PER_TASK)
-        .enumerate()
-        .map(|(chunk, verdicts)| {
-            let mut counts = PairCounts::default();
-            let mut pairs: Vec<(usize, usize)> = Vec::new();
-            let first = chunk * RECORDS_PER_TASK;
-            let mut reader = store.reader_within(first..first + verdicts.len());
-            for i in 0..verdicts.len() {
-                pairs.clear();
-                pairs_of(&mut reader, chunk * RECORDS_PER_TASK + i, &mut pairs);
-                pairs.sort_unstable();
-                pairs.dedup();
-                pairs
-                    .iter()
-                    .for_each(|&key| *counts.entry(key).or_default() += 1);
-            }
-            counts
-        })
-        .reduce(PairCounts::default, add);
-    let individual_counts: PairCounts = resolution
-        .people_in_record_order()
-        .fold(
-            || (PairCounts::default(), Vec::new(), store.reader()),
-            |(mut counts, mut pairs, mut reader), members| {
-                pairs.clear();
-                for &r in members {
-                    pairs_of(&mut reader, r as usize, &mut pairs);
-                }
-                pairs.sort_unstable();
-                pairs.dedup();
-                pairs
-                    .iter()
-                    .for_each(|&key| *counts.entry(key).or_default() += 1);
-                (counts, pairs, reader)
-            },
-        )
-        .map(|(counts, _, _)| counts)
-        .reduce(PairCounts::default, add);
     let mut people: HashMap<(&str, &str), (usize, usize)> = HashMap::new();
-    for ((group, class), records) in record_counts {
-        people
-            .entry((&group_names[group], class_names[class]))
-            .or_default()
-            .0 = records;
-    }
-    for ((group, class), individuals) in individual_counts {
-        people
-            .entry((&group_names[group], class_names[class]))
-            .or_default()
-            .1 = individuals;
+    for ((group, class), &counts) in &resolution.group_counts {
+        if let Some(name) = groups.names.get(*group as usize) {
+            people.insert((name, class), counts);
+        }
     }
     // Each group's exact unique counts sort its own fingerprints: one group per task.
     per_group

@@ -19,6 +19,7 @@ use super::store::{ElementReader, RecordStore, StoredElement};
 use super::{PeopleEstimate, Role};
 use crate::aggregate::DetectorInfo;
 use crate::rules::{Combination, Severity};
+use crate::runs::{FinishedRuns, RenderedPart, SortedRuns};
 
 /// How the estimate and its bounds are made, in words for summary.json and the report.
 pub const METHOD: &str = "Findings in one record (a table row, a JSON object, a labelled block such as `Name: … SSN: …`, or one line of text) belong to one person. Two records are the same person when they share a primary identifier (SSN, ITIN, passport, driver's licence, medical record or health insurance number) and no primary identifier conflicts; or when they share a linking identifier (e-mail, phone, card, bank account, IBAN, username) and neither a primary identifier nor the name conflicts; or when they carry the same normalised full name and share a date of birth or postal address. A record with a name and no identifier joins a person of that name. Same name and nothing else in common: kept apart, but counted as a possible same person. Lower bound: every same-name cluster merged. Upper bound: no merge based on a name at all (only shared identifiers). Records with no name and no identifier (a password alone, an expiry date alone) belong to no one and are not counted as people.";
@@ -32,15 +33,19 @@ pub struct Resolution {
     /// Per record (same order as the store): its individual, the combinations it meets, its
     /// severity.
     pub records: Vec<RecordVerdict>,
-    /// Individuals, ordered worst first, then by id; rendered on demand by a `Describer`.
+    /// Individuals, ordered worst first, then by id (`Person::order`).
     pub individuals: Vec<Person>,
-    /// The records of every person, `Person::members` indexes it.
-    members: Vec<u32>,
+    /// individuals.csv's rows, without the header, rendered in the people pass and kept on
+    /// disk in runs sorted as `individuals` is.
+    pub individual_rows: Option<FinishedRuns>,
     pub estimate: PeopleEstimate,
     /// Per data class: records holding it, individuals holding it.
     pub class_counts: BTreeMap<Arc<str>, (usize, usize)>,
     /// Per combination (same order as the model): records, individuals, files.
     pub combination_counts: Vec<(usize, usize, usize)>,
+    /// Per group (numbered as `resolve`'s `group_of_path` numbers them) and data class:
+    /// records holding it, individuals holding it.
+    pub group_counts: BTreeMap<(u32, Arc<str>), (usize, usize)>,
 }
 
 /// Sixteen bytes: one per record.
@@ -87,15 +92,19 @@ impl Person {
     fn members(&self) -> std::ops::Range<usize> {
         self.members.start as usize..self.members.end as usize
     }
-}
 
-/// Where each person's records stand in `members`, in the order of their first record: passes
-/// that add up over people read the records nearly in order then, in windows, where the
-/// people's own order (by severity) reads each record alone.
-fn in_record_order(persons: &[Person]) -> Vec<std::ops::Range<usize>> {
-    let mut ranges: Vec<std::ops::Range<usize>> = persons.iter().map(Person::members).collect();
-    ranges.par_sort_unstable_by_key(|range| range.start);
-    ranges
+    /// The order of people: worst severity first, then by id, then (equal ids, as for
+    /// `P-unknown`) by first record. Also the key of their individuals.csv rows, which are
+    /// rendered before people are sorted.
+    fn order(&self) -> u128 {
+        let (unknown, id) = self.id.sort_key();
+        let mut key = [0u8; 16];
+        key[0] = u8::MAX - self.severity as u8;
+        key[1] = u8::from(unknown);
+        key[2..8].copy_from_slice(&id);
+        key[8..12].copy_from_slice(&self.members.start.to_be_bytes());
+        u128::from_be_bytes(key)
+    }
 }
 
 /// A person's id: stable for the same fingerprint key, derived from the person's strongest
@@ -139,6 +148,12 @@ type Own = (u16, [u8; 16]);
 
 /// Records read at once by one task of the people pass's parallel passes.
 const RECORDS_PER_TASK: usize = 16_384;
+
+/// People the people pass renders individuals.csv rows for, and sorts them, at a time: about
+/// 8 MiB of rows.
+const PEOPLE_PER_ROUND: usize = 65_536;
+/// People one task of the people pass takes.
+const PEOPLE_PER_TASK: usize = 4_096;
 
 /// `0..len` in stretches of `RECORDS_PER_TASK`.
 fn stretches(len: usize) -> Vec<std::ops::Range<usize>> {
@@ -911,12 +926,15 @@ fn join_on_names(clusters: &mut Clusters, identities: &Identities) {
     }
 }
 
-/// Resolves `records` (in output order) into individuals and counts combinations.
+/// Resolves `records` (in output order) into individuals, counts combinations, counts records
+/// and people per group (`group_of_path`: each of the store's paths' group, by number) and
+/// renders individuals.csv's rows; fails only if the rows cannot be kept on disk.
 pub fn resolve(
     records: &RecordStore,
     table: &[DetectorInfo],
     combinations: &[Combination],
-) -> Resolution {
+    group_of_path: &[u32],
+) -> io::Result<Resolution> {
     let combinations = &combinations[..combinations.len().min(MAX_COMBINATIONS)];
     let identities = Identities::of(records, table);
     // Record numbers as u32 here and below: these arrays are as long as the records, and the
@@ -1001,27 +1019,12 @@ pub fn resolve(
         .collect();
     // Counted without sets or pair lists: records in stretches, people one by one (each person
     // counts each class and combination once), files by one mask of combinations per item.
-    /// Counts for a class or combination table, added up across tasks.
-    fn add(mut total: Vec<usize>, part: Vec<usize>) -> Vec<usize> {
-        for (t, n) in total.iter_mut().zip(part) {
-            *t += n;
-        }
-        total
-    }
-    let add_both =
-        |a: (Vec<usize>, Vec<usize>), b: (Vec<usize>, Vec<usize>)| (add(a.0, b.0), add(a.1, b.1));
-    let count_bits = |counts: &mut [usize], met: u64| {
-        for (c, count) in counts.iter_mut().enumerate() {
-            if met & (1 << c) != 0 {
-                *count += 1;
-            }
-        }
-    };
-    let zeros = || {
-        (
-            vec![0usize; classes.len()],
-            vec![0usize; combinations.len()],
-        )
+    let zeros = || Tally::zeros(classes.len(), combinations.len());
+    let group_of = |r: usize| {
+        group_of_path
+            .get(records.path_id(r) as usize)
+            .copied()
+            .unwrap_or(0)
     };
     let verdict_of = |elements: &[StoredElement]| {
         let mut met = 0u64;
@@ -1052,12 +1055,13 @@ pub fn resolve(
     // Verdicts, and records per class and combination, in one pass over the records in
     // stretches. Verdicts are independent per record, so the output does not depend on threads.
     let mut verdicts: Vec<RecordVerdict> = vec![verdict_of(&[]); records.len()];
-    let (class_records, combination_records) = verdicts
+    let by_records = verdicts
         .par_chunks_mut(RECORDS_PER_TASK)
         .enumerate()
         .map(|(task, slots)| {
-            let (mut class_n, mut combination_n) = zeros();
+            let mut tally = zeros();
             let mut seen: Vec<usize> = Vec::new();
+            let mut pairs: Vec<(u32, usize)> = Vec::new();
             let first = task * RECORDS_PER_TASK;
             let mut reader = records.reader_within(first..first + slots.len());
             for (r, slot) in (first..).zip(slots) {
@@ -1071,12 +1075,14 @@ pub fn resolve(
                 );
                 seen.sort_unstable();
                 seen.dedup();
-                seen.iter().for_each(|&class| class_n[class] += 1);
-                count_bits(&mut combination_n, slot.combinations);
+                let group = group_of(r);
+                pairs.clear();
+                pairs.extend(seen.iter().map(|&class| (group, class)));
+                tally.count(&seen, &pairs, slot.combinations);
             }
-            (class_n, combination_n)
+            tally
         })
-        .reduce(zeros, add_both);
+        .reduce(zeros, Tally::add);
 
     // Members of each point cluster, in record order.
     by_root.par_sort_unstable();
@@ -1093,39 +1099,62 @@ pub fn resolve(
         });
     }
     drop(by_root);
-    // Each person's id and severity, and people per class and combination, in one pass over
-    // the people in the order of their first record (tasks of as many people as a stretch has
-    // records): a person's first record is read in a window, the others alone.
-    let (class_individuals, combination_individuals) = persons
-        .par_chunks_mut(RECORDS_PER_TASK)
-        .map(|people| {
-            let (mut class_n, mut combination_n) = zeros();
-            let mut seen: Vec<usize> = Vec::new();
-            let mut reader = records.reader();
-            for person in people {
-                let of_person = &members[person.members()];
-                (person.id, person.severity) = identify(
-                    of_person,
-                    &mut reader,
-                    &verdicts,
-                    table,
-                    &class_of,
-                    &mut seen,
-                );
-                seen.iter().for_each(|&class| class_n[class] += 1);
-                let met = of_person
-                    .iter()
-                    .fold(0u64, |met, &r| met | verdicts[r as usize].combinations);
-                count_bits(&mut combination_n, met);
-            }
-            (class_n, combination_n)
-        })
-        .reduce(zeros, add_both);
-    persons.par_sort_by(|a, b| {
-        b.severity
-            .cmp(&a.severity)
-            .then_with(|| a.id.sort_key().cmp(&b.id.sort_key()))
-    });
+    // Each person's id and severity, people per class and combination, and individuals.csv's
+    // rows, in one pass over the people in the order of their first record: a person's first
+    // record is read in a window, the others alone, each once. The rows are sorted on disk a
+    // round of people at a time, so no more than a round's rows are held.
+    let mut rows = SortedRuns::new()?;
+    let mut by_people = zeros();
+    for round in persons.chunks_mut(PEOPLE_PER_ROUND) {
+        let done: Vec<(Tally, RenderedPart)> = round
+            .par_chunks_mut(PEOPLE_PER_TASK)
+            .map(|people| {
+                let mut tally = zeros();
+                let mut seen: Vec<usize> = Vec::new();
+                let mut pairs: Vec<(u32, usize)> = Vec::new();
+                let mut reader = records.reader();
+                let mut of_person = PersonRecords::default();
+                let mut describer = Describer::new(records, &verdicts, table, combinations);
+                let mut part = RenderedPart::default();
+                for person in people {
+                    of_person.read(&members[person.members()], &mut reader);
+                    (person.id, person.severity) =
+                        identify(&of_person, &verdicts, table, &class_of, &mut seen);
+                    let met = of_person
+                        .members
+                        .iter()
+                        .fold(0u64, |met, &(r, _)| met | verdicts[r as usize].combinations);
+                    pairs.clear();
+                    for (r, elements) in of_person.records() {
+                        let group = group_of(r as usize);
+                        pairs.extend(elements.iter().filter_map(|e| {
+                            class_of
+                                .get(e.detector as usize)
+                                .copied()
+                                .flatten()
+                                .map(|class| (group, class))
+                        }));
+                    }
+                    pairs.sort_unstable();
+                    pairs.dedup();
+                    tally.count(&seen, &pairs, met);
+                    let cells = describer.row(person, &of_person);
+                    part.push(person.order(), |out| {
+                        crate::report::push_csv_row(out, cells)
+                    })?;
+                }
+                Ok((tally, part))
+            })
+            .collect::<io::Result<_>>()?;
+        let mut parts = Vec::with_capacity(done.len());
+        for (tally, part) in done {
+            by_people = by_people.add(tally);
+            parts.push(part);
+        }
+        rows.push_run(&parts)?;
+    }
+    let individual_rows = rows.finish()?;
+    persons.par_sort_unstable_by_key(Person::order);
     for (index, person) in persons.iter().enumerate() {
         for &r in &members[person.members()] {
             verdicts[r as usize].individual = index as u32;
@@ -1141,11 +1170,24 @@ pub fn resolve(
     for &met in &met_in_path {
         count_bits(&mut combination_files, met);
     }
+    let mut group_counts: BTreeMap<(u32, Arc<str>), (usize, usize)> = BTreeMap::new();
+    for (&(group, class), &n) in &by_records.group_class {
+        group_counts
+            .entry((group, Arc::clone(classes[class])))
+            .or_default()
+            .0 = n;
+    }
+    for (&(group, class), &n) in &by_people.group_class {
+        group_counts
+            .entry((group, Arc::clone(classes[class])))
+            .or_default()
+            .1 = n;
+    }
     let combination_counts: Vec<(usize, usize, usize)> = (0..combinations.len())
         .map(|c| {
             (
-                combination_records[c],
-                combination_individuals[c],
+                by_records.combination[c],
+                by_people.combination[c],
                 combination_files[c],
             )
         })
@@ -1153,8 +1195,8 @@ pub fn resolve(
     let class_counts: BTreeMap<Arc<str>, (usize, usize)> = classes
         .iter()
         .enumerate()
-        .filter(|&(i, _)| class_records[i] > 0)
-        .map(|(i, class)| (Arc::clone(class), (class_records[i], class_individuals[i])))
+        .filter(|&(i, _)| by_records.class[i] > 0)
+        .map(|(i, class)| (Arc::clone(class), (by_records.class[i], by_people.class[i])))
         .collect();
     let notification_triggered = persons
         .iter()
@@ -1166,7 +1208,7 @@ pub fn resolve(
             })
         })
         .count();
-    Resolution {
+    Ok(Resolution {
         estimate: PeopleEstimate {
             records: records.len(),
             individuals: persons.len(),
@@ -1177,11 +1219,12 @@ pub fn resolve(
             method: METHOD.to_string(),
         },
         individuals: persons,
-        members,
+        individual_rows: Some(individual_rows),
         records: verdicts,
         class_counts,
         combination_counts,
-    }
+        group_counts,
+    })
 }
 
 /// Most masked identifiers listed for one person.
@@ -1202,8 +1245,7 @@ fn rank(role: Option<Role>) -> u8 {
 /// `class_of` per detector) of their records into `classes`, each once. Each record is read
 /// once.
 fn identify(
-    members: &[u32],
-    reader: &mut ElementReader,
+    person: &PersonRecords,
     verdicts: &[RecordVerdict],
     table: &[DetectorInfo],
     class_of: &[Option<usize>],
@@ -1212,9 +1254,9 @@ fn identify(
     let mut strongest: Option<(u8, &str, [u8; 16])> = None;
     let mut severity = Severity::Info;
     classes.clear();
-    for &r in members {
+    for (r, elements) in person.records() {
         severity = severity.max(verdicts[r as usize].severity.unwrap_or(Severity::Info));
-        for element in reader.elements(r as usize) {
+        for element in elements {
             let Some(detector) = table.get(element.detector as usize) else {
                 continue;
             };
@@ -1248,13 +1290,97 @@ fn identify(
     (id, severity)
 }
 
+/// Adds one to the count of each combination whose bit is set in `met`.
+fn count_bits(counts: &mut [usize], met: u64) {
+    for (c, count) in counts.iter_mut().enumerate() {
+        if met & (1 << c) != 0 {
+            *count += 1;
+        }
+    }
+}
+
+/// What a task's records, or its people, add up to: how many hold each data class, meet each
+/// combination, and hold each data class in each group.
+#[derive(Debug)]
+struct Tally {
+    class: Vec<usize>,
+    combination: Vec<usize>,
+    group_class: HashMap<(u32, usize), usize>,
+}
+
+impl Tally {
+    fn zeros(classes: usize, combinations: usize) -> Tally {
+        Tally {
+            class: vec![0; classes],
+            combination: vec![0; combinations],
+            group_class: HashMap::new(),
+        }
+    }
+
+    /// Counts one record or person, which holds `classes` and the (group, class) `pairs`, each
+    /// listed once, and meets the combinations set in `met`.
+    fn count(&mut self, classes: &[usize], pairs: &[(u32, usize)], met: u64) {
+        for &class in classes {
+            if let Some(n) = self.class.get_mut(class) {
+                *n += 1;
+            }
+        }
+        count_bits(&mut self.combination, met);
+        for &pair in pairs {
+            *self.group_class.entry(pair).or_default() += 1;
+        }
+    }
+
+    fn add(mut self, other: Tally) -> Tally {
+        for (t, n) in self.class.iter_mut().zip(other.class) {
+            *t += n;
+        }
+        for (t, n) in self.combination.iter_mut().zip(other.combination) {
+            *t += n;
+        }
+        for (pair, n) in other.group_class {
+            *self.group_class.entry(pair).or_default() += n;
+        }
+        self
+    }
+}
+
+/// The elements of one person's records, read once for every sum and cell over the person:
+/// a person's records other than the first are read alone, so each read counts.
+#[derive(Debug, Default)]
+struct PersonRecords {
+    elements: Vec<StoredElement>,
+    /// Each record, and where its elements end in `elements`.
+    members: Vec<(u32, usize)>,
+}
+
+impl PersonRecords {
+    fn read(&mut self, members: &[u32], reader: &mut ElementReader) {
+        self.elements.clear();
+        self.members.clear();
+        for &r in members {
+            self.elements.extend_from_slice(reader.elements(r as usize));
+            self.members.push((r, self.elements.len()));
+        }
+    }
+
+    /// Each record with its elements, in record order.
+    fn records(&self) -> impl Iterator<Item = (u32, &[StoredElement])> {
+        let mut start = 0;
+        self.members.iter().map(move |&(r, end)| {
+            let elements = self.elements.get(start..end).unwrap_or(&[]);
+            start = end;
+            (r, elements)
+        })
+    }
+}
+
 /// Renders individuals.csv rows into buffers it keeps from person to person: a million people
 /// are described on every core, and a description built of fresh vectors and strings spent
 /// more time allocating than reading the records.
-pub struct Describer<'a> {
-    resolution: &'a Resolution,
+struct Describer<'a> {
     records: &'a RecordStore,
-    reader: ElementReader<'a>,
+    verdicts: &'a [RecordVerdict],
     table: &'a [DetectorInfo],
     combinations: &'a [Combination],
     identifiers: Vec<(u8, &'a str, &'a str)>,
@@ -1283,14 +1409,38 @@ pub fn join_into<'s>(out: &mut String, items: impl IntoIterator<Item = &'s str>,
 }
 
 impl<'a> Describer<'a> {
-    /// The cells of person `index`'s row, in `INDIVIDUALS_COLUMNS` order: id, masked
-    /// identifiers (strongest first, at most six, then how many more), data elements, records,
-    /// files, severity, and the notification-triggering combinations one of its records meets.
-    pub fn row(&mut self, index: usize) -> Option<[&str; 7]> {
-        let Describer {
-            resolution,
+    fn new(
+        records: &'a RecordStore,
+        verdicts: &'a [RecordVerdict],
+        table: &'a [DetectorInfo],
+        combinations: &'a [Combination],
+    ) -> Describer<'a> {
+        Describer {
             records,
-            reader,
+            verdicts,
+            table,
+            combinations,
+            identifiers: Vec::new(),
+            detectors: Vec::new(),
+            element_ids: Vec::new(),
+            triggers: Vec::new(),
+            trigger_ids: Vec::new(),
+            id: [0; 14],
+            listed: String::new(),
+            data_elements: String::new(),
+            notification_triggers: String::new(),
+            record_count: itoa::Buffer::new(),
+            file_count: itoa::Buffer::new(),
+        }
+    }
+
+    /// The cells of `person`'s row, in `INDIVIDUALS_COLUMNS` order: id, masked identifiers
+    /// (strongest first, at most six, then how many more), data elements, records, files,
+    /// severity, and the notification-triggering combinations one of its records meets.
+    fn row(&mut self, person: &Person, of_person: &PersonRecords) -> [&str; 7] {
+        let Describer {
+            records,
+            verdicts,
             table,
             combinations,
             identifiers,
@@ -1300,28 +1450,26 @@ impl<'a> Describer<'a> {
             trigger_ids,
             ..
         } = self;
-        let person = resolution.individuals.get(index)?;
-        let members = resolution.members.get(person.members())?;
         identifiers.clear();
         detectors.clear();
         triggers.clear();
         let mut files = 0;
         let mut last_path: Option<u32> = None;
-        for &r in members {
+        for (r, elements) in of_person.records() {
             let r = r as usize;
             // Records come sorted by path, so one person's records of one file stand together.
             if last_path != Some(records.path_id(r)) {
                 files += 1;
                 last_path = Some(records.path_id(r));
             }
-            if let Some(verdict) = resolution.records.get(r) {
+            if let Some(verdict) = verdicts.get(r) {
                 triggers.extend(verdict.combinations().filter(|&c| {
                     combinations
                         .get(c)
                         .is_some_and(|combination| combination.notification_trigger)
                 }));
             }
-            for element in reader.elements(r) {
+            for element in elements {
                 let Some(detector) = table.get(element.detector as usize) else {
                     continue;
                 };
@@ -1381,59 +1529,15 @@ impl<'a> Describer<'a> {
             self.trigger_ids.iter().copied(),
             ";",
         );
-        Some([
+        [
             person.id.render(&mut self.id),
             &self.listed,
             &self.data_elements,
-            self.record_count.format(members.len()),
+            self.record_count.format(of_person.members.len()),
             self.file_count.format(files),
             person.severity.as_str(),
             &self.notification_triggers,
-        ])
-    }
-}
-
-impl Resolution {
-    /// Every person's records, people in the order of their first record (`in_record_order`).
-    pub fn people_in_record_order(&self) -> impl IndexedParallelIterator<Item = &[u32]> {
-        in_record_order(&self.individuals)
-            .into_par_iter()
-            .map(|range| self.members.get(range).unwrap_or(&[]))
-    }
-
-    /// The records of person `index`, in record order.
-    pub fn members_of(&self, index: usize) -> &[u32] {
-        self.individuals
-            .get(index)
-            .and_then(|person| self.members.get(person.members()))
-            .unwrap_or(&[])
-    }
-
-    /// Renders individuals.csv rows, one person at a time.
-    pub fn describer<'a>(
-        &'a self,
-        records: &'a RecordStore,
-        table: &'a [DetectorInfo],
-        combinations: &'a [Combination],
-    ) -> Describer<'a> {
-        Describer {
-            resolution: self,
-            records,
-            reader: records.reader(),
-            table,
-            combinations,
-            identifiers: Vec::new(),
-            detectors: Vec::new(),
-            element_ids: Vec::new(),
-            triggers: Vec::new(),
-            trigger_ids: Vec::new(),
-            id: [0; 14],
-            listed: String::new(),
-            data_elements: String::new(),
-            notification_triggers: String::new(),
-            record_count: itoa::Buffer::new(),
-            file_count: itoa::Buffer::new(),
-        }
+        ]
     }
 }
 

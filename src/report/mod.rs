@@ -587,25 +587,21 @@ impl PeopleTables<'_> {
         )
     }
 
-    /// individuals.csv: the first-pass notification list, masked.
+    /// individuals.csv: the first-pass notification list, masked, in severity order. The
+    /// people pass rendered its rows (`Resolution::individual_rows`): here they are merged.
     fn write_individuals(&self) -> Result<(), Error> {
-        write_csv_blocks(
-            self.dir,
-            "individuals.csv",
-            INDIVIDUALS_COLUMNS,
-            self.resolution.individuals.len(),
-            |range, out| {
-                let mut describer =
-                    self.resolution
-                        .describer(self.store, self.table, &self.model.combination);
-                for i in range {
-                    if let Some(cells) = describer.row(i) {
-                        push_csv_row(out, cells);
-                    }
-                }
-                Ok(())
-            },
-        )
+        let mut file = AtomicFile::create(self.dir, "individuals.csv")?;
+        let mut header = Vec::new();
+        push_csv_row(&mut header, INDIVIDUALS_COLUMNS);
+        let out = file.writer();
+        out.write_all(&header)
+            .and_then(|()| match &self.resolution.individual_rows {
+                Some(rows) => rows.merge_into(out),
+                None => Ok(()),
+            })
+            .and_then(|()| out.flush())
+            .map_err(|e| Error::io("cannot write individuals.csv", e))?;
+        file.commit()
     }
 }
 
