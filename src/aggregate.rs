@@ -395,9 +395,10 @@ pub struct WorkerSpool {
 
 /// A run of finding rows in a spool: (group, path, first offset, part, (spool, offset), length).
 type SpooledRows = (Arc<str>, Arc<str>, u64, u32, (u32, u64), u64);
-/// The finding rows spooled by the workers, borrowed for ordering and copying out.
+/// The finding rows spooled by the workers, with the spools, for ordering and copying out.
 pub struct FindingRows<'a> {
-    spools: &'a [File],
+    /// The workers' spools, closed (and their disk space freed) with the rows.
+    spools: Vec<File>,
     segments: &'a mut Vec<SpooledRows>,
 }
 
@@ -616,10 +617,10 @@ impl Results {
 
     /// The spooled finding rows and the records, borrowed apart so that findings.csv can be
     /// written while the records are resolved.
-    pub fn findings_and_records<'a>(
-        &'a mut self,
-        spools: &'a [File],
-    ) -> (FindingRows<'a>, &'a mut RecordStore) {
+    pub fn findings_and_records(
+        &mut self,
+        spools: Vec<File>,
+    ) -> (FindingRows<'_>, &mut RecordStore) {
         (
             FindingRows {
                 spools,

@@ -294,7 +294,7 @@ pub fn run(config: &ScanConfig) -> Result<ScanOutcome, Error> {
         .map_err(|e| Error::io("cannot count distinct values", e))?;
     // findings.csv is pure I/O and the people pass pure CPU: run them side by side.
     let groups = PathGroups::of(&results.records, results.group_depth);
-    let (mut rows, records) = results.findings_and_records(&spools);
+    let (mut rows, records) = results.findings_and_records(spools);
     let (findings_written, resolution) = std::thread::scope(|scope| {
         let writer = scope.spawn(move || {
             rows.sort();
