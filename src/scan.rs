@@ -330,7 +330,7 @@ pub fn run(config: &ScanConfig) -> Result<ScanOutcome, Error> {
     }
     let combinations = combination_rows(&rules.impact.combination, &resolution.combination_counts);
     let kinds = kind_rows(&mut results.kinds, &rules.impact);
-    let groups = group_impact(&mut results, &resolution, &groups, &rules.impact);
+    let groups = pool.install(|| group_impact(&mut results, &resolution, &groups, &rules.impact));
     report::records_read_back(&results.records)?;
     let max_severity = impact
         .iter()

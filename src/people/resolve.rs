@@ -1052,8 +1052,8 @@ pub fn resolve(
             combinations: met,
         }
     };
-    // Verdicts, and records per class and combination, in one pass over the records in
-    // stretches. Verdicts are independent per record, so the output does not depend on threads.
+    // Verdicts, and records per class, combination and (group, class), in one pass over the
+    // records in stretches. Verdicts are independent per record, so the output does not depend on threads.
     let mut verdicts: Vec<RecordVerdict> = vec![verdict_of(&[]); records.len()];
     let by_records = verdicts
         .par_chunks_mut(RECORDS_PER_TASK)
