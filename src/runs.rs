@@ -69,7 +69,10 @@ impl SortedRuns {
         for (key, part, at) in order {
             let bytes = parts
                 .get(part)
-                .and_then(|p| p.bytes.get(at.start as usize..(at.start + at.len) as usize))
+                .and_then(|p| {
+                    p.bytes
+                        .get(at.start as usize..at.start as usize + at.len as usize)
+                })
                 .unwrap_or_default();
             self.file.write_all(&key.to_le_bytes())?;
             self.file.write_all(&at.len.to_le_bytes())?;
@@ -114,7 +117,7 @@ impl FinishedRuns {
                 )
             })
             .collect();
-        // The next row of each run, smallest row number first.
+        // The next row of each run, smallest key first.
         let mut heads = BinaryHeap::with_capacity(readers.len());
         for (run, reader) in readers.iter_mut().enumerate() {
             if let Some((key, len)) = next_header(reader)? {
@@ -140,10 +143,16 @@ impl FinishedRuns {
 /// The next row's key and length in a run, or none at its end.
 fn next_header(reader: &mut BufReader<Region>) -> io::Result<Option<(u128, u32)>> {
     let mut header = [0u8; HEADER];
-    match reader.read(&mut header[..1])? {
-        0 => return Ok(None),
-        _ => reader.read_exact(&mut header[1..])?,
+    // The run's end is the only place a header may be missing: its first byte tells.
+    loop {
+        match reader.read(&mut header[..1]) {
+            Ok(0) => return Ok(None),
+            Ok(_) => break,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
     }
+    reader.read_exact(&mut header[1..])?;
     let (key, len) = header.split_at(16);
     let key = <[u8; 16]>::try_from(key).map_or(0, u128::from_le_bytes);
     let len = <[u8; 4]>::try_from(len).map_or(0, u32::from_le_bytes);
@@ -204,6 +213,23 @@ mod tests {
             .and_then(|runs| runs.merge_into(&mut out))
             .expect("merge");
         assert_eq!(String::from_utf8_lossy(&out), "a\nc\nd\ne\nf\n");
+    }
+
+    #[test]
+    fn a_run_shorter_or_longer_than_its_file_is_an_error() {
+        for change in [-5i64, 7] {
+            let mut runs = SortedRuns::new().expect("temp file");
+            runs.push_run(&[part(&[(0, "a\n"), (1, "b\n")])])
+                .expect("run");
+            let mut finished = runs.finish().expect("finish");
+            let run = &mut finished.runs[0];
+            run.end = run.end.saturating_add_signed(change);
+            let mut out = Vec::new();
+            let error = finished
+                .merge_into(&mut out)
+                .expect_err("cut or overlong run");
+            assert_eq!(error.kind(), io::ErrorKind::UnexpectedEof, "{change}");
+        }
     }
 
     proptest::proptest! {
