@@ -292,6 +292,7 @@ pub fn run(config: &ScanConfig) -> Result<ScanOutcome, Error> {
     // pass reaches its peak.
     pool.install(|| results.seal_tallies())
         .map_err(|e| Error::io("cannot count distinct values", e))?;
+    clock.done("distinct values counted");
     // findings.csv is pure I/O and the people pass pure CPU: run them side by side.
     let groups = PathGroups::of(&results.records, results.group_depth);
     let (mut rows, records) = results.findings_and_records(spools);
