@@ -561,6 +561,8 @@ fn worker(
     let mut scratch = Scratch::default();
     let mut matches = Vec::new();
     let mut shared = SharedDetection::default();
+    let mut findings = Vec::new();
+    let mut rows = Vec::new();
     while let Some(mut item) = items.pop() {
         // After a stop, queued items are still taken from the queue, to be listed unscanned.
         if detectors.limits.stop.is_raised() {
@@ -568,6 +570,8 @@ fn worker(
         }
         let tools = WorkerTools {
             scratch: &mut scratch,
+            findings: &mut findings,
+            rows: &mut rows,
             matches: &mut matches,
             shared: &mut shared,
             items,
@@ -603,6 +607,10 @@ const FINDINGS_PER_PART: usize = 16_384;
 /// What a worker keeps from file to file.
 struct WorkerTools<'a> {
     scratch: &'a mut Scratch,
+    /// A part's findings, and its rendered rows until they are spooled: buffers kept, so their
+    /// pages stay mapped.
+    findings: &'a mut Vec<Finding>,
+    rows: &'a mut Vec<u8>,
     matches: &'a mut Vec<Match>,
     shared: &'a mut SharedDetection,
     /// The queue, asked whether other threads are about to fall idle.
@@ -627,6 +635,8 @@ struct Lane {
     chunk: OwnedChunk,
     /// The chunk's findings as a part, spooled, until it is handed on.
     batch: Option<std::io::Result<Batch>>,
+    findings: Vec<Finding>,
+    rows: Vec<u8>,
     /// Findings per path in `batch`.
     counts: HashMap<Arc<str>, u64>,
 }
@@ -728,6 +738,8 @@ fn scan_item(
     let mut sink = WorkerSink {
         detectors,
         scratch: tools.scratch,
+        findings: tools.findings,
+        rows: tools.rows,
         matches: tools.matches,
         shared: tools.shared,
         items: tools.items,
@@ -736,7 +748,6 @@ fn scan_item(
         group: Arc::clone(&path),
         part: 0,
         counts: HashMap::new(),
-        findings: Vec::new(),
         text_bytes: 0,
         members: Vec::new(),
         current: Arc::clone(&path),
@@ -755,7 +766,7 @@ fn scan_item(
             record.reason = reason.clone();
             // File-name rules need no reading: an interrupted scan still reports key files.
             if *status == Status::Error || reason.ends_with(INTERRUPTED) {
-                file_rule_findings(detectors, &path, None, &mut sink.findings);
+                file_rule_findings(detectors, &path, None, sink.findings);
             }
         }
         Disposition::Scan => {
@@ -774,21 +785,16 @@ fn scan_item(
                     (Status::Truncated, INTERRUPTED.to_string())
                 };
             }
-            file_rule_findings(
-                detectors,
-                &path,
-                record.sha256.as_deref(),
-                &mut sink.findings,
-            );
+            file_rule_findings(detectors, &path, record.sha256.as_deref(), sink.findings);
         }
     }
     let mut records = std::mem::take(&mut sink.members);
     records.push(record);
-    let findings = std::mem::take(&mut sink.findings);
     let mut batch = Batch::new(
         Arc::clone(&sink.group),
         sink.part,
-        findings,
+        sink.findings,
+        std::mem::take(sink.rows),
         &detectors.table,
         &mut sink.counts,
     );
@@ -809,7 +815,8 @@ struct WorkerSink<'a> {
     group: Arc<str>,
     part: u32,
     counts: HashMap<Arc<str>, u64>,
-    findings: Vec<Finding>,
+    findings: &'a mut Vec<Finding>,
+    rows: &'a mut Vec<u8>,
     /// Text examined since the last part was handed over.
     text_bytes: u64,
     members: Vec<FileRecord>,
@@ -849,7 +856,6 @@ impl WorkerSink<'_> {
         self.shared.lanes[..waiting]
             .par_iter_mut()
             .for_each(|lane| {
-                let mut findings = Vec::new();
                 detect_chunk(
                     detectors,
                     &lane.chunk.path,
@@ -857,17 +863,20 @@ impl WorkerSink<'_> {
                     lane.chunk.base,
                     &mut lane.scratch,
                     &mut lane.matches,
-                    &mut findings,
+                    &mut lane.findings,
                 );
                 let mut batch = Batch::new(
                     Arc::clone(group),
                     0,
-                    findings,
+                    &mut lane.findings,
+                    std::mem::take(&mut lane.rows),
                     &detectors.table,
                     &mut lane.counts,
                 );
                 batch.text_bytes = lane.chunk.text.len() as u64;
-                lane.batch = Some(batch.spool_rows_shared(spool, &cursor).map(|()| batch));
+                let spooled = batch.spool_rows_shared(spool, &cursor);
+                lane.rows = std::mem::take(&mut batch.rows);
+                lane.batch = Some(spooled.map(|()| batch));
             });
         self.spool.written = cursor.into_inner();
         let mut batches = Vec::with_capacity(waiting);
@@ -892,11 +901,11 @@ impl WorkerSink<'_> {
 
     /// Hands the findings so far to the aggregator, keeping memory flat on huge files.
     fn flush_part(&mut self) {
-        let findings = std::mem::take(&mut self.findings);
         let mut batch = Batch::new(
             Arc::clone(&self.group),
             self.part,
-            findings,
+            self.findings,
+            std::mem::take(self.rows),
             &self.detectors.table,
             &mut self.counts,
         );
@@ -910,8 +919,9 @@ impl WorkerSink<'_> {
     /// Spools the batch's rows and sends the rest to the aggregator; false when it is gone or
     /// the spool cannot be written (which the aggregator is told, to fail the scan).
     fn hand_over(&mut self, mut batch: Batch) -> bool {
-        let spooled = batch.spool_rows(self.spool).map(|()| batch);
-        self.send(spooled)
+        let spooled = batch.spool_rows(self.spool);
+        *self.rows = std::mem::take(&mut batch.rows);
+        self.send(spooled.map(|()| batch))
     }
 
     /// Sends a spooled batch, or the spool's failure; false when the aggregator is gone or the
@@ -969,7 +979,7 @@ impl ContentSink for WorkerSink<'_> {
             base,
             self.scratch,
             self.matches,
-            &mut self.findings,
+            self.findings,
         );
         if self.findings.len() >= FINDINGS_PER_PART {
             self.flush_part();
@@ -988,7 +998,7 @@ impl ContentSink for WorkerSink<'_> {
                 self.detectors,
                 &path,
                 member.sha256.as_deref(),
-                &mut self.findings,
+                self.findings,
             );
         }
         self.members.push(FileRecord {
