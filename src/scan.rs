@@ -1253,12 +1253,16 @@ fn join_name_parts(
         finding.fingerprint = detectors.fingerprinter.fingerprint(&name);
         dropped[f] = true;
     }
-    let mut index = 0;
-    let tail: Vec<Finding> = findings.drain(from..).collect();
-    findings.extend(tail.into_iter().filter(|_| {
-        index += 1;
-        !dropped[index - 1]
-    }));
+    // The chunk's findings are compacted where they stand, in order: a copy of them per chunk
+    // was pages to fault in again and again.
+    let mut kept = from;
+    for read in from..findings.len() {
+        if !dropped.get(read - from).copied().unwrap_or(false) {
+            findings.swap(kept, read);
+            kept += 1;
+        }
+    }
+    findings.truncate(kept);
 }
 
 /// Where two rules of one data class claim overlapping text, keeps one finding: the more
@@ -1270,35 +1274,37 @@ fn resolve_overlaps(engine: &Engine, matches: &mut Vec<Match>) {
             .then(a.end.cmp(&b.end))
             .then(a.rule.cmp(&b.rule))
     });
-    let mut kept: Vec<Match> = Vec::with_capacity(matches.len());
+    // The matches kept so far are `matches[..kept]`, built where they stand (a new list per
+    // chunk was pages to fault in again and again); what is left behind them is dropped.
+    let mut kept = 0;
     // Most matches overlap nothing: once past the furthest end so far, skip the search.
     let mut furthest_end = 0usize;
-    for m in matches.drain(..) {
+    for read in 0..matches.len() {
+        let m = &matches[read];
         let clash = if m.start >= furthest_end {
             None
         } else {
             let class = &engine.rule(m.rule).data_class;
-            kept.iter()
+            matches[..kept]
+                .iter()
                 .rposition(|k| k.end > m.start && &engine.rule(k.rule).data_class == class)
         };
         furthest_end = furthest_end.max(m.end);
         match clash {
-            None => kept.push(m),
+            None => {
+                matches.swap(kept, read);
+                kept += 1;
+            }
             Some(i) => {
-                let better = (m.confidence, m.end - m.start, std::cmp::Reverse(m.rule))
-                    > (
-                        kept[i].confidence,
-                        kept[i].end - kept[i].start,
-                        std::cmp::Reverse(kept[i].rule),
-                    );
-                if better {
-                    kept[i] = m;
+                let rank = |m: &Match| (m.confidence, m.end - m.start, std::cmp::Reverse(m.rule));
+                if rank(&matches[read]) > rank(&matches[i]) {
+                    matches.swap(i, read);
                 }
             }
         }
     }
-    kept.sort_unstable_by_key(|m| (m.start, m.rule));
-    *matches = kept;
+    matches.truncate(kept);
+    matches.sort_unstable_by_key(|m| (m.start, m.rule));
 }
 
 fn aggregate(
