@@ -31,8 +31,9 @@ const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
 /// Milliseconds freed memory waits before it goes back to the system. mimalloc's default, a
 /// second, kept memory the walk had freed (parsed documents, the tallies' lists as they spill)
-/// resident: the whole run's peak on the 1 GiB bench share was 20-35 MB higher than with
-/// 50 ms, which costs no time, where 10 ms cost 5% (BENCHMARKS.md).
+/// resident: the whole run's peak on the 1 GiB bench share was 30-35 MB higher than with
+/// 50 ms, and reached the 200 MB target. 50 ms costs memory handed back and faulted in again:
+/// about a second of system time there, since the workers keep their buffers (BENCHMARKS.md).
 const PURGE_DELAY_MS: std::ffi::c_long = 50;
 
 /// Sets `PURGE_DELAY_MS`, unless `MIMALLOC_PURGE_DELAY` says otherwise.
