@@ -68,8 +68,8 @@ pub struct Batch {
     pub part: u32,
     /// Present on the last part only.
     pub records: Option<Vec<FileRecord>>,
-    /// The rendered findings.csv rows, until the worker writes them to its spool and takes the
-    /// buffer back.
+    /// The rendered findings.csv rows, until the worker writes them to its spool (which hands
+    /// the buffer back for the next part).
     pub rows: Vec<u8>,
     /// Where the worker wrote `rows`: its spool and the offset there.
     pub spooled_at: (u32, u64),
@@ -243,22 +243,29 @@ impl Batch {
     }
 
     /// Writes the rows to the worker's own spool, so finding rows never pass through the
-    /// aggregator and spooling runs on every worker.
-    pub fn spool_rows(&mut self, spool: &mut WorkerSpool) -> io::Result<()> {
+    /// aggregator and spooling runs on every worker; returns the rows' buffer, for the next part.
+    pub fn spool_rows(&mut self, spool: &mut WorkerSpool) -> io::Result<Vec<u8>> {
         let cursor = AtomicU64::new(spool.written);
-        self.spool_rows_shared(spool, &cursor)?;
+        let rows = self.spool_rows_shared(spool, &cursor)?;
         spool.written = cursor.into_inner();
-        Ok(())
+        Ok(rows)
     }
 
     /// Writes the rows at a place of their own in the worker's spool, taken from `cursor`:
-    /// threads that help the worker with a big file spool their parts side by side.
-    pub fn spool_rows_shared(&mut self, spool: &WorkerSpool, cursor: &AtomicU64) -> io::Result<()> {
+    /// threads that help the worker with a big file spool their parts side by side. The batch
+    /// keeps no rows afterwards, written or not; once written, their buffer comes back for the
+    /// next part.
+    pub fn spool_rows_shared(
+        &mut self,
+        spool: &WorkerSpool,
+        cursor: &AtomicU64,
+    ) -> io::Result<Vec<u8>> {
         use std::os::unix::fs::FileExt;
-        let at = cursor.fetch_add(self.rows.len() as u64, Ordering::Relaxed);
-        spool.file.write_all_at(&self.rows, at)?;
+        let rows = std::mem::take(&mut self.rows);
+        let at = cursor.fetch_add(rows.len() as u64, Ordering::Relaxed);
+        spool.file.write_all_at(&rows, at)?;
         self.spooled_at = (spool.id, at);
-        Ok(())
+        Ok(rows)
     }
 
     /// The last part: adds the accounts, with their finding counts.

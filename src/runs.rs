@@ -8,17 +8,17 @@ use std::os::unix::fs::FileExt;
 
 /// Where one rendered row stands in its part's buffer, and the key it is sorted by.
 #[derive(Debug, Clone, Copy)]
-pub struct RowAt {
-    pub key: u128,
-    pub start: u32,
-    pub len: u32,
+struct RowAt {
+    key: u128,
+    start: u32,
+    len: u32,
 }
 
 /// Rows a task rendered: their bytes back to back, and where each one stands.
 #[derive(Debug, Default)]
 pub struct RenderedPart {
-    pub bytes: Vec<u8>,
-    pub rows: Vec<RowAt>,
+    bytes: Vec<u8>,
+    rows: Vec<RowAt>,
 }
 
 impl RenderedPart {

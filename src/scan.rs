@@ -874,8 +874,9 @@ impl WorkerSink<'_> {
                     &mut lane.counts,
                 );
                 batch.text_bytes = lane.chunk.text.len() as u64;
-                let spooled = batch.spool_rows_shared(spool, &cursor);
-                lane.rows = std::mem::take(&mut batch.rows);
+                let spooled = batch
+                    .spool_rows_shared(spool, &cursor)
+                    .map(|rows| lane.rows = rows);
                 lane.batch = Some(spooled.map(|()| batch));
             });
         self.spool.written = cursor.into_inner();
@@ -919,8 +920,7 @@ impl WorkerSink<'_> {
     /// Spools the batch's rows and sends the rest to the aggregator; false when it is gone or
     /// the spool cannot be written (which the aggregator is told, to fail the scan).
     fn hand_over(&mut self, mut batch: Batch) -> bool {
-        let spooled = batch.spool_rows(self.spool);
-        *self.rows = std::mem::take(&mut batch.rows);
+        let spooled = batch.spool_rows(self.spool).map(|rows| *self.rows = rows);
         self.send(spooled.map(|()| batch))
     }
 

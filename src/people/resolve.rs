@@ -1019,7 +1019,7 @@ pub fn resolve(
         .collect();
     // Counted without sets or pair lists: records in stretches, people one by one (each person
     // counts each class and combination once), files by one mask of combinations per item.
-    let zeros = || Tally::zeros(classes.len(), combinations.len());
+    let zeros = || PassCounts::zeros(classes.len(), combinations.len());
     let group_of = |r: usize| {
         group_of_path
             .get(records.path_id(r) as usize)
@@ -1082,7 +1082,7 @@ pub fn resolve(
             }
             tally
         })
-        .reduce(zeros, Tally::add);
+        .reduce(zeros, PassCounts::add);
 
     // Members of each point cluster, in record order.
     by_root.par_sort_unstable();
@@ -1106,7 +1106,7 @@ pub fn resolve(
     let mut rows = SortedRuns::new()?;
     let mut by_people = zeros();
     for round in persons.chunks_mut(PEOPLE_PER_ROUND) {
-        let done: Vec<(Tally, RenderedPart)> = round
+        let done: Vec<(PassCounts, RenderedPart)> = round
             .par_chunks_mut(PEOPLE_PER_TASK)
             .map(|people| {
                 let mut tally = zeros();
@@ -1302,15 +1302,15 @@ fn count_bits(counts: &mut [usize], met: u64) {
 /// What a task's records, or its people, add up to: how many hold each data class, meet each
 /// combination, and hold each data class in each group.
 #[derive(Debug)]
-struct Tally {
+struct PassCounts {
     class: Vec<usize>,
     combination: Vec<usize>,
     group_class: HashMap<(u32, usize), usize>,
 }
 
-impl Tally {
-    fn zeros(classes: usize, combinations: usize) -> Tally {
-        Tally {
+impl PassCounts {
+    fn zeros(classes: usize, combinations: usize) -> PassCounts {
+        PassCounts {
             class: vec![0; classes],
             combination: vec![0; combinations],
             group_class: HashMap::new(),
@@ -1331,7 +1331,7 @@ impl Tally {
         }
     }
 
-    fn add(mut self, other: Tally) -> Tally {
+    fn add(mut self, other: PassCounts) -> PassCounts {
         for (t, n) in self.class.iter_mut().zip(other.class) {
             *t += n;
         }
