@@ -820,6 +820,12 @@ impl Engine {
                 if column_rules.contains(&index) || hit.start() < scratch.last_region_end[index] {
                     continue;
                 }
+                // A keyword inside a cell the rule takes whole belongs to that cell's value, which
+                // the cell rule has read: it triggers nothing more (an address column is a
+                // million such keywords, each a line the regex would read for nothing).
+                if owned_by_cell(index, plan, input, hit.start()) {
+                    continue;
+                }
                 let (start, end) = self.region_around(index, text, hit.start(), hit.end());
                 scratch.last_region_end[index] = end;
                 scratch.regions.push((index, start, end));
@@ -1413,6 +1419,28 @@ mod tests {
         assert_eq!(
             of(&found, "postal_address"),
             vec!["1234 elm street apartment 4b"]
+        );
+    }
+
+    #[test]
+    fn keywords_inside_cells_taken_whole_leave_the_rest_of_the_row_scanned() {
+        let engine = engine();
+        let mut scratch = Scratch::default();
+        // The address column's street types are its cells' own keywords; the note's address,
+        // on the same rows, is still found through its own, and no cell is read twice.
+        let found = scan_table(
+            &engine,
+            &mut scratch,
+            "name,address,note\nJane Roe,1847 Larkspur Ave,ships to 2210 Westmoreland Dr daily\n\
+             Omar Haddad,77 Oak Blvd,none\n",
+        );
+        assert_eq!(
+            of(&found, "postal_address"),
+            vec![
+                "1847 larkspur avenue",
+                "2210 westmoreland drive",
+                "77 oak boulevard"
+            ]
         );
     }
 
