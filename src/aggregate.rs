@@ -108,9 +108,12 @@ pub struct RecordElement {
 
 /// Groups findings that carry a record into record parts, in reading order.
 fn record_parts(group: &Arc<str>, findings: impl Iterator<Item = Finding>) -> Vec<RecordPart> {
-    // Hashed once per finding: foldhash, not SipHash (the keys are our own paths and labels).
-    let mut parts: foldhash::HashMap<(Arc<str>, Arc<str>), RecordPart> =
-        foldhash::HashMapExt::new();
+    let mut parts: Vec<RecordPart> = Vec::new();
+    // Hashed only when a finding's record is not the one before it (a row's findings come
+    // together, sharing their labels): foldhash, not SipHash (the keys are our own paths and
+    // labels).
+    let mut index_of: foldhash::HashMap<(Arc<str>, Arc<str>), usize> = foldhash::HashMapExt::new();
+    let mut last: Option<usize> = None;
     for finding in findings {
         let Some(record) = finding.record else {
             continue;
@@ -120,30 +123,38 @@ fn record_parts(group: &Arc<str>, findings: impl Iterator<Item = Finding>) -> Ve
             fingerprint: finding.fingerprint,
             masked: finding.masked,
         };
-        let key = (Arc::clone(&finding.path), Arc::clone(&record));
-        let part = parts.entry(key).or_insert_with(|| RecordPart {
-            group: Arc::clone(group),
-            path: finding.path,
-            record,
-            location: String::new(),
-            offset: u64::MAX,
-            elements: Vec::new(),
+        let same_as_last = last.filter(|&i| {
+            Arc::ptr_eq(&parts[i].path, &finding.path) && Arc::ptr_eq(&parts[i].record, &record)
         });
+        let index = match same_as_last {
+            Some(i) => i,
+            None => *index_of
+                .entry((Arc::clone(&finding.path), Arc::clone(&record)))
+                .or_insert_with(|| {
+                    parts.push(RecordPart {
+                        group: Arc::clone(group),
+                        path: Arc::clone(&finding.path),
+                        record,
+                        location: String::new(),
+                        offset: u64::MAX,
+                        elements: Vec::new(),
+                    });
+                    parts.len() - 1
+                }),
+        };
+        last = Some(index);
+        let part = &mut parts[index];
         if finding.offset < part.offset {
             part.offset = finding.offset;
             part.location = finding.location;
         }
         part.elements.push(element);
     }
-    let mut parts: Vec<RecordPart> = parts
-        .into_values()
-        .map(|mut part| {
-            part.elements.sort();
-            part.elements
-                .dedup_by(|a, b| a.detector == b.detector && a.fingerprint == b.fingerprint);
-            part
-        })
-        .collect();
+    for part in &mut parts {
+        part.elements.sort();
+        part.elements
+            .dedup_by(|a, b| a.detector == b.detector && a.fingerprint == b.fingerprint);
+    }
     // In the order the store gives records in the end, so that ordering reads their elements
     // back from its spill in order, a window at a time, and not one record at a time.
     parts.sort_unstable_by(|a, b| {
