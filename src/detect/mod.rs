@@ -1193,13 +1193,17 @@ fn has_context(
             )
         });
     }
+    if header_says {
+        // The cell's header names the value: context enough, with no keyword search.
+        return true;
+    }
     let before = &text[window_start..start];
     let after = &text[end..window_end];
     if let Some(finder) = &context.finder
         && finder.find(before).is_none()
         && finder.find(after).is_none()
     {
-        return header_says;
+        return false;
     }
     // A keyword counts for the value nearest to it: with another number in between, it labels
     // that one (`SSN#052888899',…,(197724171,` is no context for the second number).
@@ -1224,14 +1228,13 @@ fn has_context(
         && text[start..end]
             .iter()
             .all(|b| b.is_ascii_digit() || b" -.()+".contains(b));
-    header_says
-        || context.keywords.iter().any(|k| {
-            if numeric {
-                near_before(k) || near_after(k)
-            } else {
-                anywhere(k)
-            }
-        })
+    context.keywords.iter().any(|k| {
+        if numeric {
+            near_before(k) || near_after(k)
+        } else {
+            anywhere(k)
+        }
+    })
 }
 
 #[cfg(test)]
