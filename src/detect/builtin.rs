@@ -257,25 +257,16 @@ fn numeric_date_at(h: &[u8], p: usize) -> FormFit {
 
 fn month_first_date_at(h: &[u8], p: usize) -> FormFit {
     let (after_month, month) = month_name_at(h, p)?;
-    let mut at = after_month;
-    if h.get(at) == Some(&b'.') {
-        at += 1;
-    }
-    let at = spaces_at(h, at)?;
+    let at = spaces_at(h, skip_byte(h, after_month, b'.'))?;
     let (after_day, day) = one_or_two_digits_at(h, at)?;
-    let mut at = ordinal_suffix_end(h, after_day);
-    if h.get(at) == Some(&b',') {
-        at += 1;
-    }
-    let at = spaces_at(h, at)?;
-    let year = century_year_at(h, at)?;
-    Some((at + 4, Some((year, month, day))))
+    let at = skip_byte(h, ordinal_suffix_end(h, after_day), b',');
+    let (end, year) = spaced_year_at(h, at)?;
+    Some((end, Some((year, month, day))))
 }
 
 fn day_first_date_at(h: &[u8], p: usize) -> FormFit {
     let (after_day, day) = one_or_two_digits_at(h, p)?;
-    let at = ordinal_suffix_end(h, after_day);
-    let mut at = spaces_at(h, at)?;
+    let mut at = spaces_at(h, ordinal_suffix_end(h, after_day))?;
     if h.get(at..at + 2)
         .is_some_and(|of| of.eq_ignore_ascii_case(b"of"))
         && let Some(after_of) = spaces_at(h, at + 2)
@@ -283,16 +274,20 @@ fn day_first_date_at(h: &[u8], p: usize) -> FormFit {
         at = after_of;
     }
     let (after_month, month) = month_name_at(h, at)?;
-    let mut at = after_month;
-    if h.get(at) == Some(&b'.') {
-        at += 1;
-    }
-    if h.get(at) == Some(&b',') {
-        at += 1;
-    }
-    let at = spaces_at(h, at)?;
-    let year = century_year_at(h, at)?;
-    Some((at + 4, Some((year, month, day))))
+    let at = skip_byte(h, skip_byte(h, after_month, b'.'), b',');
+    let (end, year) = spaced_year_at(h, at)?;
+    Some((end, Some((year, month, day))))
+}
+
+/// One or more spaces, then `(19|20)YY`: where the year ends, and the year.
+fn spaced_year_at(h: &[u8], p: usize) -> Option<(usize, u32)> {
+    let at = spaces_at(h, p)?;
+    Some((at + 4, century_year_at(h, at)?))
+}
+
+/// Past `byte` when it stands at `p`.
+fn skip_byte(h: &[u8], p: usize, byte: u8) -> usize {
+    if h.get(p) == Some(&byte) { p + 1 } else { p }
 }
 
 fn compact_date_at(h: &[u8], p: usize) -> FormFit {
