@@ -199,6 +199,12 @@ impl Validator {
         })
     }
 
+    /// Whether `check` reads the value's line; the others are given an empty one, since finding
+    /// the line's ends costs a search each way for every candidate.
+    fn reads_line(&self) -> bool {
+        matches!(self, Validator::Secret { .. })
+    }
+
     fn check(&self, value: &[u8], line: &[u8]) -> bool {
         match self {
             Validator::Luhn => validators::luhn(value),
@@ -1077,6 +1083,7 @@ impl Engine {
     ) {
         let rule = &self.rules[index];
         let text = input.text;
+        let reads_line = rule.validators.iter().any(Validator::reads_line);
         for candidate in scratch.candidates.drain(..) {
             if candidate.start >= input.report_limit {
                 continue;
@@ -1084,7 +1091,11 @@ impl Engine {
             if owned_by_cell(index, plan, input, candidate.start) {
                 continue;
             }
-            let line = line_around(text, candidate.start, candidate.end);
+            let line = if reads_line {
+                line_around(text, candidate.start, candidate.end)
+            } else {
+                &[]
+            };
             if !rule
                 .validators
                 .iter()
