@@ -52,34 +52,16 @@ impl Builtin {
     }
 }
 
-/// The built-in matchers, behind one door for the engine. They hold nothing: each is a
-/// hand-written scanner.
-#[derive(Debug, Clone, Default)]
-pub struct BuiltinMatchers;
-
-impl BuiltinMatchers {
-    pub fn new() -> Self {
-        BuiltinMatchers
-    }
-
-    /// Appends every candidate of `which` inside `text[start..end]` (offsets are into `text`, so
-    /// boundaries can look one byte outside the region).
-    pub fn find(
-        &self,
-        which: Builtin,
-        text: &[u8],
-        start: usize,
-        end: usize,
-        out: &mut Vec<Candidate>,
-    ) {
-        match which {
-            Builtin::Email => emails(text, start, end, out),
-            Builtin::DateOfBirth => dates(text, start, end, out),
-            digits => {
-                let mut tagged = Vec::new();
-                digit_family(text, start, end, DigitWants::only(digits), &mut tagged);
-                out.extend(tagged.into_iter().map(|(_, c)| c));
-            }
+/// Appends every candidate of built-in matcher `which` inside `text[start..end]` (offsets are into
+/// `text`, so boundaries can look one byte outside the region).
+pub fn find(which: Builtin, text: &[u8], start: usize, end: usize, out: &mut Vec<Candidate>) {
+    match which {
+        Builtin::Email => emails(text, start, end, out),
+        Builtin::DateOfBirth => dates(text, start, end, out),
+        digits => {
+            let mut tagged = Vec::new();
+            digit_family(text, start, end, DigitWants::only(digits), &mut tagged);
+            out.extend(tagged.into_iter().map(|(_, c)| c));
         }
     }
 }
@@ -1421,9 +1403,8 @@ mod tests {
     }
 
     fn found(which: Builtin, text: &str) -> Vec<(String, bool)> {
-        let matchers = BuiltinMatchers::new();
         let mut out = Vec::new();
-        matchers.find(which, text.as_bytes(), 0, text.len(), &mut out);
+        find(which, text.as_bytes(), 0, text.len(), &mut out);
         out.into_iter()
             .map(|c| {
                 (

@@ -24,7 +24,7 @@ use regex::bytes::{CaptureLocations, Regex, RegexBuilder};
 use crate::error::Error;
 use crate::people::names::normalize_person_name;
 use crate::rules::{ColumnMap, Confidence, RuleSet, Severity, TextRule};
-use builtin::{Builtin, BuiltinMatchers, Candidate};
+use builtin::{Builtin, Candidate};
 pub use context::Columns;
 
 /// How a finding's value is masked in reports.
@@ -415,7 +415,6 @@ pub struct Engine {
     /// Prefilter pattern index → rules it triggers.
     keyword_rules: Vec<Vec<usize>>,
     always_rules: Vec<usize>,
-    builtins: BuiltinMatchers,
     columns: ColumnMap,
     /// Tells a cached `ColumnPlan` of this engine from one of another.
     id: u64,
@@ -707,7 +706,6 @@ impl Engine {
             prefilter,
             keyword_rules,
             always_rules,
-            builtins: BuiltinMatchers::new(),
             columns: set.columns.clone(),
             id: NEXT_ENGINE_ID.fetch_add(1, Ordering::Relaxed),
         })
@@ -1028,8 +1026,7 @@ impl Engine {
         scratch.candidates.clear();
         match &rule.matcher {
             Matcher::Builtin(which) => {
-                self.builtins
-                    .find(*which, text, start, end, &mut scratch.candidates)
+                builtin::find(*which, text, start, end, &mut scratch.candidates)
             }
             Matcher::Pattern(pattern) => {
                 let Some(CompiledRegex { regex, value_group }) = pattern.get() else {
