@@ -3,8 +3,10 @@
 use std::hint::black_box;
 use std::io::Write;
 
+use aho_corasick::{AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use breachscope::config::Limits;
 use breachscope::content::TextChunk;
+use breachscope::detect::keywords::KeywordFinder;
 use breachscope::detect::{ChunkInput, Engine, Scratch};
 use breachscope::extract::{ContentSink, MemberRecord, extract_file};
 use breachscope::rules::{RuleSet, load_builtin};
@@ -211,6 +213,43 @@ fn write_gz(path: &std::path::Path, text: &[u8]) -> std::io::Result<()> {
     Ok(())
 }
 
+/// The prefilter's walk over a chunk, against aho-corasick's own overlapping search over the
+/// same keywords (the walk it replaced): both find the same hits.
+fn keyword_benches(c: &mut Criterion) {
+    let Ok(rules) = load_builtin() else { return };
+    let Ok(engine) = Engine::new(&rules) else {
+        return;
+    };
+    let keywords = engine.keywords();
+    let Ok(Some(finder)) = KeywordFinder::new(keywords) else {
+        return;
+    };
+    let Ok(reference) = AhoCorasickBuilder::new()
+        .ascii_case_insensitive(true)
+        .match_kind(MatchKind::Standard)
+        .kind(Some(AhoCorasickKind::DFA))
+        .build(keywords)
+    else {
+        return;
+    };
+    let text = corpus("credentials", 1 << 20);
+    let mut group = c.benchmark_group("keywords");
+    group.throughput(Throughput::Bytes(text.len() as u64));
+    group.bench_function("interleaved_table", |b| {
+        let mut hits = Vec::new();
+        let mut spare = Default::default();
+        b.iter(|| {
+            hits.clear();
+            finder.find_all(black_box(&text), &mut hits, &mut spare);
+            hits.len()
+        });
+    });
+    group.bench_function("aho_corasick_overlapping", |b| {
+        b.iter(|| reference.find_overlapping_iter(black_box(&text)).count());
+    });
+    group.finish();
+}
+
 /// What a scan pays before its first file (the rule files parsed, the engine built, regexes
 /// left to first use), and what `rules check` pays: every rule compiled into an engine of its
 /// own, regexes included.
@@ -238,5 +277,11 @@ fn startup_benches(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, startup_benches, engine_benches, extractor_benches);
+criterion_group!(
+    benches,
+    startup_benches,
+    keyword_benches,
+    engine_benches,
+    extractor_benches
+);
 criterion_main!(benches);

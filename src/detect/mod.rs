@@ -10,6 +10,7 @@
 
 pub mod builtin;
 pub mod context;
+pub mod keywords;
 pub mod paths;
 pub mod secrets;
 pub mod validators;
@@ -17,7 +18,8 @@ pub mod validators;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder};
+use keywords::{KeywordError, KeywordFinder, KeywordHit};
 use rayon::prelude::*;
 use regex::bytes::{CaptureLocations, Regex, RegexBuilder};
 
@@ -396,6 +398,8 @@ pub struct Scratch {
     family: Vec<(Builtin, Candidate)>,
     last_region_end: Vec<usize>,
     locations: Option<CaptureLocations>,
+    keyword_hits: Vec<KeywordHit>,
+    keyword_spare: [Vec<KeywordHit>; 3],
 }
 
 /// Text handed to the engine: bytes plus what is known about their layout.
@@ -420,14 +424,14 @@ pub struct Engine {
     id: u64,
 }
 
-/// Every rule's keywords in one automaton (a full DFA: it runs over every byte, so it trades
-/// memory for speed). Building it is a third of start-up once regexes wait, so it waits too,
+/// Every rule's keywords in one automaton (a full DFA table: it runs over every byte, so it
+/// trades memory for speed). Building it is a third of start-up once regexes wait, so it waits too,
 /// under the same terms as `RuleRegex`: built at the first chunk when every rule is built in (the
 /// test suite builds that automaton), built with the engine when any rule is not.
 #[derive(Debug, Clone)]
 struct Prefilter {
     keywords: Vec<String>,
-    automaton: OnceLock<Option<AhoCorasick>>,
+    automaton: OnceLock<Option<KeywordFinder>>,
 }
 
 impl Prefilter {
@@ -444,19 +448,11 @@ impl Prefilter {
         })
     }
 
-    fn build(keywords: &[String]) -> Result<Option<AhoCorasick>, aho_corasick::BuildError> {
-        if keywords.is_empty() {
-            return Ok(None);
-        }
-        AhoCorasickBuilder::new()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
-            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
-            .build(keywords)
-            .map(Some)
+    fn build(keywords: &[String]) -> Result<Option<KeywordFinder>, KeywordError> {
+        KeywordFinder::new(keywords)
     }
 
-    fn get(&self) -> Option<&AhoCorasick> {
+    fn get(&self) -> Option<&KeywordFinder> {
         self.automaton
             .get_or_init(|| {
                 Self::build(&self.keywords).unwrap_or_else(|e| {
@@ -715,6 +711,11 @@ impl Engine {
         &self.rules
     }
 
+    /// The keywords of the prefilter, lowercase, in the order of its keyword indexes.
+    pub fn keywords(&self) -> &[String] {
+        &self.prefilter.keywords
+    }
+
     pub fn rule(&self, index: usize) -> &CompiledRule {
         &self.rules[index]
     }
@@ -819,22 +820,26 @@ impl Engine {
         scratch.regions.clear();
         scratch.last_region_end.clear();
         scratch.last_region_end.resize(self.rules.len(), 0);
-        for hit in prefilter.find_overlapping_iter(text) {
-            for &index in &self.keyword_rules[hit.pattern().as_usize()] {
-                if column_rules.contains(&index) || hit.start() < scratch.last_region_end[index] {
+        let mut hits = std::mem::take(&mut scratch.keyword_hits);
+        hits.clear();
+        prefilter.find_all(text, &mut hits, &mut scratch.keyword_spare);
+        for hit in &hits {
+            for &index in &self.keyword_rules[hit.keyword as usize] {
+                if column_rules.contains(&index) || hit.start < scratch.last_region_end[index] {
                     continue;
                 }
                 // A keyword inside a cell the rule takes whole belongs to that cell's value, which
                 // the cell rule has read: it triggers nothing more (an address column is a
                 // million such keywords, each a line the regex would read for nothing).
-                if owned_by_cell(index, plan, input, hit.start()) {
+                if owned_by_cell(index, plan, input, hit.start) {
                     continue;
                 }
-                let (start, end) = self.region_around(index, text, hit.start(), hit.end());
+                let (start, end) = self.region_around(index, text, hit.start, hit.end);
                 scratch.last_region_end[index] = end;
                 scratch.regions.push((index, start, end));
             }
         }
+        scratch.keyword_hits = hits;
         scratch.regions.sort_unstable();
         let mut regions = std::mem::take(&mut scratch.regions);
         let mut i = 0;
