@@ -70,35 +70,54 @@ impl KeywordFinder {
         let start = dfa.start_state(Anchored::No)?;
         let next = |state: StateID, byte: u8| dfa.next_state(Anchored::No, state, byte);
 
-        // Every state reachable from the start, numbered in the order they are reached.
+        // Byte classes as aho-corasick draws them: a byte of no keyword moves every state as any
+        // other such byte does, and a keyword byte as its other case does. One byte of each
+        // class stands for it below.
+        let mut in_keywords = [false; 256];
+        for &byte in keywords.iter().flat_map(|k| k.as_bytes()) {
+            in_keywords[usize::from(byte.to_ascii_lowercase())] = true;
+        }
+        let mut class_of_group: HashMap<u16, u8> = HashMap::new();
+        let mut classes = [0u8; 256];
+        let mut representatives: Vec<u8> = Vec::new();
+        for byte in 0..=255u8 {
+            let folded = byte.to_ascii_lowercase();
+            let group = if in_keywords[usize::from(folded)] {
+                u16::from(folded)
+            } else {
+                256
+            };
+            let fresh = class_of_group.len() as u8;
+            classes[usize::from(byte)] = *class_of_group.entry(group).or_insert_with(|| {
+                representatives.push(byte);
+                fresh
+            });
+        }
+        let stride = representatives.len().next_power_of_two();
+        let stride_shift = stride.trailing_zeros();
+
+        // Every state reachable from the start, numbered in the order they are reached. The
+        // automaton's state ids are indexes into its own table, so a plain vector maps them.
+        let unseen = u32::MAX;
         let mut states = vec![start];
-        let mut number: HashMap<StateID, u32> = HashMap::from([(start, 0)]);
+        let mut number: Vec<u32> = vec![unseen; start.as_usize() + 1];
+        number[start.as_usize()] = 0;
         let mut at = 0;
         while at < states.len() {
             let state = states[at];
             at += 1;
-            for byte in 0..=255u8 {
+            for &byte in &representatives {
                 let to = next(state, byte);
-                if let std::collections::hash_map::Entry::Vacant(slot) = number.entry(to) {
-                    slot.insert(states.len() as u32);
+                if to.as_usize() >= number.len() {
+                    number.resize(to.as_usize() + 1, unseen);
+                }
+                if number[to.as_usize()] == unseen {
+                    number[to.as_usize()] = states.len() as u32;
                     states.push(to);
                 }
             }
         }
-        let column = |byte: u8| -> Vec<u32> {
-            states
-                .iter()
-                .map(|&state| number.get(&next(state, byte)).copied().unwrap_or(0))
-                .collect()
-        };
-        let mut class_of_column: HashMap<Vec<u32>, u8> = HashMap::new();
-        let mut classes = [0u8; 256];
-        for byte in 0..=255u8 {
-            let fresh = class_of_column.len() as u8;
-            classes[usize::from(byte)] = *class_of_column.entry(column(byte)).or_insert(fresh);
-        }
-        let stride = class_of_column.len().next_power_of_two();
-        let stride_shift = stride.trailing_zeros();
+        let number_of = |state: StateID| number.get(state.as_usize()).copied().unwrap_or(0);
 
         // Matching states first, so that "is this a match" is one compare.
         let mut order: Vec<usize> = (0..states.len())
@@ -120,9 +139,8 @@ impl KeywordFinder {
         for (r, &s) in order.iter().enumerate() {
             let state = states[s];
             let row = &mut transitions[r * stride..(r + 1) * stride];
-            for byte in 0..=255u8 {
-                let to = number.get(&next(state, byte)).copied().unwrap_or(0);
-                row[usize::from(classes[usize::from(byte)])] = rank[to as usize];
+            for (class, &byte) in representatives.iter().enumerate() {
+                row[class] = rank[number_of(next(state, byte)) as usize];
             }
             if r < matching {
                 let first = ends.len() as u32;
