@@ -704,8 +704,10 @@ fn skip_to_digit(text: &[u8], mut i: usize, end: usize) -> usize {
         word.copy_from_slice(&text[i..i + 8]);
         // Digits become bytes 0..=9; "some byte below 10" is the classic has-less-than test.
         let shifted = u64::from_le_bytes(word) ^ (0x30 * ONES);
-        if shifted.wrapping_sub(10 * ONES) & !shifted & HIGHS != 0 {
-            break;
+        let digits = shifted.wrapping_sub(10 * ONES) & !shifted & HIGHS;
+        if digits != 0 {
+            // Borrows only run upwards, so the lowest flag is exact: the first digit.
+            return i + (digits.trailing_zeros() / 8) as usize;
         }
         i += 8;
     }
@@ -793,16 +795,23 @@ fn cards_in_run(text: &[u8], run: &DigitRun, out: &mut Vec<Candidate>) {
         let edge_ok = (a > 0 || boundary_before_ok(text, start))
             && (b < last || boundary_after_ok(text, end));
         if edge_ok && !dot_before(a) && !dot_after(b) {
-            let digits: Vec<u8> = text[start..end]
-                .iter()
-                .copied()
-                .filter(u8::is_ascii_digit)
-                .collect();
-            if luhn(&digits)
-                && !is_filler_digits(&digits)
-                && let Some(brand) = card_brand(&digits)
+            // Gathered on the stack: most long runs (13-digit epoch milliseconds in logs) fail
+            // Luhn or the brand ranges, and then nothing is allocated.
+            let mut gathered = [0u8; 19];
+            let mut len = 0;
+            for &byte in text[start..end].iter().filter(|b| b.is_ascii_digit()) {
+                if let Some(slot) = gathered.get_mut(len) {
+                    *slot = byte;
+                }
+                len += 1;
+            }
+            let digits = &gathered[..len.min(gathered.len())];
+            if len == digits.len()
+                && luhn(digits)
+                && !is_filler_digits(digits)
+                && let Some(brand) = card_brand(digits)
             {
-                let test_value = KNOWN_TEST_PANS.contains(&digits.as_slice());
+                let test_value = KNOWN_TEST_PANS.contains(&digits);
                 let label = if test_value {
                     brand.test_label()
                 } else {
@@ -811,7 +820,7 @@ fn cards_in_run(text: &[u8], run: &DigitRun, out: &mut Vec<Candidate>) {
                 out.push(Candidate {
                     start,
                     end,
-                    normalized: digits,
+                    normalized: digits.to_vec(),
                     label: Some(label),
                     needs_context: false,
                     test_value,
@@ -1429,6 +1438,25 @@ mod tests {
             let mut bytes = vec![b'x'; 20];
             bytes[pos] = b'5';
             assert_eq!(skip_to_digit(&bytes, 0, 20), pos);
+        }
+    }
+
+    proptest! {
+        /// The word-at-a-time skip lands where a byte-by-byte one does, whatever precedes the
+        /// first digit in its word (bytes just below or above the digits, high bytes).
+        #[test]
+        fn skipping_to_digits_lands_on_the_first_digit(
+            bytes in proptest::collection::vec(
+                prop_oneof![Just(b'/'), Just(b':'), Just(b'0'), Just(b'9'), Just(0xB0u8), Just(0xBAu8), any::<u8>()],
+                0..40,
+            ),
+            from in 0usize..40,
+        ) {
+            let from = from.min(bytes.len());
+            let naive = (from..bytes.len())
+                .find(|&i| bytes[i].is_ascii_digit())
+                .unwrap_or(bytes.len());
+            prop_assert_eq!(skip_to_digit(&bytes, from, bytes.len()), naive);
         }
     }
 
