@@ -108,7 +108,8 @@ pub struct RecordElement {
 
 /// Groups findings that carry a record into record parts, in reading order.
 fn record_parts(group: &Arc<str>, findings: impl Iterator<Item = Finding>) -> Vec<RecordPart> {
-    let mut parts: Vec<RecordPart> = Vec::new();
+    // At most one part per finding: reserved once, not grown (and copied) part by part.
+    let mut parts: Vec<RecordPart> = Vec::with_capacity(findings.size_hint().0);
     // Hashed only when a finding's record is not the one before it (a row's findings come
     // together, sharing their labels): foldhash, not SipHash (the keys are our own paths and
     // labels).

@@ -1029,7 +1029,9 @@ impl<R: Read> Json<R> {
 
     /// A string, number, true, false or null, emitted as `key: value` at its path.
     fn scalar(&mut self, node: &mut Node<'_>, prefix: &str, stack: &[Frame]) -> JsonResult<()> {
-        let mut path = prefix.to_string();
+        // Sized once for the keys below: built up from empty, every value's path grew twice.
+        let mut path = String::with_capacity(prefix.len() + 64);
+        path.push_str(prefix);
         let mut key: Option<&str> = None;
         for frame in stack {
             match frame {
@@ -1052,7 +1054,7 @@ impl<R: Read> Json<R> {
         let line = self.line;
         let first = self.expect_byte()?;
         if first == b'"' {
-            let mut value = Vec::new();
+            let mut value = Vec::with_capacity(64);
             let mut finished = self.string(&mut value, usize::MAX, STRING_PIECE)?;
             if finished && value.trim_ascii().is_empty() {
                 return Ok(());
