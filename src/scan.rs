@@ -1127,15 +1127,20 @@ fn records_of(
     matches: &[Match],
 ) -> Vec<Option<Arc<str>>> {
     // Documented test values (low confidence) and shared mailboxes belong to no one.
-    let in_record = |m: &Match| {
-        detectors.table[m.rule].role.is_some()
-            && m.confidence != crate::rules::Confidence::Low
-            && !is_role_mailbox(&detectors.role_mailboxes, &m.normalized)
-    };
+    // Decided once per match: the mailbox test searches the value.
+    let in_record: Vec<bool> = matches
+        .iter()
+        .map(|m| {
+            detectors.table[m.rule].role.is_some()
+                && m.confidence != crate::rules::Confidence::Low
+                && !is_role_mailbox(&detectors.role_mailboxes, &m.normalized)
+        })
+        .collect();
     let people: Vec<usize> = matches
         .iter()
-        .filter(|m| in_record(m))
-        .map(|m| m.start)
+        .zip(&in_record)
+        .filter(|&(_, &kept)| kept)
+        .map(|(m, _)| m.start)
         .collect();
     let mut records = Vec::with_capacity(matches.len());
     if people.is_empty() {
@@ -1143,8 +1148,8 @@ fn records_of(
         return records;
     }
     let mut labels = record_labels(chunk, &people, detectors.record_lines).into_iter();
-    for m in matches {
-        records.push(if in_record(m) { labels.next() } else { None });
+    for &kept in &in_record {
+        records.push(if kept { labels.next() } else { None });
     }
     split_lists(detectors, matches, &mut records);
     records
