@@ -2,7 +2,8 @@
 //! conflicting identifiers keep apart, names join only with further evidence; and measures
 //! which combinations of elements each record and person reaches.
 
-use std::collections::BTreeMap;
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap};
 use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
@@ -15,7 +16,7 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256};
 use smallvec::SmallVec;
 
-use super::store::{ElementReader, RecordStore, StoredElement};
+use super::store::{ElementReader, GroupedElements, RecordStore, StoredElement};
 use super::{PeopleEstimate, Role};
 use crate::aggregate::DetectorInfo;
 use crate::rules::{Combination, Severity};
@@ -1101,11 +1102,24 @@ pub fn resolve(
     drop(by_root);
     // Each person's id and severity, people per class and combination, and individuals.csv's
     // rows, in one pass over the people in the order of their first record: a person's first
-    // record is read in a window, the others alone, each once. The rows are sorted on disk a
-    // round of people at a time, so no more than a round's rows are held.
+    // record is read in a window, the others from their round's gathered records (or alone,
+    // when the store is in memory). The rows are sorted on disk a round of people at a time,
+    // so no more than a round's rows are held.
     let mut rows = SortedRuns::new()?;
     let mut by_people = zeros();
-    for round in persons.chunks_mut(PEOPLE_PER_ROUND) {
+    let rounds = rounds_of(&persons, &members, |r| records.elements_len(r as usize));
+    let mut later = if records.elements_on_disk() {
+        Some(LaterMembers::gather(records, &persons, &members, &rounds)?)
+    } else {
+        None
+    };
+    for (k, range) in rounds.iter().enumerate() {
+        let round_later = match &mut later {
+            Some(later) => later.round(k, records)?,
+            None => RoundMembers::default(),
+        };
+        let round_later = &round_later;
+        let round = &mut persons[range.clone()];
         let done: Vec<(PassCounts, RenderedPart)> = round
             .par_chunks_mut(PEOPLE_PER_TASK)
             .map(|people| {
@@ -1117,7 +1131,7 @@ pub fn resolve(
                 let mut describer = Describer::new(records, &verdicts, table, combinations);
                 let mut part = RenderedPart::default();
                 for person in people {
-                    of_person.read(&members[person.members()], &mut reader);
+                    of_person.read(&members[person.members()], &mut reader, round_later);
                     (person.id, person.severity) =
                         identify(&of_person, &verdicts, table, &class_of, &mut seen);
                     let met = of_person
@@ -1345,6 +1359,136 @@ impl PassCounts {
     }
 }
 
+/// Elements the later records of one round's people hold at most, unless one person's alone
+/// hold more (5.8 MB): a round's later records are held whole.
+const LATER_PER_ROUND: usize = 1 << 18;
+
+/// The people pass's rounds: runs of people in order, each of at most `PEOPLE_PER_ROUND`
+/// people whose records after their first hold at most `LATER_PER_ROUND` elements, and of one
+/// person at least.
+fn rounds_of(
+    persons: &[Person],
+    members: &[u32],
+    elements_len: impl Fn(u32) -> usize,
+) -> Vec<std::ops::Range<usize>> {
+    let mut rounds = Vec::new();
+    let mut start = 0;
+    let mut later = 0;
+    for (p, person) in persons.iter().enumerate() {
+        let own: usize = members[person.members()]
+            .iter()
+            .skip(1)
+            .map(|&r| elements_len(r))
+            .sum();
+        if p > start && (p - start == PEOPLE_PER_ROUND || later + own > LATER_PER_ROUND) {
+            rounds.push(start..p);
+            start = p;
+            later = 0;
+        }
+        later += own;
+    }
+    if start < persons.len() {
+        rounds.push(start..persons.len());
+    }
+    rounds
+}
+
+/// The records after the first of every round's people, gathered in one pass over the store
+/// in record order and set aside on disk round by round. Read one at a time, as the people
+/// pass meets them, each took a system call of its own (640,000 on the 1 GiB bench share,
+/// most of the pass's system time).
+struct LaterMembers {
+    grouped: GroupedElements,
+    /// Per round, its later records in record order.
+    records: Vec<Vec<u32>>,
+}
+
+impl LaterMembers {
+    fn gather(
+        records: &RecordStore,
+        persons: &[Person],
+        members: &[u32],
+        rounds: &[std::ops::Range<usize>],
+    ) -> io::Result<LaterMembers> {
+        let later: Vec<Vec<u32>> = rounds
+            .par_iter()
+            .map(|range| {
+                let mut later: Vec<u32> = persons[range.clone()]
+                    .iter()
+                    .flat_map(|person| members[person.members()].iter().skip(1).copied())
+                    .collect();
+                later.sort_unstable();
+                later
+            })
+            .collect();
+        // The rounds' lists merged into record order, so that the store is read in windows.
+        let mut grouped = GroupedElements::new(rounds.len());
+        let mut reader = records.reader();
+        let mut next = vec![0usize; later.len()];
+        let mut heads: BinaryHeap<Reverse<(u32, usize)>> = later
+            .iter()
+            .enumerate()
+            .filter_map(|(k, list)| list.first().map(|&r| Reverse((r, k))))
+            .collect();
+        while let Some(Reverse((r, k))) = heads.pop() {
+            grouped.add(k, reader.elements(r as usize))?;
+            next[k] += 1;
+            if let Some(&following) = later[k].get(next[k]) {
+                heads.push(Reverse((following, k)));
+            }
+        }
+        grouped.finish()?;
+        Ok(LaterMembers {
+            grouped,
+            records: later,
+        })
+    }
+
+    /// Round `k`'s later records, read back; each round is read once.
+    fn round(&mut self, k: usize, store: &RecordStore) -> io::Result<RoundMembers> {
+        let mut elements = Vec::new();
+        self.grouped.read(k, &mut elements)?;
+        let records = self
+            .records
+            .get_mut(k)
+            .map(std::mem::take)
+            .unwrap_or_default();
+        let mut starts = Vec::with_capacity(records.len());
+        let mut at = 0u32;
+        for &r in &records {
+            starts.push(at);
+            at = at.saturating_add(store.elements_len(r as usize) as u32);
+        }
+        Ok(RoundMembers {
+            records,
+            starts,
+            elements,
+        })
+    }
+}
+
+/// One round's later records (`LaterMembers`), in memory.
+#[derive(Debug, Default)]
+struct RoundMembers {
+    /// The records, in record order.
+    records: Vec<u32>,
+    /// Where each record's elements start in `elements`.
+    starts: Vec<u32>,
+    elements: Vec<StoredElement>,
+}
+
+impl RoundMembers {
+    fn get(&self, record: u32) -> Option<&[StoredElement]> {
+        let i = self.records.binary_search(&record).ok()?;
+        let start = *self.starts.get(i)? as usize;
+        let end = self
+            .starts
+            .get(i + 1)
+            .map_or(self.elements.len(), |&next| next as usize);
+        self.elements.get(start..end)
+    }
+}
+
 /// The elements of one person's records, read once for every sum and cell over the person:
 /// a person's records other than the first are read alone, so each read counts.
 #[derive(Debug, Default)]
@@ -1355,11 +1499,16 @@ struct PersonRecords {
 }
 
 impl PersonRecords {
-    fn read(&mut self, members: &[u32], reader: &mut ElementReader) {
+    /// Reads the person's records: the first through `reader`, the others from `later` when it
+    /// holds them.
+    fn read(&mut self, members: &[u32], reader: &mut ElementReader, later: &RoundMembers) {
         self.elements.clear();
         self.members.clear();
-        for &r in members {
-            self.elements.extend_from_slice(reader.elements(r as usize));
+        for (i, &r) in members.iter().enumerate() {
+            match later.get(r).filter(|_| i > 0) {
+                Some(elements) => self.elements.extend_from_slice(elements),
+                None => self.elements.extend_from_slice(reader.elements(r as usize)),
+            }
             self.members.push((r, self.elements.len()));
         }
     }
@@ -1611,6 +1760,113 @@ mod tests {
             detector("person_name", Role::Name),
         ];
         (store, table)
+    }
+
+    /// `records` records of one to four elements each, in a store that spills, finished.
+    fn spilled_store(records: usize) -> RecordStore {
+        let mut pushed = RecordStore::default();
+        for i in 0..records {
+            let part = crate::aggregate::RecordPart {
+                group: Arc::from("a.csv"),
+                path: Arc::from("a.csv"),
+                record: Arc::from(format!("line {i}")),
+                location: String::new(),
+                offset: i as u64,
+                elements: (0..=(i % 4) as u32)
+                    .map(|detector| crate::aggregate::RecordElement {
+                        detector,
+                        fingerprint: [(i * 7 + detector as usize) as u8; 16],
+                        masked: String::new(),
+                    })
+                    .collect(),
+            };
+            pushed.push(&part, |_| false);
+        }
+        let mut store = RecordStore::spilling();
+        store.append(pushed).expect("append");
+        store.finish().expect("finish");
+        store
+    }
+
+    fn person(members: std::ops::Range<u32>) -> Person {
+        Person {
+            id: PersonId(None),
+            severity: Severity::Info,
+            members,
+        }
+    }
+
+    /// A round ends at `PEOPLE_PER_ROUND` people, or before the person whose later records
+    /// would take it past `LATER_PER_ROUND` elements; a person alone past it is a round.
+    #[test]
+    fn rounds_end_at_their_people_or_their_later_elements() {
+        // Every person has two records of `len` elements each: one later record.
+        let rounds_for = |people: usize, len: usize| {
+            let persons: Vec<Person> = (0..people as u32)
+                .map(|p| person(2 * p..2 * p + 2))
+                .collect();
+            let members: Vec<u32> = (0..2 * people as u32).collect();
+            rounds_of(&persons, &members, |_| len)
+        };
+        assert_eq!(
+            rounds_for(PEOPLE_PER_ROUND * 2 + 1, 1),
+            vec![
+                0..PEOPLE_PER_ROUND,
+                PEOPLE_PER_ROUND..2 * PEOPLE_PER_ROUND,
+                2 * PEOPLE_PER_ROUND..2 * PEOPLE_PER_ROUND + 1
+            ]
+        );
+        let per_round = LATER_PER_ROUND / 1000;
+        assert_eq!(
+            rounds_for(per_round + 1, 1000),
+            vec![0..per_round, per_round..per_round + 1]
+        );
+        assert_eq!(
+            rounds_for(3, LATER_PER_ROUND + 1),
+            vec![0..1, 1..2, 2..3],
+            "one person over the budget is a round of its own"
+        );
+        assert_eq!(rounds_for(0, 1), Vec::<std::ops::Range<usize>>::new());
+    }
+
+    /// Gathered round by round, a person's later records read back as the store gives them,
+    /// and first records are left to the store's reader.
+    #[test]
+    fn later_records_read_back_as_the_store_gives_them() {
+        let store = spilled_store(3000);
+        assert!(store.elements_on_disk());
+        // People of one to six records, spread over the store so that rounds interleave: person
+        // p holds records p, p + 500, p + 1000, ... below 3000.
+        let mut persons = Vec::new();
+        let mut members: Vec<u32> = Vec::new();
+        for p in 0..500u32 {
+            let start = members.len() as u32;
+            members.extend((p..3000).step_by(500).take(1 + p as usize % 6));
+            persons.push(person(start..members.len() as u32));
+        }
+        let rounds = vec![0..7, 7..300, 300..500];
+        let mut later = LaterMembers::gather(&store, &persons, &members, &rounds).expect("gather");
+        let mut reader = store.reader();
+        let mut checked = 0;
+        for (k, range) in rounds.iter().enumerate() {
+            let round = later.round(k, &store).expect("round");
+            for person in &persons[range.clone()] {
+                let records = &members[person.members()];
+                assert_eq!(
+                    round.get(records[0]),
+                    None,
+                    "first records stay in the store"
+                );
+                for &r in &records[1..] {
+                    let expected = reader.elements(r as usize).to_vec();
+                    assert!(!expected.is_empty());
+                    assert_eq!(round.get(r), Some(&expected[..]), "record {r}");
+                    checked += 1;
+                }
+            }
+        }
+        assert_eq!(checked, (0..500).map(|p| p % 6).sum::<usize>());
+        assert!(store.read_failure().is_ok());
     }
 
     proptest::proptest! {

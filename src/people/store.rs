@@ -969,6 +969,19 @@ impl RecordStore {
             })
     }
 
+    /// How many elements ordered record `record` holds.
+    pub fn elements_len(&self, record: usize) -> usize {
+        self.ordered
+            .indexed(record)
+            .map_or(0, |r| r.elements_len as usize)
+    }
+
+    /// True when the ordered records' elements are read from disk, where each read of a record
+    /// out of order costs a system call.
+    pub fn elements_on_disk(&self) -> bool {
+        matches!(self.ordered_elements, Some(OrderedElements::Disk(..)))
+    }
+
     /// A reader of the ordered records' elements; each thread takes its own.
     pub fn reader(&self) -> ElementReader<'_> {
         ElementReader {
@@ -1187,6 +1200,101 @@ fn read_elements(
             .map(StoredElement::from_spilled),
     );
     Ok(())
+}
+
+/// Elements set aside in groups on disk, each group read back whole: the people pass gathers
+/// there, in one pass in record order, the records it would otherwise look up one at a time.
+#[derive(Debug)]
+pub struct GroupedElements {
+    file: Option<File>,
+    /// Elements written so far.
+    written: u64,
+    /// Per group, the stretches of the file (first element, count) that hold its elements, in
+    /// the order they were added.
+    stretches: Vec<Vec<(u64, u64)>>,
+    /// Per group, elements added and not yet written.
+    pending: Vec<Vec<StoredElement>>,
+    /// Elements a group holds before they are written: all groups together hold about
+    /// `GROUPED_PENDING` at most.
+    flush_at: usize,
+    bytes: Vec<u8>,
+}
+
+/// Elements all groups of a `GroupedElements` hold in memory at most before writing (1.4 MB).
+const GROUPED_PENDING: usize = 1 << 16;
+
+impl GroupedElements {
+    pub fn new(groups: usize) -> GroupedElements {
+        GroupedElements {
+            file: None,
+            written: 0,
+            stretches: vec![Vec::new(); groups],
+            pending: vec![Vec::new(); groups],
+            flush_at: (GROUPED_PENDING / groups.max(1)).clamp(64, 8192),
+            bytes: Vec::new(),
+        }
+    }
+
+    /// Adds `elements` to `group`, after those added before.
+    pub fn add(&mut self, group: usize, elements: &[StoredElement]) -> io::Result<()> {
+        let Some(pending) = self.pending.get_mut(group) else {
+            return Err(io::Error::other("no such group of elements"));
+        };
+        pending.extend_from_slice(elements);
+        if pending.len() >= self.flush_at {
+            self.write(group)?;
+        }
+        Ok(())
+    }
+
+    fn write(&mut self, group: usize) -> io::Result<()> {
+        let pending = std::mem::take(&mut self.pending[group]);
+        if pending.is_empty() {
+            return Ok(());
+        }
+        let file = match &self.file {
+            Some(file) => file,
+            None => self.file.insert(tempfile::tempfile()?),
+        };
+        self.bytes.clear();
+        for e in &pending {
+            self.bytes
+                .extend_from_slice(&e.to_spilled(e.masked_index()));
+        }
+        file.write_all_at(&self.bytes, self.written * SPILLED_ELEMENT as u64)?;
+        self.stretches[group].push((self.written, pending.len() as u64));
+        self.written += pending.len() as u64;
+        // The buffer is kept, emptied, for the group's next elements.
+        self.pending[group] = pending;
+        self.pending[group].clear();
+        Ok(())
+    }
+
+    /// Writes what every group still holds, and frees the buffers.
+    pub fn finish(&mut self) -> io::Result<()> {
+        for group in 0..self.pending.len() {
+            self.write(group)?;
+            self.pending[group] = Vec::new();
+        }
+        self.bytes = Vec::new();
+        Ok(())
+    }
+
+    /// Every element of `group`, in the order added, into `into` (cleared first). Call
+    /// `finish` first: elements still pending are not read.
+    pub fn read(&self, group: usize, into: &mut Vec<StoredElement>) -> io::Result<()> {
+        into.clear();
+        let (Some(file), Some(stretches)) = (&self.file, self.stretches.get(group)) else {
+            return Ok(());
+        };
+        let mut bytes = Vec::new();
+        let mut stretch = Vec::new();
+        for &(start, count) in stretches {
+            read_elements(file, &mut bytes, &mut stretch, start, count)?;
+            into.extend_from_slice(&stretch);
+        }
+        Ok(())
+    }
 }
 
 /// Reads the elements of ordered records (`RecordStore::reader`): from memory, or from the
@@ -1586,6 +1694,36 @@ mod tests {
         assert_eq!(appended.len(), 4);
         assert_eq!(appended.paths.len(), 3, "paths are interned once");
         assert_eq!(spilled.paths.len(), 3, "paths are interned once");
+    }
+
+    /// Groups added to in turns, some past the point where they are written, read back each
+    /// whole and in the order added; an empty group reads as empty.
+    #[test]
+    fn grouped_elements_read_back_group_by_group() {
+        let element = |group: usize, i: usize| {
+            StoredElement::new(group as u32, [(i % 251) as u8; 16], (i * 3 + group) as u32)
+        };
+        let groups = 4;
+        let mut grouped = GroupedElements::new(groups);
+        let mut expected: Vec<Vec<StoredElement>> = vec![Vec::new(); groups];
+        for i in 0..40_000 {
+            // Group 3 stays empty; group 0 gets most, in runs of several elements.
+            let group = [0, 0, 1, 2, 0][i % 5];
+            let run: Vec<StoredElement> = (0..1 + i % 3).map(|j| element(group, i + j)).collect();
+            grouped.add(group, &run).expect("add");
+            expected[group].extend(run);
+        }
+        grouped.finish().expect("finish");
+        assert!(
+            grouped.stretches[0].len() > 2,
+            "written in several stretches"
+        );
+        let mut read = Vec::new();
+        for (group, expected) in expected.iter().enumerate() {
+            grouped.read(group, &mut read).expect("read");
+            assert_eq!(&read, expected, "group {group}");
+        }
+        assert!(grouped.add(groups, &[element(0, 0)]).is_err());
     }
 
     /// The people pass reads elements in order (a stretch of records), out of order (a
