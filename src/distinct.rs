@@ -120,13 +120,14 @@ impl DistinctSet {
 /// Distinct values across `sets`, each compacted (`DistinctSet::compact`): their runs and lists
 /// are merged, never combined into one list in memory.
 pub fn count_distinct(sets: &[&DistinctSet], spill: &Spill) -> io::Result<usize> {
-    count_distinct_with_fan_in(sets, spill, FAN_IN)
+    count_distinct_with(sets, spill, FAN_IN, PARALLEL_FROM)
 }
 
-fn count_distinct_with_fan_in(
+fn count_distinct_with(
     sets: &[&DistinctSet],
     spill: &Spill,
     fan_in: usize,
+    parallel_from: u64,
 ) -> io::Result<usize> {
     let mut runs: Vec<Run> = sets
         .iter()
@@ -152,16 +153,65 @@ fn count_distinct_with_fan_in(
         }
         runs = merged;
     }
-    let mut sources: Vec<Source> = in_memory.into_iter().map(Source::Memory).collect();
-    for run in runs {
-        sources.push(Source::disk(spill, run)?);
+    let values: u64 = runs.iter().map(|run| run.len).sum::<u64>()
+        + in_memory
+            .iter()
+            .map(|values| values.len() as u64)
+            .sum::<u64>();
+    // A large set is counted in parts of the key space, side by side: keyed fingerprints
+    // spread evenly over it, and no value falls in two parts.
+    let parts: u16 = if values >= parallel_from { 16 } else { 1 };
+    use rayon::prelude::*;
+    (0..parts)
+        .into_par_iter()
+        .map(|part| {
+            let from = part * 256 / parts;
+            let to = (part + 1) * 256 / parts;
+            let mut sources: Vec<Source> = in_memory
+                .iter()
+                .map(|values| Source::Memory(first_bytes_within(values, from, to)))
+                .collect();
+            for &run in &runs {
+                sources.push(Source::disk_within(spill, run, from, to)?);
+            }
+            let mut distinct = 0;
+            merge(sources, |_| {
+                distinct += 1;
+                Ok(())
+            })?;
+            Ok(distinct)
+        })
+        .try_reduce(|| 0, |a, b| Ok(a + b))
+}
+
+/// Values counted in one merge at most: a set of more is counted in parts, on every core.
+const PARALLEL_FROM: u64 = 1 << 20;
+
+/// The values of sorted `values` whose first byte is in `from..to` (`to` up to 256).
+fn first_bytes_within(values: &[Fingerprint], from: u16, to: u16) -> &[Fingerprint] {
+    let start = values.partition_point(|v| u16::from(v[0]) < from);
+    let end = values.partition_point(|v| u16::from(v[0]) < to);
+    &values[start..end.max(start)]
+}
+
+/// The index of the first value of sorted `run` whose first byte is `from` or more, found by
+/// reading single values of the run.
+fn run_position(file: &File, run: Run, from: u16) -> io::Result<u64> {
+    let (mut low, mut high) = (0u64, run.len);
+    let mut value = [0u8; 16];
+    while low < high {
+        let middle = low + (high - low) / 2;
+        file.read_exact_at(
+            &mut value,
+            run.offset + middle * size_of::<Fingerprint>() as u64,
+        )?;
+        if u16::from(value[0]) < from {
+            low = middle + 1;
+        } else {
+            high = middle;
+        }
     }
-    let mut distinct = 0;
-    merge(sources, |_| {
-        distinct += 1;
-        Ok(())
-    })?;
-    Ok(distinct)
+    Ok(low)
 }
 
 /// Where a merge reads sorted, distinct values from.
@@ -179,6 +229,23 @@ enum Source<'a> {
 }
 
 impl<'a> Source<'a> {
+    /// The values of `run` whose first byte is in `from..to`.
+    fn disk_within(spill: &'a Spill, run: Run, from: u16, to: u16) -> io::Result<Source<'a>> {
+        if (from, to) == (0, 256) {
+            return Source::disk(spill, run);
+        }
+        let file = spill.file()?;
+        let start = run_position(file, run, from)?;
+        let end = run_position(file, run, to)?.max(start);
+        Source::disk(
+            spill,
+            Run {
+                offset: run.offset + start * size_of::<Fingerprint>() as u64,
+                len: end - start,
+            },
+        )
+    }
+
     fn disk(spill: &'a Spill, run: Run) -> io::Result<Source<'a>> {
         Ok(Source::Disk {
             file: spill.file()?,
@@ -284,15 +351,16 @@ mod tests {
     use proptest::prelude::*;
     use std::collections::BTreeSet;
 
+    /// Distinct fingerprints for distinct `v`, spread over every first byte as keyed ones are.
     fn value(v: u16) -> Fingerprint {
         let mut fingerprint = [0u8; 16];
-        fingerprint[..2].copy_from_slice(&v.to_be_bytes());
+        fingerprint[..2].copy_from_slice(&v.to_le_bytes());
         fingerprint
     }
 
     proptest! {
-        /// Whatever was spilled when, and however many merge rounds the count takes, the
-        /// count is that of the union.
+        /// Whatever was spilled when, however many merge rounds the count takes, and whether
+        /// it is counted whole or in parts of the key space, the count is that of the union.
         #[test]
         fn counts_are_those_of_the_union(
             sets in proptest::collection::vec(
@@ -300,6 +368,7 @@ mod tests {
                 0..6,
             ),
             fan_in in 2usize..6,
+            in_parts in any::<bool>(),
         ) {
             let spill = Spill::default();
             let mut union = BTreeSet::new();
@@ -318,7 +387,8 @@ mod tests {
             }
             let refs: Vec<&DistinctSet> = built.iter().collect();
             prop_assert_eq!(
-                count_distinct_with_fan_in(&refs, &spill, fan_in).expect("count"),
+                count_distinct_with(&refs, &spill, fan_in, if in_parts { 0 } else { u64::MAX })
+                    .expect("count"),
                 union.len()
             );
             for (set, values) in built.iter_mut().zip(&sets) {
