@@ -1360,8 +1360,9 @@ impl PassCounts {
 }
 
 /// Elements the later records of one round's people hold at most, unless one person's alone
-/// hold more (5.8 MB): a round's later records are held whole.
-const LATER_PER_ROUND: usize = 1 << 18;
+/// hold more (1.4 MB): a round's later records are held whole, and 5.8 MB rounds added 5 MB
+/// to a 4 GiB log's peak.
+const LATER_PER_ROUND: usize = 1 << 16;
 
 /// The people pass's rounds: runs of people in order, each of at most `PEOPLE_PER_ROUND`
 /// people whose records after their first hold at most `LATER_PER_ROUND` elements, and of one
