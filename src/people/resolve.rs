@@ -1725,27 +1725,34 @@ pub fn element_matches(element: &str, detector: &DetectorInfo) -> bool {
 mod tests {
     use super::*;
 
+    /// Record `i` of `a.csv` (label `line i`, at offset `i`), of (detector, value) elements,
+    /// each value a fingerprint of that byte repeated.
+    fn record_part(
+        i: usize,
+        elements: impl Iterator<Item = (u32, u8)>,
+    ) -> crate::aggregate::RecordPart {
+        crate::aggregate::RecordPart {
+            group: Arc::from("a.csv"),
+            path: Arc::from("a.csv"),
+            record: Arc::from(format!("line {i}")),
+            location: String::new(),
+            offset: i as u64,
+            elements: elements
+                .map(|(detector, value)| crate::aggregate::RecordElement {
+                    detector,
+                    fingerprint: [value; 16],
+                    masked: String::new(),
+                })
+                .collect(),
+        }
+    }
+
     /// Records of single elements: (detector, value) pairs, detector 0 an SSN, 1 an e-mail,
     /// 2 a name.
     fn store_of(records: &[&[(u32, u8)]]) -> (RecordStore, Vec<DetectorInfo>) {
         let mut store = RecordStore::default();
         for (i, elements) in records.iter().enumerate() {
-            let part = crate::aggregate::RecordPart {
-                group: Arc::from("a.csv"),
-                path: Arc::from("a.csv"),
-                record: Arc::from(format!("line {i}")),
-                location: String::new(),
-                offset: i as u64,
-                elements: elements
-                    .iter()
-                    .map(|&(detector, value)| crate::aggregate::RecordElement {
-                        detector,
-                        fingerprint: [value; 16],
-                        masked: String::new(),
-                    })
-                    .collect(),
-            };
-            store.push(&part, |_| false);
+            store.push(&record_part(i, elements.iter().copied()), |_| false);
         }
         store.finish().expect("finish");
         let detector = |id: &str, role| DetectorInfo {
@@ -1767,21 +1774,8 @@ mod tests {
     fn spilled_store(records: usize) -> RecordStore {
         let mut pushed = RecordStore::default();
         for i in 0..records {
-            let part = crate::aggregate::RecordPart {
-                group: Arc::from("a.csv"),
-                path: Arc::from("a.csv"),
-                record: Arc::from(format!("line {i}")),
-                location: String::new(),
-                offset: i as u64,
-                elements: (0..=(i % 4) as u32)
-                    .map(|detector| crate::aggregate::RecordElement {
-                        detector,
-                        fingerprint: [(i * 7 + detector as usize) as u8; 16],
-                        masked: String::new(),
-                    })
-                    .collect(),
-            };
-            pushed.push(&part, |_| false);
+            let elements = (0..=(i % 4) as u32).map(|d| (d, (i * 7 + d as usize) as u8));
+            pushed.push(&record_part(i, elements), |_| false);
         }
         let mut store = RecordStore::spilling();
         store.append(pushed).expect("append");
