@@ -9,6 +9,8 @@ use std::os::unix::fs::FileExt;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use rayon::prelude::*;
+
 /// A keyed fingerprint of one value.
 pub type Fingerprint = [u8; 16];
 
@@ -161,7 +163,6 @@ fn count_distinct_with(
     // A large set is counted in parts of the key space, side by side: keyed fingerprints
     // spread evenly over it, and no value falls in two parts.
     let parts: u16 = if values >= parallel_from { 16 } else { 1 };
-    use rayon::prelude::*;
     (0..parts)
         .into_par_iter()
         .map(|part| {

@@ -19,7 +19,7 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder};
-use keywords::{KeywordError, KeywordFinder, KeywordHit};
+use keywords::{KeywordError, KeywordFinder, KeywordHit, SpareHits};
 use rayon::prelude::*;
 use regex::bytes::{CaptureLocations, Regex, RegexBuilder};
 
@@ -399,7 +399,7 @@ pub struct Scratch {
     last_region_end: Vec<usize>,
     locations: Option<CaptureLocations>,
     keyword_hits: Vec<KeywordHit>,
-    keyword_spare: [Vec<KeywordHit>; 3],
+    keyword_spare: SpareHits,
 }
 
 /// Text handed to the engine: bytes plus what is known about their layout.
@@ -425,9 +425,9 @@ pub struct Engine {
 }
 
 /// Every rule's keywords in one automaton (a full DFA table: it runs over every byte, so it
-/// trades memory for speed). Building it is a third of start-up once regexes wait, so it waits too,
-/// under the same terms as `RuleRegex`: built at the first chunk when every rule is built in (the
-/// test suite builds that automaton), built with the engine when any rule is not.
+/// trades memory for speed). Building it is a third of start-up once regexes wait, so it waits
+/// too, under the same terms as `RuleRegex`: built at the first chunk when every rule is built in
+/// (the test suite builds that automaton), built with the engine when any rule is not.
 #[derive(Debug, Clone)]
 struct Prefilter {
     keywords: Vec<String>,
