@@ -8,8 +8,6 @@
 //! search over the same keywords, with the same hits in the same order (BENCHMARKS.md,
 //! fourteenth pass).
 
-use std::collections::HashMap;
-
 use aho_corasick::automaton::{Automaton, StateID};
 use aho_corasick::{Anchored, MatchKind, dfa};
 
@@ -80,21 +78,22 @@ impl KeywordFinder {
         for &byte in keywords.iter().flat_map(|k| k.as_bytes()) {
             in_keywords[usize::from(byte.to_ascii_lowercase())] = true;
         }
-        let mut class_of_group: HashMap<u16, u8> = HashMap::new();
+        // Group 256 holds the bytes of no keyword; a keyword byte's group is its lowercase.
+        let mut class_of_group: [Option<u8>; 257] = [None; 257];
         let mut classes = [0u8; 256];
         let mut representatives: Vec<u8> = Vec::new();
         for byte in 0..=255u8 {
             let folded = byte.to_ascii_lowercase();
             let group = if in_keywords[usize::from(folded)] {
-                u16::from(folded)
+                usize::from(folded)
             } else {
                 256
             };
-            let fresh = class_of_group.len() as u8;
-            classes[usize::from(byte)] = *class_of_group.entry(group).or_insert_with(|| {
+            let class = *class_of_group[group].get_or_insert_with(|| {
                 representatives.push(byte);
-                fresh
+                (representatives.len() - 1) as u8
             });
+            classes[usize::from(byte)] = class;
         }
         let stride = representatives.len().next_power_of_two();
         let stride_shift = stride.trailing_zeros();
