@@ -33,6 +33,12 @@ impl RenderedPart {
         self.rows.push(RowAt { key, start, len });
         Ok(())
     }
+
+    /// Forgets the rows and keeps the room, for the next round of rows.
+    pub fn clear(&mut self) {
+        self.bytes.clear();
+        self.rows.clear();
+    }
 }
 
 /// Bytes of a row's header in a run: its key and its length, little-endian.
@@ -45,6 +51,8 @@ pub struct SortedRuns {
     /// Byte ranges of the runs in the file.
     runs: Vec<std::ops::Range<u64>>,
     written: u64,
+    /// The order of a run's rows, kept from run to run.
+    order: Vec<(u128, usize, RowAt)>,
 }
 
 impl SortedRuns {
@@ -53,20 +61,24 @@ impl SortedRuns {
             file: BufWriter::with_capacity(1 << 20, tempfile::tempfile()?),
             runs: Vec::new(),
             written: 0,
+            order: Vec::new(),
         })
     }
 
     /// Writes the rows of `parts` as one run, sorted by key (rows of equal keys in the order
     /// of `parts`, then as pushed).
     pub fn push_run(&mut self, parts: &[RenderedPart]) -> io::Result<()> {
-        let mut order: Vec<(u128, usize, RowAt)> = parts
-            .iter()
-            .enumerate()
-            .flat_map(|(part, p)| p.rows.iter().map(move |&at| (at.key, part, at)))
-            .collect();
+        let mut order = std::mem::take(&mut self.order);
+        order.clear();
+        order.extend(
+            parts
+                .iter()
+                .enumerate()
+                .flat_map(|(part, p)| p.rows.iter().map(move |&at| (at.key, part, at))),
+        );
         order.sort_by_key(|&(key, part, _)| (key, part));
         let start = self.written;
-        for (key, part, at) in order {
+        for &(key, part, at) in &order {
             let bytes = parts
                 .get(part)
                 .and_then(|p| {
@@ -80,6 +92,7 @@ impl SortedRuns {
             self.written += (HEADER + bytes.len()) as u64;
         }
         self.runs.push(start..self.written);
+        self.order = order;
         Ok(())
     }
 
