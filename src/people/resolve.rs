@@ -151,8 +151,9 @@ type Own = (u16, [u8; 16]);
 const RECORDS_PER_TASK: usize = 16_384;
 
 /// People the people pass renders individuals.csv rows for, and sorts them, at a time: about
-/// 8 MiB of rows.
-const PEOPLE_PER_ROUND: usize = 65_536;
+/// 4 MiB of rows. Two rounds' rows are held at once (one rendered, one written), and rounds of
+/// 65,536 raised the pass's peak by 8 MB on the 1 GiB bench share.
+const PEOPLE_PER_ROUND: usize = 32_768;
 /// People one task of the people pass takes.
 const PEOPLE_PER_TASK: usize = 4_096;
 
@@ -1434,9 +1435,9 @@ impl PassCounts {
 }
 
 /// Elements the later records of one round's people hold at most, unless one person's alone
-/// hold more (1.4 MB): a round's later records are held whole, and 5.8 MB rounds added 5 MB
-/// to a 4 GiB log's peak.
-const LATER_PER_ROUND: usize = 1 << 16;
+/// hold more (0.7 MB): a round's later records are held whole, and so are the next round's,
+/// read ahead; 5.8 MB rounds added 5 MB to a 4 GiB log's peak.
+const LATER_PER_ROUND: usize = 1 << 15;
 
 /// How the people pass cuts its people: rounds end (`rounds_of`) at `people` people, or before
 /// the person whose later records would take the round past `later_elements` elements; a
@@ -2003,7 +2004,11 @@ mod tests {
         // Rounds of one person; of 50 in tasks of 7 (the last round and task shorter); of 400
         // later elements (10 to 16 people) in tasks of one, so that a round holds fewer tasks
         // than the round before the one before, whose buffers it takes.
-        for shape in [(1, usize::MAX, 1), (50, usize::MAX, 7), (usize::MAX, 400, 1)] {
+        for shape in [
+            (1, usize::MAX, 1),
+            (50, usize::MAX, 7),
+            (usize::MAX, 400, 1),
+        ] {
             let (other_counts, other_rows) = outcome(shape.0, shape.1, shape.2);
             assert!(other_counts == counts, "{shape:?}");
             assert!(other_rows == rows, "{shape:?}");
