@@ -1140,7 +1140,7 @@ fn resolve_in_rounds(
     // rows, in one pass over the people in the order of their first record: a person's first
     // record is read in a window, the others from their round's gathered records (or alone,
     // when the store is in memory). The rows are sorted on disk a round of people at a time,
-    // so no more than a round's rows are held.
+    // so no more than two rounds' rows are held (one being rendered, one being written).
     let mut rows = SortedRuns::new()?;
     let mut by_people = zeros();
     let rounds = rounds_of(
@@ -1294,8 +1294,8 @@ fn resolve_in_rounds(
             })
         })
         .count();
-    // The rounds' rows were freed on whichever thread wrote them: handed back before the
-    // tables are written, which allocate on other threads.
+    // The rounds' row buffers grew on the threads that rendered them and were freed above, on
+    // this one: handed back before the tables are written, which allocate on other threads.
     crate::memory::release_freed();
     Ok(Resolution {
         estimate: PeopleEstimate {
@@ -1449,6 +1449,7 @@ struct RoundLimits {
     people_per_task: usize,
 }
 
+/// The people pass's cuts on a real scan; tests pass smaller ones to `resolve_in_rounds`.
 const ROUND_LIMITS: RoundLimits = RoundLimits {
     people: PEOPLE_PER_ROUND,
     later_elements: LATER_PER_ROUND,
