@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::Serialize;
 
+use crate::gate::DocumentGate;
 use crate::rules::Severity;
 
 /// Where the fingerprint key came from; decides whether fingerprints compare across runs.
@@ -63,6 +64,9 @@ pub struct Limits {
     /// Raised to stop the scan early (SIGINT/SIGTERM); extraction checks it between reads.
     #[serde(skip)]
     pub stop: StopFlag,
+    /// Shared by every worker of the scan: bounds the documents parsed whole in memory at once.
+    #[serde(skip)]
+    pub whole_documents: DocumentGate,
 }
 
 /// A shared "stop now" flag: the binary's signal handler raises it, the walker, the workers and
@@ -95,6 +99,7 @@ impl Default for Limits {
             max_ratio: 1000,
             max_entries: 100_000,
             stop: StopFlag::default(),
+            whole_documents: DocumentGate::default(),
         }
     }
 }

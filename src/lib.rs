@@ -49,6 +49,7 @@ pub mod distinct;
 mod error;
 pub mod extract;
 pub mod fingerprint;
+pub mod gate;
 pub mod memory;
 pub mod people;
 pub mod provenance;

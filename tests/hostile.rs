@@ -1318,6 +1318,115 @@ fn pdf_decompression_bomb_is_cut_at_max_expanded_bytes() {
     assert!(peak < 200 * MIB as u64, "peak RSS {peak}");
 }
 
+#[test]
+fn a_pdf_page_whose_content_breaks_midway_keeps_the_text_before_the_break() {
+    let (_dir, root) = share();
+    // An inline image without its `EI` end cannot be skipped: the content stops parsing there.
+    let content = format!(
+        "BT /F1 12 Tf 72 700 Td (SSN {SSN}) Tj ET\nBI /W 1 /H 1 /BPC 8 /CS /G ID X\nBT (after) Tj ET"
+    );
+    let objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_vec(),
+        pdf_page(2, 4, 5),
+        text_stream(&content),
+        PDF_FONT.as_bytes().to_vec(),
+    ];
+    fs::write(root.join("broken.pdf"), pdf_bytes(&objects, "")).expect("write");
+    let (findings, files) = scan_rows(&root, &[]);
+    assert_eq!(findings, ["broken.pdf|page 1|1|us_ssn"]);
+    assert_eq!(
+        files,
+        [
+            "broken.pdf|pdf|truncated|page 1: malformed content partway through (couldn't parse input): the text before it was read"
+        ]
+    );
+}
+
+/// A one-page PDF of `mib` MiB of text operators with an SSN every 1,000 lines, and how many
+/// SSNs it holds.
+fn ledger_pdf(mib: usize) -> (Vec<u8>, usize) {
+    let mut content = String::new();
+    let mut planted = 0;
+    let mut line = 0;
+    while content.len() < mib * MIB {
+        line += 1;
+        let text = if line % 1000 == 0 {
+            planted += 1;
+            format!("payroll record {line} SSN {SSN}")
+        } else {
+            format!("quarterly statement line {line} of the ledger")
+        };
+        content.push_str(&format!(
+            "BT /F1 10 Tf 50 {} Td ({text}) Tj ET\n",
+            40 + line % 700
+        ));
+    }
+    let objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_vec(),
+        pdf_page(2, 4, 5),
+        text_stream(&content),
+        PDF_FONT.as_bytes().to_vec(),
+    ];
+    (pdf_bytes(&objects, ""), planted)
+}
+
+/// Scans `root` with two threads; returns the findings.csv rows and the scan's own peak RSS.
+fn scan_measuring_peak(root: &Path) -> (usize, u64) {
+    let out = tempfile::tempdir().expect("tempdir");
+    let report = out.path().join("report");
+    let (code, peak) = exit_code_and_peak_rss(
+        breachscope()
+            .arg("scan")
+            .arg(root)
+            .arg("--out")
+            .arg(&report)
+            .args(["--quiet", "--threads", "2"]),
+    );
+    assert_eq!(code, Some(0));
+    (read_csv(&report.join("findings.csv")).len() - 1, peak)
+}
+
+/// What parsing one PDF of `size` bytes may hold at most: the file, its objects and its page's
+/// content once each, and the scan around it. Decoded all at once, a page's operations took
+/// about seven times the content's size (1 GB for this test's 24 MiB).
+fn one_pdf_bound(size: u64) -> u64 {
+    4 * size + 48 * MIB as u64
+}
+
+#[test]
+fn a_pdf_with_one_large_page_is_read_in_memory_a_small_multiple_of_its_size() {
+    let (_dir, root) = share();
+    let (pdf, planted) = ledger_pdf(24);
+    let size = pdf.len() as u64;
+    fs::write(root.join("ledger.pdf"), pdf).expect("write");
+    let (findings, peak) = scan_measuring_peak(&root);
+    // One row per SSN: each stands on a line of its own.
+    assert_eq!(findings, planted);
+    eprintln!("{} MiB PDF: peak RSS {} MiB", size >> 20, peak >> 20);
+    assert!(
+        peak < one_pdf_bound(size),
+        "peak RSS {peak} for {size} bytes"
+    );
+}
+
+#[test]
+fn large_pdfs_on_two_workers_are_parsed_one_at_a_time() {
+    let (_dir, root) = share();
+    let (pdf, planted) = ledger_pdf(24);
+    let size = pdf.len() as u64;
+    fs::write(root.join("first.pdf"), &pdf).expect("write");
+    fs::write(root.join("second.pdf"), &pdf).expect("write");
+    let (findings, peak) = scan_measuring_peak(&root);
+    assert_eq!(findings, 2 * planted);
+    eprintln!("two {} MiB PDFs: peak RSS {} MiB", size >> 20, peak >> 20);
+    assert!(
+        peak < one_pdf_bound(size),
+        "peak RSS {peak} for two of {size} bytes"
+    );
+}
+
 /// Truncates `victim` to `keep` bytes the first time any text reaches the sink: the file shrinks
 /// while the extractor is reading it, at the same point on every run.
 struct ShrinkingSink {

@@ -25,6 +25,11 @@ pub fn pdf(node: &mut Node<'_>, input: Input<'_>) -> Result<Note, String> {
     let Input::Seekable(source) = input else {
         return Err("pdf needs a seekable input".to_string());
     };
+    let limits = node.limits;
+    let size = source.len().map_err(|e| format!("cannot read PDF: {e}"))?;
+    // Parsing holds the file and its objects whole: other workers' PDFs wait their turn while
+    // this one is read, so two large ones do not add up.
+    let _in_memory = (size <= MAX_PDF_BYTES).then(|| limits.whole_documents.enter(size));
     let bytes = source
         .to_vec(MAX_PDF_BYTES)
         .map_err(|e| format!("cannot read PDF: {e}"))?;
@@ -51,7 +56,6 @@ pub fn pdf(node: &mut Node<'_>, input: Input<'_>) -> Result<Note, String> {
         .map_err(|_| "the PDF page tree is malformed".to_string())?;
     let mut chunker = SegmentChunker::new(node);
     let mut failed = Vec::new();
-    let mut inflated: u64 = 0;
     // A page tree whose /Kids lead back up (a cycle) lists the same page again: read it once.
     let mut seen = std::collections::HashMap::new();
     for (number, page_id) in pages {
@@ -62,22 +66,19 @@ pub fn pdf(node: &mut Node<'_>, input: Input<'_>) -> Result<Note, String> {
             ));
             continue;
         }
-        let text = catch_unwind(AssertUnwindSafe(|| page_text(&doc, page_id, max_stream)));
-        match text {
-            Ok(Ok((text, used))) => {
-                inflated += used;
-                if !text.trim().is_empty() {
-                    chunker.place(format!("page {number}"), Some(1));
-                    chunker.push_str(node, &text);
-                    chunker.end_line(node);
-                }
-            }
+        let mut page = PageText::new(format!("page {number}"));
+        let read = catch_unwind(AssertUnwindSafe(|| {
+            page_text(&doc, page_id, max_stream, &mut page, &mut chunker, node)
+        }));
+        // What a page gave before failing is kept: the failure is noted beside it.
+        page.finish(&mut chunker, node);
+        match read {
+            Ok(Ok(())) => {}
             Ok(Err(e)) => failed.push(format!("page {number}: {e}")),
             Err(_) => failed.push(format!("page {number}: malformed content")),
         }
         // Page content counts against the file's decompression budget.
-        node.budget.take(inflated);
-        inflated = 0;
+        node.budget.take(page.inflated);
         if node.budget.left() == 0 {
             failed.push(
                 "decompression budget of the top-level file used up (--max-expanded-bytes)"
@@ -194,12 +195,91 @@ struct Cursor {
     font_size: f64,
 }
 
-/// The text of one page and the bytes inflated to get it.
+/// Text of a page hands on to the chunker in pieces of about this size, so a page of many
+/// megabytes is never held whole.
+const PAGE_PIECE_BYTES: usize = 64 << 10;
+
+/// One page's text on its way to the chunker: it remembers the last character handed on (to
+/// tell joined pieces from gaps), and places the page only once it holds more than white
+/// space, as a page of only white space adds nothing.
+struct PageText {
+    location: String,
+    pending: String,
+    last: Option<char>,
+    placed: bool,
+    /// Bytes of content inflated to read the page, for the decompression budget.
+    inflated: u64,
+}
+
+impl PageText {
+    fn new(location: String) -> Self {
+        PageText {
+            location,
+            pending: String::new(),
+            last: None,
+            placed: false,
+            inflated: 0,
+        }
+    }
+
+    fn push(&mut self, c: char) {
+        self.pending.push(c);
+        self.last = Some(c);
+    }
+
+    /// Nothing shown on the page yet.
+    fn is_empty(&self) -> bool {
+        self.last.is_none()
+    }
+
+    fn ends_with(&self, any: &[char]) -> bool {
+        self.last.is_some_and(|c| any.contains(&c))
+    }
+
+    fn newline(&mut self) {
+        if !self.is_empty() && !self.ends_with(&['\n']) {
+            self.push('\n');
+        }
+    }
+
+    /// Hands the pending text on once a piece is full.
+    fn hand_on_if_full(&mut self, chunker: &mut SegmentChunker, node: &mut Node<'_>) {
+        if self.pending.len() >= PAGE_PIECE_BYTES {
+            self.hand_on(chunker, node);
+        }
+    }
+
+    fn hand_on(&mut self, chunker: &mut SegmentChunker, node: &mut Node<'_>) {
+        if !self.placed {
+            if self.pending.trim().is_empty() {
+                return;
+            }
+            chunker.place(std::mem::take(&mut self.location), Some(1));
+            self.placed = true;
+        }
+        chunker.push_str(node, &self.pending);
+        self.pending.clear();
+    }
+
+    /// Hands on the rest and ends the page's line.
+    fn finish(&mut self, chunker: &mut SegmentChunker, node: &mut Node<'_>) {
+        self.hand_on(chunker, node);
+        if self.placed {
+            chunker.end_line(node);
+        }
+    }
+}
+
+/// Reads one page's text into `page`. Its content is decoded one operation at a time: a
+/// content stream's operations decoded at once take several times the stream's size.
 fn page_text(
     doc: &Document,
     page_id: lopdf::ObjectId,
     max: usize,
-) -> Result<(String, u64), String> {
+    page: &mut PageText,
+    chunker: &mut SegmentChunker,
+    node: &mut Node<'_>,
+) -> Result<(), String> {
     let fonts: BTreeMap<Vec<u8>, Font<'_>> = doc
         .get_page_fonts(page_id)
         .map_err(|e| format!("cannot read fonts: {}", pdf_error(&e)))?
@@ -209,10 +289,7 @@ fn page_text(
     let data = doc
         .get_page_content_with_limit(page_id, max)
         .map_err(|e| format!("cannot read content: {}", pdf_error(&e)))?;
-    let used = data.len() as u64;
-    let content = Content::decode(&data).map_err(|e| format!("malformed content: {e}"))?;
-    drop(data);
-    let mut text = String::new();
+    page.inflated = data.len() as u64;
     let mut font: Option<&Font<'_>> = None;
     let mut at = Cursor {
         line_x: 0.0,
@@ -223,12 +300,10 @@ fn page_text(
         leading: 0.0,
         font_size: 12.0,
     };
-    let newline = |text: &mut String| {
-        if !text.is_empty() && !text.ends_with('\n') {
-            text.push('\n');
-        }
-    };
-    for op in &content.operations {
+    for op in Content::decode_iter(&data) {
+        let op = op.map_err(|e| {
+            format!("malformed content partway through ({e}): the text before it was read")
+        })?;
         let operands = &op.operands;
         let num = |i: usize| operands.get(i).and_then(number).unwrap_or(0.0);
         match op.operator.as_str() {
@@ -253,29 +328,29 @@ fn page_text(
                     at.leading = -num(1);
                 }
                 let (x, y) = (at.line_x + tx, at.line_y + ty);
-                move_to(&mut text, &mut at, x, y);
+                move_to(page, &mut at, x, y);
             }
             "Tm" => {
                 let (a, d) = (num(0), num(3));
                 at.scale_x = if a.abs() > 1e-6 { a.abs() } else { 1.0 };
                 at.scale_y = if d.abs() > 1e-6 { d.abs() } else { 1.0 };
-                move_to(&mut text, &mut at, num(4), num(5));
+                move_to(page, &mut at, num(4), num(5));
             }
             "T*" => {
-                newline(&mut text);
+                page.newline();
                 at.line_y -= at.leading * at.scale_y;
                 at.x = at.line_x;
             }
-            "Tj" => show(&mut text, &mut at, font, operands.first()),
+            "Tj" => show(page, &mut at, font, operands.first()),
             "'" => {
-                newline(&mut text);
+                page.newline();
                 at.x = at.line_x;
-                show(&mut text, &mut at, font, operands.first());
+                show(page, &mut at, font, operands.first());
             }
             "\"" => {
-                newline(&mut text);
+                page.newline();
                 at.x = at.line_x;
-                show(&mut text, &mut at, font, operands.get(2));
+                show(page, &mut at, font, operands.get(2));
             }
             "TJ" => {
                 let Some(Object::Array(items)) = operands.first() else {
@@ -283,12 +358,12 @@ fn page_text(
                 };
                 for item in items {
                     match item {
-                        Object::String(..) => show(&mut text, &mut at, font, Some(item)),
+                        Object::String(..) => show(page, &mut at, font, Some(item)),
                         other => {
                             // Negative numbers move right, in thousandths of an em.
                             let shift = -number(other).unwrap_or(0.0) / 1000.0;
-                            if shift > SPACE_GAP_EM && !text.ends_with([' ', '\n']) {
-                                text.push(' ');
+                            if shift > SPACE_GAP_EM && !page.ends_with(&[' ', '\n']) {
+                                page.push(' ');
                             }
                             at.x += shift * at.font_size * at.scale_x;
                         }
@@ -297,23 +372,22 @@ fn page_text(
             }
             _ => {}
         }
+        page.hand_on_if_full(chunker, node);
     }
-    Ok((text, used))
+    Ok(())
 }
 
 /// Moves to a new text-line start: a different baseline is a new line; on the same baseline a
 /// gap wider than a space is a space, and a small move joins the pieces.
-fn move_to(text: &mut String, at: &mut Cursor, x: f64, y: f64) {
+fn move_to(page: &mut PageText, at: &mut Cursor, x: f64, y: f64) {
     let em = at.font_size * at.scale_y.max(at.scale_x);
     if (y - at.line_y).abs() > em * 0.5 {
-        if !text.is_empty() && !text.ends_with('\n') {
-            text.push('\n');
-        }
+        page.newline();
     } else if (x - at.x > SPACE_GAP_EM * em || x < at.line_x - em)
-        && !text.is_empty()
-        && !text.ends_with([' ', '\n'])
+        && !page.is_empty()
+        && !page.ends_with(&[' ', '\n'])
     {
-        text.push(' ');
+        page.push(' ');
     }
     at.line_x = x;
     at.line_y = y;
@@ -321,7 +395,7 @@ fn move_to(text: &mut String, at: &mut Cursor, x: f64, y: f64) {
 }
 
 /// Shows one string: decoded with the font's encoding, the cursor advanced by its width.
-fn show(text: &mut String, at: &mut Cursor, font: Option<&Font<'_>>, operand: Option<&Object>) {
+fn show(page: &mut PageText, at: &mut Cursor, font: Option<&Font<'_>>, operand: Option<&Object>) {
     let Some(Object::String(bytes, _)) = operand else {
         return;
     };
@@ -331,11 +405,9 @@ fn show(text: &mut String, at: &mut Cursor, font: Option<&Font<'_>>, operand: Op
     };
     let decoded = decoded.unwrap_or_else(|| bytes.iter().map(|&b| char::from(b)).collect());
     // Control characters (a font's private codes) would run into the next value as garbage.
-    text.extend(
-        decoded
-            .chars()
-            .map(|c| if c.is_control() && c != '\t' { ' ' } else { c }),
-    );
+    for c in decoded.chars() {
+        page.push(if c.is_control() && c != '\t' { ' ' } else { c });
+    }
     let wide = font.is_some_and(|f| f.wide);
     let width: f64 = if wide {
         bytes.len() as f64 / 2.0 * 0.5

@@ -68,6 +68,30 @@ pub fn rows_prefix(path: &Path, n: usize) -> Vec<String> {
         .collect()
 }
 
+/// Runs `command` with its output discarded; returns its exit code and its own peak resident
+/// memory in bytes (wait4), unmixed with other tests' children running beside it.
+#[expect(
+    clippy::zombie_processes,
+    reason = "the child is waited for with wait4, which gives its own resource usage"
+)]
+pub fn exit_code_and_peak_rss(command: &mut Command) -> (Option<i32>, u64) {
+    use std::process::Stdio;
+    let child = command
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("breachscope runs");
+    let pid = libc::pid_t::try_from(child.id()).expect("pid");
+    let mut status = 0;
+    // SAFETY: wait4 writes into the zeroed struct and the status we pass; the child is ours
+    // and not waited for elsewhere.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(waited, pid, "wait4");
+    let code = libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status));
+    (code, (usage.ru_maxrss as u64) * 1024)
+}
+
 /// Peak resident memory of the children this test process has waited for (getrusage).
 pub fn children_peak_rss_bytes() -> u64 {
     // SAFETY: getrusage writes into the zeroed struct we pass.

@@ -1,0 +1,186 @@
+//! Bounds the bytes of documents that all workers hold whole in memory at once.
+//!
+//! A PDF is parsed from a copy in memory, and parsing holds a few times its size. Two workers
+//! on two large PDFs at once would add those up; through the gate, documents share a fixed
+//! number of bytes, and one larger than all of them is parsed alone.
+
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+
+/// Bytes of whole documents parsed at once by default.
+pub const DEFAULT_WHOLE_DOCUMENT_BYTES: u64 = 32 << 20;
+
+/// A weighted gate: a document enters with its size and waits while the documents inside
+/// would exceed the capacity with it. Cloning shares the gate.
+#[derive(Debug, Clone)]
+pub struct DocumentGate {
+    shared: Arc<Shared>,
+}
+
+#[derive(Debug)]
+struct Shared {
+    capacity: u64,
+    held: Mutex<u64>,
+    left: Condvar,
+}
+
+impl Default for DocumentGate {
+    fn default() -> Self {
+        DocumentGate::new(DEFAULT_WHOLE_DOCUMENT_BYTES)
+    }
+}
+
+impl DocumentGate {
+    /// A gate for `capacity` bytes (at least one).
+    pub fn new(capacity: u64) -> Self {
+        DocumentGate {
+            shared: Arc::new(Shared {
+                capacity: capacity.max(1),
+                held: Mutex::new(0),
+                left: Condvar::new(),
+            }),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, u64> {
+        // The count is plain data, right whenever the lock is free: a panic elsewhere while
+        // holding it changes nothing.
+        self.shared
+            .held
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Waits until a document of `bytes` fits beside those inside, then lets it in until the
+    /// pass is dropped. A document larger than the capacity waits for the gate to empty.
+    pub fn enter(&self, bytes: u64) -> DocumentPass<'_> {
+        let weight = bytes.min(self.shared.capacity);
+        let mut held = self.lock();
+        while *held + weight > self.shared.capacity {
+            held = self
+                .shared
+                .left
+                .wait(held)
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+        }
+        *held += weight;
+        DocumentPass { gate: self, weight }
+    }
+
+    /// Bytes of the documents inside now.
+    pub fn held(&self) -> u64 {
+        *self.lock()
+    }
+}
+
+/// A document's place in the gate, given back when dropped (also on a panic while parsing).
+#[must_use = "the document is let in only while the pass lives"]
+pub struct DocumentPass<'g> {
+    gate: &'g DocumentGate,
+    weight: u64,
+}
+
+impl Drop for DocumentPass<'_> {
+    fn drop(&mut self) {
+        let mut held = self.gate.lock();
+        *held -= self.weight;
+        drop(held);
+        self.gate.shared.left.notify_all();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    /// Enters `gate` with `bytes` on another thread; the receiver hears once it is inside, and
+    /// the sender lets it leave.
+    fn enter_elsewhere(
+        gate: &DocumentGate,
+        bytes: u64,
+    ) -> (
+        mpsc::Receiver<()>,
+        mpsc::Sender<()>,
+        std::thread::JoinHandle<()>,
+    ) {
+        let (inside_tx, inside_rx) = mpsc::channel();
+        let (leave_tx, leave_rx) = mpsc::channel::<()>();
+        let gate = gate.clone();
+        let handle = std::thread::spawn(move || {
+            let _pass = gate.enter(bytes);
+            inside_tx.send(()).expect("test listens");
+            let _ = leave_rx.recv();
+        });
+        (inside_rx, leave_tx, handle)
+    }
+
+    const WAIT: Duration = Duration::from_millis(200);
+
+    #[test]
+    fn documents_that_fit_together_are_inside_at_once() {
+        let gate = DocumentGate::new(100);
+        let first = gate.enter(40);
+        let second = gate.enter(60);
+        assert_eq!(gate.held(), 100);
+        drop(first);
+        drop(second);
+        assert_eq!(gate.held(), 0);
+    }
+
+    #[test]
+    fn a_document_that_does_not_fit_waits_until_room_is_left() {
+        let gate = DocumentGate::new(100);
+        let first = gate.enter(70);
+        let (inside, leave, handle) = enter_elsewhere(&gate, 40);
+        assert!(inside.recv_timeout(WAIT).is_err(), "70 + 40 > 100 went in");
+        drop(first);
+        inside
+            .recv_timeout(Duration::from_secs(10))
+            .expect("went in once room was left");
+        assert_eq!(gate.held(), 40);
+        leave.send(()).expect("thread listens");
+        handle.join().expect("thread ends");
+        assert_eq!(gate.held(), 0);
+    }
+
+    #[test]
+    fn a_document_larger_than_the_gate_is_inside_alone() {
+        let gate = DocumentGate::new(100);
+        let small = gate.enter(1);
+        let (inside, leave, handle) = enter_elsewhere(&gate, 500);
+        assert!(inside.recv_timeout(WAIT).is_err(), "went in beside another");
+        drop(small);
+        inside
+            .recv_timeout(Duration::from_secs(10))
+            .expect("went in alone");
+        assert_eq!(gate.held(), 100, "weighs the whole gate, no more");
+        let (second_inside, second_leave, second) = enter_elsewhere(&gate, 1);
+        assert!(
+            second_inside.recv_timeout(WAIT).is_err(),
+            "went in beside it"
+        );
+        leave.send(()).expect("thread listens");
+        handle.join().expect("thread ends");
+        second_inside
+            .recv_timeout(Duration::from_secs(10))
+            .expect("went in after it");
+        second_leave.send(()).expect("thread listens");
+        second.join().expect("thread ends");
+        assert_eq!(gate.held(), 0);
+    }
+
+    #[test]
+    fn a_pass_is_given_back_when_its_parser_panics() {
+        let gate = DocumentGate::new(100);
+        let inside = gate.clone();
+        let result = std::thread::spawn(move || {
+            let _pass = inside.enter(100);
+            panic!("parser failed");
+        })
+        .join();
+        assert!(result.is_err());
+        assert_eq!(gate.held(), 0);
+        let _pass = gate.enter(100);
+    }
+}
