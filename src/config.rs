@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::Serialize;
 
-use crate::gate::DocumentGate;
+use crate::gate::{DocumentGate, MemoryAllowance};
 use crate::rules::Severity;
 
 /// Where the fingerprint key came from; decides whether fingerprints compare across runs.
@@ -67,6 +67,9 @@ pub struct Limits {
     /// Shared by every worker of the scan: bounds the documents parsed whole in memory at once.
     #[serde(skip)]
     pub whole_documents: DocumentGate,
+    /// Shared by every worker of the scan: bounds the members copied to memory at once.
+    #[serde(skip)]
+    pub spooled_in_memory: MemoryAllowance,
 }
 
 /// A shared "stop now" flag: the binary's signal handler raises it, the walker, the workers and
@@ -100,6 +103,7 @@ impl Default for Limits {
             max_entries: 100_000,
             stop: StopFlag::default(),
             whole_documents: DocumentGate::default(),
+            spooled_in_memory: MemoryAllowance::default(),
         }
     }
 }

@@ -1,9 +1,12 @@
-//! Bounds the bytes of documents that all workers hold whole in memory at once.
+//! Bounds what all workers hold in memory at once: documents parsed whole, members spooled.
 //!
 //! A PDF is parsed from a copy in memory, and parsing holds a few times its size. Two workers
 //! on two large PDFs at once would add those up; through the gate, documents share a fixed
-//! number of bytes, and one larger than all of them is parsed alone.
+//! number of bytes, and one larger than all of them is parsed alone. A member that a parser
+//! must seek in is copied to memory while the scan's allowance lasts (members nested in
+//! members each hold their copy), and to a temporary file past it.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 /// Bytes of whole documents parsed at once by default.
@@ -85,6 +88,87 @@ impl Drop for DocumentPass<'_> {
         *held -= self.weight;
         drop(held);
         self.gate.shared.left.notify_all();
+    }
+}
+
+/// Bytes of members spooled in memory by all workers at once by default.
+pub const DEFAULT_SPOOLED_IN_MEMORY_BYTES: u64 = 64 << 20;
+
+/// Bytes that the workers may hold at once, taken without waiting: what cannot be had goes
+/// elsewhere. Cloning shares the allowance.
+#[derive(Debug, Clone)]
+pub struct MemoryAllowance {
+    left: Arc<AtomicU64>,
+}
+
+impl Default for MemoryAllowance {
+    fn default() -> Self {
+        MemoryAllowance::new(DEFAULT_SPOOLED_IN_MEMORY_BYTES)
+    }
+}
+
+impl MemoryAllowance {
+    pub fn new(bytes: u64) -> Self {
+        MemoryAllowance {
+            left: Arc::new(AtomicU64::new(bytes)),
+        }
+    }
+
+    /// A hold of nothing yet, grown as memory is filled and given back when dropped.
+    pub fn hold(&self) -> MemoryHold {
+        MemoryHold {
+            allowance: self.clone(),
+            bytes: 0,
+        }
+    }
+
+    /// Bytes not held now.
+    pub fn left(&self) -> u64 {
+        self.left.load(Ordering::Acquire)
+    }
+}
+
+/// Bytes taken from an allowance, given back when dropped.
+#[derive(Debug)]
+pub struct MemoryHold {
+    allowance: MemoryAllowance,
+    bytes: u64,
+}
+
+impl MemoryHold {
+    /// Takes `more` bytes if that many are left; takes nothing and says false otherwise.
+    pub fn grow(&mut self, more: u64) -> bool {
+        let taken = self
+            .allowance
+            .left
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |left| {
+                left.checked_sub(more)
+            })
+            .is_ok();
+        if taken {
+            self.bytes += more;
+        }
+        taken
+    }
+
+    /// Gives back what is held beyond `bytes`.
+    pub fn shrink_to(&mut self, bytes: u64) {
+        if bytes < self.bytes {
+            self.allowance
+                .left
+                .fetch_add(self.bytes - bytes, Ordering::AcqRel);
+            self.bytes = bytes;
+        }
+    }
+
+    pub fn bytes(&self) -> u64 {
+        self.bytes
+    }
+}
+
+impl Drop for MemoryHold {
+    fn drop(&mut self) {
+        self.shrink_to(0);
     }
 }
 
@@ -182,5 +266,25 @@ mod tests {
         assert!(result.is_err());
         assert_eq!(gate.held(), 0);
         let _pass = gate.enter(100);
+    }
+
+    #[test]
+    fn an_allowance_gives_what_is_left_and_takes_back_what_is_dropped() {
+        let allowance = MemoryAllowance::new(100);
+        let mut first = allowance.hold();
+        assert!(first.grow(60));
+        let mut second = allowance.hold();
+        assert!(!second.grow(41), "60 + 41 > 100 was granted");
+        assert_eq!(second.bytes(), 0, "a refused step takes nothing");
+        assert!(second.grow(40));
+        assert_eq!(allowance.left(), 0);
+        first.shrink_to(10);
+        assert_eq!(allowance.left(), 50);
+        first.shrink_to(20);
+        assert_eq!(first.bytes(), 10, "shrinking never grows");
+        drop(second);
+        assert_eq!(allowance.left(), 90);
+        drop(first);
+        assert_eq!(allowance.left(), 100);
     }
 }

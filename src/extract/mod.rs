@@ -27,6 +27,7 @@ use sha2::{Digest, Sha256};
 
 use crate::config::{Limits, StopFlag};
 use crate::content::TextChunk;
+use crate::gate::{MemoryAllowance, MemoryHold};
 
 pub use text::{Encoding, sniff_encoding};
 
@@ -321,6 +322,8 @@ pub fn extract_bytes(
 const SNIFF_BYTES: usize = 8192;
 /// Members up to this size are spooled in memory; larger ones go to a private temporary file.
 const MEMORY_SPOOL_BYTES: u64 = 32 << 20;
+/// A member is read into memory this much at a time, each step taken from the allowance.
+const SPOOL_STEP_BYTES: u64 = 1 << 20;
 /// The ratio guard starts after this many expanded bytes: tiny members compress absurdly well.
 const RATIO_GRACE_BYTES: u64 = 1 << 20;
 
@@ -528,8 +531,9 @@ impl Node<'_> {
         match input {
             Input::Stream(reader) if !format.streams() => {
                 // Parsers that seek get a spooled copy.
-                match spool(reader) {
-                    Ok(mut source) => self.dispatch(format, Input::Seekable(&mut source)),
+                match spool(reader, &self.limits.spooled_in_memory) {
+                    // The copy's hold on the allowance ends with the copy, after its parse.
+                    Ok((mut source, _held)) => self.dispatch(format, Input::Seekable(&mut source)),
                     Err(e) => Note::with(
                         name,
                         Status::Error,
@@ -688,22 +692,33 @@ impl Node<'_> {
     }
 }
 
-/// Copies a stream into memory, or into a private temporary file once it grows large.
-pub fn spool(reader: &mut dyn Read) -> io::Result<Source> {
+/// Copies a stream into memory, or into a private temporary file once it grows large or the
+/// scan's memory allowance runs out. The hold returned keeps the copy's share of the allowance.
+pub fn spool(
+    reader: &mut dyn Read,
+    allowance: &MemoryAllowance,
+) -> io::Result<(Source, MemoryHold)> {
     let mut memory = Vec::new();
-    let read = reader
-        .take(MEMORY_SPOOL_BYTES + 1)
-        .read_to_end(&mut memory)?;
-    if (read as u64) <= MEMORY_SPOOL_BYTES {
-        return Ok(Source::Memory(io::Cursor::new(memory)));
+    let mut held = allowance.hold();
+    loop {
+        let step = SPOOL_STEP_BYTES.min(MEMORY_SPOOL_BYTES + 1 - memory.len() as u64);
+        if step == 0 || !held.grow(step) {
+            break;
+        }
+        let read = (&mut *reader).take(step).read_to_end(&mut memory)? as u64;
+        if read < step {
+            held.shrink_to(memory.len() as u64);
+            return Ok((Source::Memory(io::Cursor::new(memory)), held));
+        }
     }
     // tempfile() is created 0600 and unlinked at once: nothing is left behind.
     let mut file = tempfile::tempfile()?;
     file.write_all(&memory)?;
     drop(memory);
+    held.shrink_to(0);
     io::copy(reader, &mut file)?;
     file.seek(SeekFrom::Start(0))?;
-    Ok(Source::Spool(file))
+    Ok((Source::Spool(file), held))
 }
 
 /// Reads a member within the budgets, hashing as it goes; past a limit it reports end of data
@@ -758,5 +773,53 @@ pub fn io_reason(e: &io::Error) -> String {
         io::ErrorKind::PermissionDenied => "permission denied".to_string(),
         io::ErrorKind::NotFound => "file vanished during the scan".to_string(),
         _ => e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Spools `data` within `allowance`: whether the copy is in memory, its bytes read back,
+    /// and the bytes it holds of the allowance.
+    fn spooled(data: &[u8], allowance: &MemoryAllowance) -> (bool, Vec<u8>, u64) {
+        let (mut source, held) = spool(&mut &data[..], allowance).expect("spools");
+        let in_memory = matches!(source, Source::Memory(_));
+        let mut back = Vec::new();
+        source.read_to_end(&mut back).expect("reads back");
+        (in_memory, back, held.bytes())
+    }
+
+    #[test]
+    fn a_member_is_copied_to_memory_within_the_allowance_and_to_a_file_past_it() {
+        let data: Vec<u8> = (0..3 * SPOOL_STEP_BYTES + 17)
+            .map(|i| (i % 251) as u8)
+            .collect();
+        let size = data.len() as u64;
+        let roomy = MemoryAllowance::new(64 << 20);
+        assert_eq!(spooled(&data, &roomy), (true, data.clone(), size));
+        assert_eq!(roomy.left(), 64 << 20, "given back with the copy");
+        // Room for two of its four steps: the two read go to the file with the rest.
+        let tight = MemoryAllowance::new(2 * SPOOL_STEP_BYTES);
+        assert_eq!(spooled(&data, &tight), (false, data.clone(), 0));
+        assert_eq!(tight.left(), 2 * SPOOL_STEP_BYTES);
+        let spent = MemoryAllowance::new(0);
+        assert_eq!(spooled(&data, &spent), (false, data.clone(), 0));
+        assert_eq!(spooled(b"", &spent), (false, Vec::new(), 0));
+    }
+
+    #[test]
+    fn a_member_larger_than_the_memory_limit_goes_to_a_file_whatever_the_allowance() {
+        let data = vec![7u8; MEMORY_SPOOL_BYTES as usize + 1];
+        let roomy = MemoryAllowance::new(1 << 30);
+        let (in_memory, back, held) = spooled(&data, &roomy);
+        assert!(!in_memory);
+        assert_eq!(back.len(), data.len());
+        assert_eq!(held, 0);
+        let exact = vec![7u8; MEMORY_SPOOL_BYTES as usize];
+        let (in_memory, back, held) = spooled(&exact, &roomy);
+        assert!(in_memory);
+        assert_eq!(back.len(), exact.len());
+        assert_eq!(held, MEMORY_SPOOL_BYTES);
     }
 }
