@@ -162,11 +162,20 @@ impl PhaseClock {
         if let Some(started) = self.started {
             let (user, system) = cpu_seconds().unwrap_or_default();
             eprintln!(
-                "phase {phase}: done at {:.3} s (CPU so far: user {user:.2} s, system {system:.2} s)",
-                started.elapsed().as_secs_f64()
+                "phase {phase}: done at {:.3} s (CPU so far: user {user:.2} s, system {system:.2} s; peak RSS {} KiB)",
+                started.elapsed().as_secs_f64(),
+                peak_rss_kib().unwrap_or_default()
             );
         }
     }
+}
+
+/// The process's peak resident memory so far (`VmHWM` in `/proc/self/status`, Linux), in KiB.
+/// Unlike a parent's `getrusage`, it counts nothing from before the binary started.
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// The process's user and system CPU time so far, from `/proc/self/stat` (Linux), in seconds

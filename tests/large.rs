@@ -68,7 +68,7 @@ fn memory_stays_flat_on_a_large_file() {
     }
     drop(file);
     let report = dir.path().join("report");
-    let output = scan(&share, &report, &["--threads", "2"]);
+    let (output, peak) = scan_with_peak_rss(&share, &report, &["--threads", "2"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let findings = read_csv(&report.join("findings.csv"));
     assert_eq!(findings.len() - 1, planted);
@@ -79,7 +79,6 @@ fn memory_stays_flat_on_a_large_file() {
             .skip(1)
             .all(|row| row[2].parse::<u64>().is_ok_and(|l| l % 20_000 == 0))
     );
-    let peak = children_peak_rss_bytes();
     assert!(peak < 200 * MIB as u64, "peak RSS {peak} bytes");
 }
 

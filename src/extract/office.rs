@@ -20,7 +20,7 @@ pub fn document(node: &mut Node<'_>, format: Format, input: Input<'_>) -> Result
     let Input::Seekable(source) = input else {
         return Err(format!("{} needs a seekable input", format.name()));
     };
-    zip_precheck(node, source)?;
+    zip_precheck(node, source, &[])?;
     let mut zip = zip::ZipArchive::new(&mut *source)
         .map_err(|e| format!("cannot open {} container: {e}", format.name()))?;
     let names: Vec<String> = zip
@@ -154,10 +154,17 @@ fn numbered(name: &str) -> (String, u64) {
 }
 
 /// Refuses a zip-based document whose members declare more than the decompression budget or a
-/// ratio above the limit, before a parser that inflates members on its own reads them.
-pub fn zip_precheck(node: &mut Node<'_>, source: &mut Source) -> Result<(), String> {
+/// ratio above the limit, before a parser that inflates members on its own reads them. Returns
+/// the bytes declared by the members named `held_whole` (any case): those the parser will hold
+/// whole in memory.
+pub fn zip_precheck(
+    node: &mut Node<'_>,
+    source: &mut Source,
+    held_whole: &[&str],
+) -> Result<u64, String> {
     use std::io::{Seek, SeekFrom};
     let mut total: u64 = 0;
+    let mut whole: u64 = 0;
     {
         let mut zip = zip::ZipArchive::new(&mut *source)
             .map_err(|e| format!("cannot open zip container: {e}"))?;
@@ -186,6 +193,13 @@ pub fn zip_precheck(node: &mut Node<'_>, source: &mut Source) -> Result<(), Stri
                 ));
             }
             total = total.saturating_add(size);
+            let name = file.name().unwrap_or_default();
+            if held_whole
+                .iter()
+                .any(|held| name.eq_ignore_ascii_case(held))
+            {
+                whole = whole.saturating_add(size);
+            }
         }
     }
     if total > node.budget.left() {
@@ -197,7 +211,7 @@ pub fn zip_precheck(node: &mut Node<'_>, source: &mut Source) -> Result<(), Stri
     source
         .seek(SeekFrom::Start(0))
         .map_err(|e| format!("cannot rewind: {e}"))?;
-    Ok(())
+    Ok(whole)
 }
 
 /// Counts what a parser inflates against the top-level file's budget, and ends the data there.

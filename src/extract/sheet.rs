@@ -19,7 +19,10 @@ pub fn workbook(node: &mut Node<'_>, format: Format, input: Input<'_>) -> Result
         return Err(format!("{} needs a seekable input", format.name()));
     };
     // calamine inflates members itself: check their declared sizes against our limits first.
-    office::zip_precheck(node, source)?;
+    let held_whole = office::zip_precheck(node, source, held_whole(format))?;
+    // calamine holds a workbook's shared strings (an ods sheet's cells) whole while it reads:
+    // other workers' large documents wait their turn.
+    let _in_memory = node.limits.whole_documents.enter(held_whole);
     let result = catch_unwind(AssertUnwindSafe(|| match format {
         Format::Xlsx => {
             let mut book: Xlsx<_> = Xlsx::new(&mut *source).map_err(|e| open_error(&e))?;
@@ -99,8 +102,23 @@ pub fn workbook(node: &mut Node<'_>, format: Format, input: Input<'_>) -> Result
     }
 }
 
+/// The members calamine reads whole into memory: the shared strings of xlsx and xlsb, and the
+/// content of ods (its sheets are read as whole ranges).
+fn held_whole(format: Format) -> &'static [&'static str] {
+    match format {
+        Format::Xlsx => &["xl/sharedStrings.xml"],
+        Format::Xlsb => &["xl/sharedStrings.bin"],
+        _ => &["content.xml"],
+    }
+}
+
 /// A legacy .xls workbook: the whole OLE compound file, which holds a Workbook stream.
 pub fn xls(node: &mut Node<'_>, source: &mut Source) -> Result<Note, String> {
+    // calamine reads the Workbook stream and each sheet's cells whole.
+    let size = source
+        .len()
+        .map_err(|e| format!("cannot read workbook: {e}"))?;
+    let _in_memory = node.limits.whole_documents.enter(size);
     let result = catch_unwind(AssertUnwindSafe(|| {
         let mut book: Xls<_> = Xls::new(&mut *source).map_err(|e| open_error(&e))?;
         Ok(ranges(node, &mut book, Format::Ole))

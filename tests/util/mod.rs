@@ -68,37 +68,30 @@ pub fn rows_prefix(path: &Path, n: usize) -> Vec<String> {
         .collect()
 }
 
-/// Runs `command` with its output discarded; returns its exit code and its own peak resident
-/// memory in bytes (wait4), unmixed with other tests' children running beside it.
-#[expect(
-    clippy::zombie_processes,
-    reason = "the child is waited for with wait4, which gives its own resource usage"
-)]
-pub fn exit_code_and_peak_rss(command: &mut Command) -> (Option<i32>, u64) {
-    use std::process::Stdio;
-    let child = command
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
+/// Scans `root` into `out` and returns the output and the scan's own peak resident memory in
+/// bytes, as the binary reports it with `BREACHSCOPE_PHASE_TIMES` (its `VmHWM`). getrusage
+/// would not do: a child's maximum starts from the test process's own peak (the memory it had
+/// when the child was spawned), and tests beside it build fixtures of hundreds of megabytes.
+pub fn scan_with_peak_rss(root: &Path, out: &Path, extra: &[&str]) -> (Output, u64) {
+    let output = breachscope()
+        .env("BREACHSCOPE_PHASE_TIMES", "1")
+        .arg("scan")
+        .arg(root)
+        .arg("--out")
+        .arg(out)
+        .arg("--quiet")
+        .args(extra)
+        .output()
         .expect("breachscope runs");
-    let pid = libc::pid_t::try_from(child.id()).expect("pid");
-    let mut status = 0;
-    // SAFETY: wait4 writes into the zeroed struct and the status we pass; the child is ours
-    // and not waited for elsewhere.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    assert_eq!(waited, pid, "wait4");
-    let code = libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status));
-    (code, (usage.ru_maxrss as u64) * 1024)
-}
-
-/// Peak resident memory of the children this test process has waited for (getrusage).
-pub fn children_peak_rss_bytes() -> u64 {
-    // SAFETY: getrusage writes into the zeroed struct we pass.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let rc = unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
-    assert_eq!(rc, 0);
-    (usage.ru_maxrss as u64) * 1024
+    let peak_kib = String::from_utf8_lossy(&output.stderr)
+        .lines()
+        .filter_map(|line| {
+            let rest = line.split("peak RSS ").nth(1)?;
+            rest.strip_suffix(" KiB)")?.parse::<u64>().ok()
+        })
+        .max()
+        .expect("the scan reports its peak RSS at each phase");
+    (output, peak_kib * 1024)
 }
 
 /// Every file a complete report holds, sorted.
