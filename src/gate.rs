@@ -6,6 +6,7 @@
 //! must seek in is copied to memory while the scan's allowance lasts (members nested in
 //! members each hold their copy), and to a temporary file past it.
 
+use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
@@ -54,11 +55,15 @@ impl DocumentGate {
     }
 
     /// Waits until a document of `bytes` fits beside those inside, then lets it in until the
-    /// pass is dropped. A document larger than the capacity waits for the gate to empty.
+    /// pass is dropped. A document larger than the capacity waits for the gate to empty. A
+    /// thread that holds a pass already does not wait: while it waits inside a parse for work
+    /// shared with other threads, rayon may hand it another item, whose document would
+    /// otherwise wait for the parse that waits for it.
     pub fn enter(&self, bytes: u64) -> DocumentPass<'_> {
         let weight = bytes.min(self.shared.capacity);
+        let nested = PASSES_HERE.get() > 0;
         let mut held = self.lock();
-        while *held + weight > self.shared.capacity {
+        while !nested && *held + weight > self.shared.capacity {
             held = self
                 .shared
                 .left
@@ -66,6 +71,7 @@ impl DocumentGate {
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
         }
         *held += weight;
+        PASSES_HERE.set(PASSES_HERE.get() + 1);
         DocumentPass { gate: self, weight }
     }
 
@@ -82,8 +88,14 @@ pub struct DocumentPass<'g> {
     weight: u64,
 }
 
+thread_local! {
+    /// Passes the current thread holds.
+    static PASSES_HERE: Cell<u32> = const { Cell::new(0) };
+}
+
 impl Drop for DocumentPass<'_> {
     fn drop(&mut self) {
+        PASSES_HERE.set(PASSES_HERE.get().saturating_sub(1));
         let mut held = self.gate.lock();
         *held -= self.weight;
         drop(held);
@@ -252,6 +264,40 @@ mod tests {
         second_leave.send(()).expect("thread listens");
         second.join().expect("thread ends");
         assert_eq!(gate.held(), 0);
+    }
+
+    #[test]
+    fn a_thread_inside_the_gate_enters_again_without_waiting() {
+        let gate = DocumentGate::new(100);
+        let (entered_tx, entered_rx) = mpsc::channel();
+        let inside = gate.clone();
+        let handle = std::thread::spawn(move || {
+            let _outer = inside.enter(100);
+            let _nested = inside.enter(100);
+            entered_tx.send(inside.held()).expect("test listens");
+        });
+        let held = entered_rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("the nested pass did not wait for the outer one");
+        assert_eq!(held, 200);
+        handle.join().expect("thread ends");
+        assert_eq!(gate.held(), 0);
+        let (inside, leave, handle) = enter_elsewhere(&gate, 100);
+        inside
+            .recv_timeout(Duration::from_secs(10))
+            .expect("went in");
+        let (other, other_leave, other_handle) = enter_elsewhere(&gate, 1);
+        assert!(
+            other.recv_timeout(WAIT).is_err(),
+            "another thread went in beside a full gate"
+        );
+        leave.send(()).expect("thread listens");
+        handle.join().expect("thread ends");
+        other
+            .recv_timeout(Duration::from_secs(10))
+            .expect("went in");
+        other_leave.send(()).expect("thread listens");
+        other_handle.join().expect("thread ends");
     }
 
     #[test]

@@ -1326,14 +1326,7 @@ fn a_pdf_page_whose_content_breaks_midway_keeps_the_text_before_the_break() {
     let content = format!(
         "BT /F1 12 Tf 72 700 Td (SSN {SSN}) Tj ET\nBI /W 1 /H 1 /BPC 8 /CS /G ID X\nBT (after) Tj ET"
     );
-    let objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_vec(),
-        pdf_page(2, 4, 5),
-        text_stream(&content),
-        PDF_FONT.as_bytes().to_vec(),
-    ];
-    fs::write(root.join("broken.pdf"), pdf_bytes(&objects, "")).expect("write");
+    fs::write(root.join("broken.pdf"), one_page_pdf(&content)).expect("write");
     let (findings, files) = scan_rows(&root, &[]);
     assert_eq!(findings, ["broken.pdf|page 1|1|us_ssn"]);
     assert_eq!(
@@ -1363,14 +1356,19 @@ fn ledger_pdf(mib: usize) -> (Vec<u8>, usize) {
             40 + line % 700
         ));
     }
+    (one_page_pdf(&content), planted)
+}
+
+/// A PDF of one page whose content stream is `content`, in font `F1`.
+fn one_page_pdf(content: &str) -> Vec<u8> {
     let objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_vec(),
         pdf_page(2, 4, 5),
-        text_stream(&content),
+        text_stream(content),
         PDF_FONT.as_bytes().to_vec(),
     ];
-    (pdf_bytes(&objects, ""), planted)
+    pdf_bytes(&objects, "")
 }
 
 /// Scans `root` with two threads; returns the findings.csv rows and the scan's own peak RSS.
