@@ -7,6 +7,7 @@ use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 
 use breachscope::config::{FingerprintKey, KeySource, Limits, ScanConfig};
+use breachscope::gate::DocumentGate;
 use breachscope::rules::Severity;
 
 /// Environment variable that may hold the fingerprint key.
@@ -104,6 +105,11 @@ pub struct ScanArgs {
     /// Most members read from one archive.
     #[arg(long, value_name = "N", default_value_t = Limits::default().max_entries)]
     pub max_entries: usize,
+    /// Bytes of PDFs and workbooks parsed whole in memory by all workers at once (suffixes K,
+    /// M, G); a larger document is parsed alone while the others wait. Parsing holds two to
+    /// five times these bytes: raise it when memory is plentiful and documents are large.
+    #[arg(long, value_name = "BYTES", value_parser = parse_size, default_value = "32M")]
+    pub document_memory: u64,
 }
 
 /// `123`, `64K`, `512M`, `8G` (binary multiples).
@@ -188,6 +194,7 @@ impl ScanArgs {
                 max_expanded_bytes: self.max_expanded_bytes,
                 max_ratio: self.max_ratio,
                 max_entries: self.max_entries,
+                whole_documents: DocumentGate::new(self.document_memory),
                 ..Limits::default()
             },
         })

@@ -64,8 +64,9 @@ pub struct Limits {
     /// Raised to stop the scan early (SIGINT/SIGTERM); extraction checks it between reads.
     #[serde(skip)]
     pub stop: StopFlag,
-    /// Shared by every worker of the scan: bounds the documents parsed whole in memory at once.
-    #[serde(skip)]
+    /// Shared by every worker of the scan: bounds the bytes of documents (PDFs, workbooks)
+    /// parsed whole in memory at once.
+    #[serde(rename = "document_memory")]
     pub whole_documents: DocumentGate,
     /// Shared by every worker of the scan: bounds the members copied to memory at once.
     #[serde(skip)]

@@ -33,6 +33,13 @@ impl Default for DocumentGate {
     }
 }
 
+/// Written as its capacity in bytes (summary.json's limits).
+impl serde::Serialize for DocumentGate {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_u64(self.shared.capacity)
+    }
+}
+
 impl DocumentGate {
     /// A gate for `capacity` bytes (at least one).
     pub fn new(capacity: u64) -> Self {

@@ -123,10 +123,15 @@ fn sigint_writes_an_interrupted_report_that_accounts_for_every_file() {
 fn a_normal_run_is_complete_and_records_its_options() {
     let out = tempfile::tempdir().expect("tempdir");
     let report = out.path().join("report");
-    let output = scan(&sample_share(), &report, &["--max-depth", "3"]);
+    let output = scan(
+        &sample_share(),
+        &report,
+        &["--max-depth", "3", "--document-memory", "48M"],
+    );
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let summary = summary(&report);
     assert_eq!(summary["status"], "complete");
+    assert_eq!(summary["limits"]["document_memory"], 48 << 20);
     assert_eq!(summary["version"], env!("CARGO_PKG_VERSION"));
     assert_eq!(
         summary["rules"]["rule_set_sha256"].as_str().map(str::len),
