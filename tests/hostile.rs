@@ -1382,7 +1382,7 @@ fn scan_measuring_peak(root: &Path) -> (usize, u64) {
 
 /// What parsing one PDF of `size` bytes may hold at most: the file, its objects and its page's
 /// content once each, and the scan around it. Decoded all at once, a page's operations took
-/// about seven times the content's size (1 GB for this test's 24 MiB).
+/// about forty times the content's size (1 GB for this test's 24 MiB).
 fn one_pdf_bound(size: u64) -> u64 {
     4 * size + 48 * MIB as u64
 }
