@@ -197,28 +197,49 @@ mod tests {
     use std::sync::mpsc;
     use std::time::Duration;
 
-    /// Enters `gate` with `bytes` on another thread; the receiver hears once it is inside, and
-    /// the sender lets it leave.
-    fn enter_elsewhere(
-        gate: &DocumentGate,
-        bytes: u64,
-    ) -> (
-        mpsc::Receiver<()>,
-        mpsc::Sender<()>,
-        std::thread::JoinHandle<()>,
-    ) {
-        let (inside_tx, inside_rx) = mpsc::channel();
-        let (leave_tx, leave_rx) = mpsc::channel::<()>();
-        let gate = gate.clone();
-        let handle = std::thread::spawn(move || {
-            let _pass = gate.enter(bytes);
-            inside_tx.send(()).expect("test listens");
-            let _ = leave_rx.recv();
-        });
-        (inside_rx, leave_tx, handle)
+    /// A document entering the gate on a thread of its own, kept inside until it leaves.
+    struct Elsewhere {
+        inside: mpsc::Receiver<()>,
+        leave: mpsc::Sender<()>,
+        thread: std::thread::JoinHandle<()>,
     }
 
-    const WAIT: Duration = Duration::from_millis(200);
+    impl Elsewhere {
+        fn enter(gate: &DocumentGate, bytes: u64) -> Elsewhere {
+            let (inside_tx, inside) = mpsc::channel();
+            let (leave, leave_rx) = mpsc::channel::<()>();
+            let gate = gate.clone();
+            let thread = std::thread::spawn(move || {
+                let _pass = gate.enter(bytes);
+                inside_tx.send(()).expect("test listens");
+                let _ = leave_rx.recv();
+            });
+            Elsewhere {
+                inside,
+                leave,
+                thread,
+            }
+        }
+
+        /// Still outside after a while.
+        fn waits(&self) -> bool {
+            self.inside
+                .recv_timeout(Duration::from_millis(200))
+                .is_err()
+        }
+
+        /// Inside within ten seconds, or the test fails.
+        fn goes_in(&self, what: &str) {
+            self.inside
+                .recv_timeout(Duration::from_secs(10))
+                .unwrap_or_else(|_| panic!("{what}"));
+        }
+
+        fn leaves(self) {
+            self.leave.send(()).expect("thread listens");
+            self.thread.join().expect("thread ends");
+        }
+    }
 
     #[test]
     fn documents_that_fit_together_are_inside_at_once() {
@@ -235,15 +256,12 @@ mod tests {
     fn a_document_that_does_not_fit_waits_until_room_is_left() {
         let gate = DocumentGate::new(100);
         let first = gate.enter(70);
-        let (inside, leave, handle) = enter_elsewhere(&gate, 40);
-        assert!(inside.recv_timeout(WAIT).is_err(), "70 + 40 > 100 went in");
+        let second = Elsewhere::enter(&gate, 40);
+        assert!(second.waits(), "70 + 40 > 100 went in");
         drop(first);
-        inside
-            .recv_timeout(Duration::from_secs(10))
-            .expect("went in once room was left");
+        second.goes_in("went in once room was left");
         assert_eq!(gate.held(), 40);
-        leave.send(()).expect("thread listens");
-        handle.join().expect("thread ends");
+        second.leaves();
         assert_eq!(gate.held(), 0);
     }
 
@@ -251,25 +269,16 @@ mod tests {
     fn a_document_larger_than_the_gate_is_inside_alone() {
         let gate = DocumentGate::new(100);
         let small = gate.enter(1);
-        let (inside, leave, handle) = enter_elsewhere(&gate, 500);
-        assert!(inside.recv_timeout(WAIT).is_err(), "went in beside another");
+        let large = Elsewhere::enter(&gate, 500);
+        assert!(large.waits(), "went in beside another");
         drop(small);
-        inside
-            .recv_timeout(Duration::from_secs(10))
-            .expect("went in alone");
+        large.goes_in("went in alone");
         assert_eq!(gate.held(), 100, "weighs the whole gate, no more");
-        let (second_inside, second_leave, second) = enter_elsewhere(&gate, 1);
-        assert!(
-            second_inside.recv_timeout(WAIT).is_err(),
-            "went in beside it"
-        );
-        leave.send(()).expect("thread listens");
-        handle.join().expect("thread ends");
-        second_inside
-            .recv_timeout(Duration::from_secs(10))
-            .expect("went in after it");
-        second_leave.send(()).expect("thread listens");
-        second.join().expect("thread ends");
+        let after = Elsewhere::enter(&gate, 1);
+        assert!(after.waits(), "went in beside it");
+        large.leaves();
+        after.goes_in("went in after it");
+        after.leaves();
         assert_eq!(gate.held(), 0);
     }
 
@@ -289,22 +298,14 @@ mod tests {
         assert_eq!(held, 200);
         handle.join().expect("thread ends");
         assert_eq!(gate.held(), 0);
-        let (inside, leave, handle) = enter_elsewhere(&gate, 100);
-        inside
-            .recv_timeout(Duration::from_secs(10))
-            .expect("went in");
-        let (other, other_leave, other_handle) = enter_elsewhere(&gate, 1);
-        assert!(
-            other.recv_timeout(WAIT).is_err(),
-            "another thread went in beside a full gate"
-        );
-        leave.send(()).expect("thread listens");
-        handle.join().expect("thread ends");
-        other
-            .recv_timeout(Duration::from_secs(10))
-            .expect("went in");
-        other_leave.send(()).expect("thread listens");
-        other_handle.join().expect("thread ends");
+        // Other threads still wait for a full gate.
+        let full = Elsewhere::enter(&gate, 100);
+        full.goes_in("went in");
+        let other = Elsewhere::enter(&gate, 1);
+        assert!(other.waits(), "another thread went in beside a full gate");
+        full.leaves();
+        other.goes_in("went in once the gate emptied");
+        other.leaves();
     }
 
     #[test]
