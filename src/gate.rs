@@ -82,6 +82,12 @@ impl DocumentGate {
         DocumentPass { gate: self, weight }
     }
 
+    /// Whether a document of `bytes` would go in now without waiting (it may not by the time it
+    /// tries: other threads enter too).
+    pub fn has_room_for(&self, bytes: u64) -> bool {
+        *self.lock() + bytes.min(self.shared.capacity) <= self.shared.capacity
+    }
+
     /// Bytes of the documents inside now.
     pub fn held(&self) -> u64 {
         *self.lock()
@@ -256,6 +262,8 @@ mod tests {
     fn a_document_that_does_not_fit_waits_until_room_is_left() {
         let gate = DocumentGate::new(100);
         let first = gate.enter(70);
+        assert!(gate.has_room_for(30));
+        assert!(!gate.has_room_for(31));
         let second = Elsewhere::enter(&gate, 40);
         assert!(second.waits(), "70 + 40 > 100 went in");
         drop(first);

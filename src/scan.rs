@@ -572,7 +572,30 @@ fn worker(
     let mut shared = SharedDetection::default();
     let mut findings = Vec::new();
     let mut rows = Vec::new();
-    while let Some(mut item) = items.pop() {
+    let gate = &detectors.limits.whole_documents;
+    // Large PDFs put aside while the document gate is full: the worker reads other items
+    // meanwhile instead of waiting, and takes them up once the gate has room, or at the end.
+    let mut put_aside: std::collections::VecDeque<Item> = std::collections::VecDeque::new();
+    loop {
+        let ready = put_aside
+            .front()
+            .is_some_and(|first| gate.has_room_for(first.size));
+        let taken_up = if ready { put_aside.pop_front() } else { None };
+        let mut item = match taken_up {
+            Some(item) => item,
+            None => match items.pop() {
+                Some(next) if waits_for_the_gate(&next, gate) => {
+                    put_aside.push_back(next);
+                    continue;
+                }
+                Some(next) => next,
+                // The queue is done: what was put aside waits its turn at the gate.
+                None => match put_aside.pop_front() {
+                    Some(item) => item,
+                    None => break,
+                },
+            },
+        };
         // After a stop, queued items are still taken from the queue, to be listed unscanned.
         if detectors.limits.stop.is_raised() {
             mark_not_scanned(&mut item);
@@ -593,6 +616,17 @@ fn worker(
             crate::memory::release_freed_here();
         }
     }
+}
+
+/// Whether `item` looks like a PDF (by its name) that the document gate could not take now.
+/// Only PDFs are weighed before they are opened: a workbook's weight is inside it.
+fn waits_for_the_gate(item: &Item, gate: &crate::gate::DocumentGate) -> bool {
+    item.disposition == Disposition::Scan
+        && item
+            .path
+            .extension()
+            .is_some_and(|extension| extension.eq_ignore_ascii_case("pdf"))
+        && !gate.has_room_for(item.size)
 }
 
 /// Items from this size on hand what they freed back at once (`release_freed_here`): on the

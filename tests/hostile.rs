@@ -1419,6 +1419,32 @@ fn large_pdfs_on_two_workers_are_parsed_one_at_a_time() {
     );
 }
 
+#[test]
+fn large_pdfs_put_aside_while_the_gate_is_full_are_all_read() {
+    // Three PDFs two of which do not fit the gate together, among small files: a worker that
+    // finds the gate full reads the small files and comes back to its PDFs.
+    let (_dir, root) = share();
+    let (pdf, planted) = ledger_pdf(20);
+    for name in ["first.pdf", "second.pdf", "third.pdf"] {
+        fs::write(root.join(name), &pdf).expect("write");
+    }
+    for i in 0..40 {
+        fs::write(
+            root.join(format!("note-{i:02}.txt")),
+            format!("ssn {SSN}\n"),
+        )
+        .expect("write");
+    }
+    let (findings, files) = scan_rows(&root, &["--threads", "2"]);
+    assert_eq!(findings.len(), 3 * planted + 40);
+    assert_eq!(files.len(), 43, "{files:#?}");
+    for name in ["first.pdf", "second.pdf", "third.pdf"] {
+        assert_eq!(row(&files, name), format!("{name}|pdf|scanned|"));
+        let found = findings.iter().filter(|f| f.starts_with(name)).count();
+        assert_eq!(found, planted, "{name}");
+    }
+}
+
 /// A workbook whose shared strings are `strings` distinct lines of stock (no personal data),
 /// about 80 bytes each in sharedStrings.xml.
 fn stock_workbook(path: &Path, strings: u32) {
