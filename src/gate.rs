@@ -67,7 +67,7 @@ impl DocumentGate {
     /// shared with other threads, rayon may hand it another item, whose document would
     /// otherwise wait for the parse that waits for it.
     pub fn enter(&self, bytes: u64) -> DocumentPass<'_> {
-        let weight = bytes.min(self.shared.capacity);
+        let weight = self.weight(bytes);
         let nested = PASSES_HERE.get() > 0;
         let mut held = self.lock();
         while !nested && *held + weight > self.shared.capacity {
@@ -85,7 +85,12 @@ impl DocumentGate {
     /// Whether a document of `bytes` would go in now without waiting (it may not by the time it
     /// tries: other threads enter too).
     pub fn has_room_for(&self, bytes: u64) -> bool {
-        *self.lock() + bytes.min(self.shared.capacity) <= self.shared.capacity
+        *self.lock() + self.weight(bytes) <= self.shared.capacity
+    }
+
+    /// What a document of `bytes` takes of the gate: its size, or the whole gate at most.
+    fn weight(&self, bytes: u64) -> u64 {
+        bytes.min(self.shared.capacity)
     }
 
     /// Bytes of the documents inside now.

@@ -1387,15 +1387,23 @@ fn one_pdf_bound(size: u64) -> u64 {
     4 * size + 48 * MIB as u64
 }
 
-#[test]
-fn a_pdf_with_one_large_page_is_read_in_memory_a_small_multiple_of_its_size() {
+/// Scans (two threads) a share of copies of one 24 MiB ledger PDF named `names`; asserts every
+/// copy's SSNs are found, and returns the PDF's size and the scan's peak RSS.
+fn scan_ledger_copies(names: &[&str]) -> (u64, u64) {
     let (_dir, root) = share();
     let (pdf, planted) = ledger_pdf(24);
-    let size = pdf.len() as u64;
-    fs::write(root.join("ledger.pdf"), pdf).expect("write");
+    for name in names {
+        fs::write(root.join(name), &pdf).expect("write");
+    }
     let (findings, peak) = scan_measuring_peak(&root);
     // One row per SSN: each stands on a line of its own.
-    assert_eq!(findings, planted);
+    assert_eq!(findings, names.len() * planted);
+    (pdf.len() as u64, peak)
+}
+
+#[test]
+fn a_pdf_with_one_large_page_is_read_in_memory_a_small_multiple_of_its_size() {
+    let (size, peak) = scan_ledger_copies(&["ledger.pdf"]);
     eprintln!("{} MiB PDF: peak RSS {} MiB", size >> 20, peak >> 20);
     assert!(
         peak < one_pdf_bound(size),
@@ -1405,13 +1413,7 @@ fn a_pdf_with_one_large_page_is_read_in_memory_a_small_multiple_of_its_size() {
 
 #[test]
 fn large_pdfs_on_two_workers_are_parsed_one_at_a_time() {
-    let (_dir, root) = share();
-    let (pdf, planted) = ledger_pdf(24);
-    let size = pdf.len() as u64;
-    fs::write(root.join("first.pdf"), &pdf).expect("write");
-    fs::write(root.join("second.pdf"), &pdf).expect("write");
-    let (findings, peak) = scan_measuring_peak(&root);
-    assert_eq!(findings, 2 * planted);
+    let (size, peak) = scan_ledger_copies(&["first.pdf", "second.pdf"]);
     eprintln!("two {} MiB PDFs: peak RSS {} MiB", size >> 20, peak >> 20);
     assert!(
         peak < one_pdf_bound(size),

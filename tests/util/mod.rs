@@ -18,7 +18,8 @@ pub fn run(args: &[&str]) -> Output {
     breachscope().args(args).output().expect("breachscope runs")
 }
 
-pub fn scan(root: &Path, out: &Path, extra: &[&str]) -> Output {
+/// `breachscope scan ROOT --out OUT --quiet EXTRA…`, not yet run.
+pub fn scan_command(root: &Path, out: &Path, extra: &[&str]) -> Command {
     let mut command = breachscope();
     command
         .arg("scan")
@@ -27,7 +28,13 @@ pub fn scan(root: &Path, out: &Path, extra: &[&str]) -> Output {
         .arg(out)
         .arg("--quiet")
         .args(extra);
-    command.output().expect("breachscope runs")
+    command
+}
+
+pub fn scan(root: &Path, out: &Path, extra: &[&str]) -> Output {
+    scan_command(root, out, extra)
+        .output()
+        .expect("breachscope runs")
 }
 
 /// An empty folder `share` in a fresh temporary directory (kept while the guard lives), beside
@@ -73,14 +80,8 @@ pub fn rows_prefix(path: &Path, n: usize) -> Vec<String> {
 /// would not do: a child's maximum starts from the test process's own peak (the memory it had
 /// when the child was spawned), and tests beside it build fixtures of hundreds of megabytes.
 pub fn scan_with_peak_rss(root: &Path, out: &Path, extra: &[&str]) -> (Output, u64) {
-    let output = breachscope()
+    let output = scan_command(root, out, extra)
         .env("BREACHSCOPE_PHASE_TIMES", "1")
-        .arg("scan")
-        .arg(root)
-        .arg("--out")
-        .arg(out)
-        .arg("--quiet")
-        .args(extra)
         .output()
         .expect("breachscope runs");
     let peak_kib = String::from_utf8_lossy(&output.stderr)
