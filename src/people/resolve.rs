@@ -1139,8 +1139,9 @@ fn resolve_in_rounds(
     // Each person's id and severity, people per class and combination, and individuals.csv's
     // rows, in one pass over the people in the order of their first record: a person's first
     // record is read in a window, the others from their round's gathered records (or alone,
-    // when the store is in memory). The rows are sorted on disk a round of people at a time,
-    // so no more than two rounds' rows are held (one being rendered, one being written).
+    // when the store is in memory), and each record is added to the person's sums as it is
+    // read (`PersonSums`). The rows are sorted on disk a round of people at a time, so no more
+    // than two rounds' rows are held (one being rendered, one being written).
     let mut rows = SortedRuns::new()?;
     let mut by_people = zeros();
     let rounds = rounds_of(
@@ -1149,11 +1150,13 @@ fn resolve_in_rounds(
         |r| records.elements_len(r as usize),
         limits,
     );
-    let mut later = if records.elements_on_disk() {
-        Some(LaterMembers::gather(records, &persons, &members, &rounds)?)
+    let (grouped, mut later_lists) = if records.elements_on_disk() {
+        let later = LaterMembers::gather(records, &persons, &members, &rounds)?;
+        (Some(later.grouped), later.records)
     } else {
-        None
+        (None, Vec::new())
     };
+    let grouped = grouped.as_ref();
     // While a round's people are read, the round before has its rows written and the round
     // after has its later records read, on whichever core is free: alone, each left a core idle
     // (0.23 and 0.05 s on the 1 GiB bench share). Both sets of row buffers, and both rounds'
@@ -1161,30 +1164,38 @@ fn resolve_in_rounds(
     // taken on another were held by the allocator, 15-20 MB more at the pass's end.
     let mut round_later = RoundMembers::default();
     let mut next_later = RoundMembers::default();
-    if let Some(later) = &mut later
-        && !rounds.is_empty()
-    {
-        later.read_round(0, records, &mut next_later)?;
+    if let (Some(grouped), Some(first)) = (grouped, rounds.first()) {
+        read_later_round(
+            grouped,
+            &mut later_lists,
+            0,
+            first,
+            records,
+            &mut next_later,
+        )?;
     }
     let (mut filling, mut writing): (Vec<RenderedPart>, Vec<RenderedPart>) = (vec![], vec![]);
     // Parts of `writing` the last round filled, not yet written.
     let mut to_write = 0;
-    for (k, range) in rounds.iter().enumerate() {
+    for (k, this_round) in rounds.iter().enumerate() {
         std::mem::swap(&mut round_later, &mut next_later);
+        let range = this_round.people.clone();
         let tasks = range.len().div_ceil(limits.people_per_task);
         if filling.len() < tasks {
             filling.resize_with(tasks, RenderedPart::default);
         }
+        let later_lists = &mut later_lists;
+        let next_later = &mut next_later;
         let write_and_read_ahead = || -> io::Result<()> {
             rows.push_run(&writing[..to_write])?;
-            match &mut later {
-                Some(later) if k + 1 < rounds.len() => {
-                    later.read_round(k + 1, records, &mut next_later)
+            match (grouped, rounds.get(k + 1)) {
+                (Some(grouped), Some(next)) => {
+                    read_later_round(grouped, later_lists, k + 1, next, records, next_later)
                 }
                 _ => Ok(()),
             }
         };
-        let round = &mut persons[range.clone()];
+        let round = &mut persons[range];
         let round_later = &round_later;
         let read_people = || {
             round
@@ -1193,34 +1204,21 @@ fn resolve_in_rounds(
                 .map(|(people, part)| {
                     part.clear();
                     let mut tally = zeros();
-                    let mut seen: Vec<usize> = Vec::new();
-                    let mut pairs: Vec<(u32, usize)> = Vec::new();
                     let mut reader = records.reader();
-                    let mut of_person = PersonRecords::default();
-                    let mut describer = Describer::new(records, &verdicts, table, combinations);
+                    let mut sums = PersonSums::new(records, &verdicts, table, &class_of, &group_of);
+                    let mut describer = Describer::new(records, table, combinations);
                     for person in people {
-                        of_person.read(&members[person.members()], &mut reader, round_later);
-                        (person.id, person.severity) =
-                            identify(&of_person, &verdicts, table, &class_of, &mut seen);
-                        let met = of_person
-                            .members
-                            .iter()
-                            .fold(0u64, |met, &(r, _)| met | verdicts[r as usize].combinations);
-                        pairs.clear();
-                        for (r, elements) in of_person.records() {
-                            let group = group_of(r as usize);
-                            pairs.extend(elements.iter().filter_map(|e| {
-                                class_of
-                                    .get(e.detector as usize)
-                                    .copied()
-                                    .flatten()
-                                    .map(|class| (group, class))
-                            }));
-                        }
-                        pairs.sort_unstable();
-                        pairs.dedup();
-                        tally.count(&seen, &pairs, met);
-                        let cells = describer.row(person, &of_person);
+                        sums.clear();
+                        read_person(
+                            &members[person.members()],
+                            &mut reader,
+                            round_later,
+                            grouped,
+                            &mut sums,
+                        )?;
+                        (person.id, person.severity) = sums.identity();
+                        tally.count(sums.classes.items(), sums.group_classes.items(), sums.met);
+                        let cells = describer.row(person, &sums);
                         part.push(person.order(), |out| {
                             crate::report::push_csv_row(out, cells)
                         })?;
@@ -1329,56 +1327,6 @@ fn rank(role: Option<Role>) -> u8 {
     }
 }
 
-/// A person's id (from the strongest identifier; names count weakest, so a person keeps their
-/// id when a name turns up) and worst severity; and the data classes (indices, by
-/// `class_of` per detector) of their records into `classes`, each once. Each record is read
-/// once.
-fn identify(
-    person: &PersonRecords,
-    verdicts: &[RecordVerdict],
-    table: &[DetectorInfo],
-    class_of: &[Option<usize>],
-    classes: &mut Vec<usize>,
-) -> (PersonId, Severity) {
-    let mut strongest: Option<(u8, &str, [u8; 16])> = None;
-    let mut severity = Severity::Info;
-    classes.clear();
-    for (r, elements) in person.records() {
-        severity = severity.max(verdicts[r as usize].severity.unwrap_or(Severity::Info));
-        for element in elements {
-            let Some(detector) = table.get(element.detector as usize) else {
-                continue;
-            };
-            classes.extend(class_of.get(element.detector as usize).copied().flatten());
-            if detector.role.is_some_and(Role::identifies) {
-                let order = match rank(detector.role) {
-                    0 => 3,
-                    other => other,
-                };
-                let candidate = (order, &*detector.id, element.fingerprint);
-                if strongest.is_none_or(|s| candidate < s) {
-                    strongest = Some(candidate);
-                }
-            }
-        }
-    }
-    classes.sort_unstable();
-    classes.dedup();
-    let id = match strongest {
-        Some((_, detector, fingerprint)) => {
-            let mut hasher = Sha256::new();
-            hasher.update(detector.as_bytes());
-            hasher.update([0]);
-            hasher.update(fingerprint);
-            let mut id = [0u8; 6];
-            id.copy_from_slice(&hasher.finalize()[..6]);
-            PersonId(Some(id))
-        }
-        None => PersonId(None),
-    };
-    (id, severity)
-}
-
 /// Adds one to the count of each combination whose bit is set in `met`.
 fn count_bits(counts: &mut [usize], met: u64) {
     for (c, count) in counts.iter_mut().enumerate() {
@@ -1434,9 +1382,9 @@ impl PassCounts {
     }
 }
 
-/// Elements the later records of one round's people hold at most, unless one person's alone
-/// hold more (0.7 MB): a round's later records are held whole, and so are the next round's,
-/// read ahead; 5.8 MB rounds added 5 MB to a 4 GiB log's peak.
+/// Elements the later records of one round's people hold at most (0.7 MB): a round's later
+/// records are held whole, and so are the next round's, read ahead; 5.8 MB rounds added 5 MB
+/// to a 4 GiB log's peak. One person's alone past this are streamed (`Round::streamed`).
 const LATER_PER_ROUND: usize = 1 << 15;
 
 /// How the people pass cuts its people: rounds end (`rounds_of`) at `people` people, or before
@@ -1456,18 +1404,31 @@ const ROUND_LIMITS: RoundLimits = RoundLimits {
     people_per_task: PEOPLE_PER_TASK,
 };
 
+/// A run of people that the people pass reads together.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Round {
+    people: std::ops::Range<usize>,
+    /// One person whose records after the first hold more than a round's later elements:
+    /// they are read from disk a window at a time rather than held.
+    streamed: bool,
+}
+
 /// The people pass's rounds: runs of people in order, each of at most `limits.people` people
-/// whose records after their first hold at most `limits.later_elements` elements, and of one
-/// person at least.
+/// whose records after their first hold at most `limits.later_elements` elements, or of one
+/// person past that.
 fn rounds_of(
     persons: &[Person],
     members: &[u32],
     elements_len: impl Fn(u32) -> usize,
     limits: RoundLimits,
-) -> Vec<std::ops::Range<usize>> {
+) -> Vec<Round> {
     let mut rounds = Vec::new();
     let mut start = 0;
     let mut later = 0;
+    let close = |rounds: &mut Vec<Round>, people: std::ops::Range<usize>, later: usize| {
+        let streamed = people.len() == 1 && later > limits.later_elements;
+        rounds.push(Round { people, streamed });
+    };
     for (p, person) in persons.iter().enumerate() {
         let own: usize = members[person.members()]
             .iter()
@@ -1475,14 +1436,14 @@ fn rounds_of(
             .map(|&r| elements_len(r))
             .sum();
         if p > start && (p - start == limits.people || later + own > limits.later_elements) {
-            rounds.push(start..p);
+            close(&mut rounds, start..p, later);
             start = p;
             later = 0;
         }
         later += own;
     }
     if start < persons.len() {
-        rounds.push(start..persons.len());
+        close(&mut rounds, start..persons.len(), later);
     }
     rounds
 }
@@ -1502,12 +1463,12 @@ impl LaterMembers {
         records: &RecordStore,
         persons: &[Person],
         members: &[u32],
-        rounds: &[std::ops::Range<usize>],
+        rounds: &[Round],
     ) -> io::Result<LaterMembers> {
         let later: Vec<Vec<u32>> = rounds
             .par_iter()
-            .map(|range| {
-                let mut later: Vec<u32> = persons[range.clone()]
+            .map(|round| {
+                let mut later: Vec<u32> = persons[round.people.clone()]
                     .iter()
                     .flat_map(|person| members[person.members()].iter().skip(1).copied())
                     .collect();
@@ -1537,32 +1498,39 @@ impl LaterMembers {
             records: later,
         })
     }
-
-    /// Round `k`'s later records, read back into `into` (whose room is kept); each round is
-    /// read once.
-    fn read_round(
-        &mut self,
-        k: usize,
-        store: &RecordStore,
-        into: &mut RoundMembers,
-    ) -> io::Result<()> {
-        self.grouped.read(k, &mut into.elements)?;
-        into.records = self
-            .records
-            .get_mut(k)
-            .map(std::mem::take)
-            .unwrap_or_default();
-        into.starts.clear();
-        let mut at = 0u32;
-        for &r in &into.records {
-            into.starts.push(at);
-            at = at.saturating_add(store.elements_len(r as usize) as u32);
-        }
-        Ok(())
-    }
 }
 
-/// One round's later records (`LaterMembers`), in memory.
+/// Round `k`'s later records (`LaterMembers`, split into `grouped` and its lists) into `into`,
+/// whose room is kept; each round is read once. A streamed round is left on disk, for
+/// `read_person` to read a window at a time.
+fn read_later_round(
+    grouped: &GroupedElements,
+    lists: &mut [Vec<u32>],
+    k: usize,
+    round: &Round,
+    store: &RecordStore,
+    into: &mut RoundMembers,
+) -> io::Result<()> {
+    let list = lists.get_mut(k).map(std::mem::take).unwrap_or_default();
+    into.elements.clear();
+    into.starts.clear();
+    into.records.clear();
+    if round.streamed {
+        into.streamed = Some(k);
+        return Ok(());
+    }
+    into.streamed = None;
+    grouped.read(k, &mut into.elements)?;
+    into.records = list;
+    let mut at = 0u32;
+    for &r in &into.records {
+        into.starts.push(at);
+        at = at.saturating_add(store.elements_len(r as usize) as u32);
+    }
+    Ok(())
+}
+
+/// One round's later records (`LaterMembers`), in memory, or the group that streams them.
 #[derive(Debug, Default)]
 struct RoundMembers {
     /// The records, in record order.
@@ -1570,6 +1538,9 @@ struct RoundMembers {
     /// Where each record's elements start in `elements`.
     starts: Vec<u32>,
     elements: Vec<StoredElement>,
+    /// The group of `LaterMembers::grouped` that holds the round's one person's later records,
+    /// when the round is streamed.
+    streamed: Option<usize>,
 }
 
 impl RoundMembers {
@@ -1584,39 +1555,218 @@ impl RoundMembers {
     }
 }
 
-/// The elements of one person's records, read once for every sum and cell over the person:
-/// a person's records other than the first are read alone, so each read counts.
+/// Items gathered one at a time and kept distinct, in room for about twice as many as are
+/// distinct however many are added: a person's records can repeat one card 720,000 times.
 #[derive(Debug, Default)]
-struct PersonRecords {
-    elements: Vec<StoredElement>,
-    /// Each record, and where its elements end in `elements`.
-    members: Vec<(u32, usize)>,
+struct Distinct<T> {
+    items: Vec<T>,
+    /// Items distinct and sorted at the last `settle`.
+    settled: usize,
 }
 
-impl PersonRecords {
-    /// Reads the person's records: the first through `reader`, the others from `later` when it
-    /// holds them.
-    fn read(&mut self, members: &[u32], reader: &mut ElementReader, later: &RoundMembers) {
-        self.elements.clear();
-        self.members.clear();
-        for (i, &r) in members.iter().enumerate() {
-            match later.get(r).filter(|_| i > 0) {
-                Some(elements) => self.elements.extend_from_slice(elements),
-                None => self.elements.extend_from_slice(reader.elements(r as usize)),
-            }
-            self.members.push((r, self.elements.len()));
+/// Items a `Distinct` takes past twice its distinct ones before it settles them again: most
+/// people hold fewer, and are settled once.
+const DISTINCT_SLACK: usize = 64;
+
+impl<T: Ord> Distinct<T> {
+    fn push(&mut self, item: T) {
+        if self.items.len() >= 2 * self.settled + DISTINCT_SLACK {
+            self.settle();
+        }
+        self.items.push(item);
+    }
+
+    /// Sorts the items and drops repeats.
+    fn settle(&mut self) {
+        self.items.sort_unstable();
+        self.items.dedup();
+        self.settled = self.items.len();
+    }
+
+    /// The items: sorted and distinct right after `settle`.
+    fn items(&self) -> &[T] {
+        &self.items
+    }
+
+    fn clear(&mut self) {
+        self.items.clear();
+        self.settled = 0;
+    }
+}
+
+/// What one person's records add up to, summed a record at a time as they are read: each sum
+/// is a count, a maximum or a set of distinct items, so a person of many records costs no more
+/// memory than one of few that hold the same values. (A person's records were held whole: one
+/// card repeated on the 720,000 lines of a set of logs made one person, and 280 MB.)
+struct PersonSums<'a> {
+    records: &'a RecordStore,
+    verdicts: &'a [RecordVerdict],
+    table: &'a [DetectorInfo],
+    class_of: &'a [Option<usize>],
+    group_of: &'a (dyn Fn(usize) -> u32 + Sync),
+    record_count: usize,
+    /// Files of the records: one person's records of one file stand together, as records are
+    /// sorted by path.
+    files: usize,
+    last_path: Option<u32>,
+    /// The combinations any record meets, a bit each.
+    met: u64,
+    severity: Severity,
+    /// The identifier the person's id comes from: the strongest (names count weakest, so a
+    /// person keeps their id when a name turns up), then the lowest.
+    strongest: Option<(u8, &'a str, [u8; 16])>,
+    classes: Distinct<usize>,
+    group_classes: Distinct<(u32, usize)>,
+    detectors: Distinct<u16>,
+    /// (rule, masked value's index) of each identifier.
+    identifiers: Distinct<(u16, u32)>,
+}
+
+impl<'a> PersonSums<'a> {
+    fn new(
+        records: &'a RecordStore,
+        verdicts: &'a [RecordVerdict],
+        table: &'a [DetectorInfo],
+        class_of: &'a [Option<usize>],
+        group_of: &'a (dyn Fn(usize) -> u32 + Sync),
+    ) -> PersonSums<'a> {
+        PersonSums {
+            records,
+            verdicts,
+            table,
+            class_of,
+            group_of,
+            record_count: 0,
+            files: 0,
+            last_path: None,
+            met: 0,
+            severity: Severity::Info,
+            strongest: None,
+            classes: Distinct::default(),
+            group_classes: Distinct::default(),
+            detectors: Distinct::default(),
+            identifiers: Distinct::default(),
         }
     }
 
-    /// Each record with its elements, in record order.
-    fn records(&self) -> impl Iterator<Item = (u32, &[StoredElement])> {
-        let mut start = 0;
-        self.members.iter().map(move |&(r, end)| {
-            let elements = self.elements.get(start..end).unwrap_or(&[]);
-            start = end;
-            (r, elements)
-        })
+    /// Starts on the next person; the sets keep their room.
+    fn clear(&mut self) {
+        self.record_count = 0;
+        self.files = 0;
+        self.last_path = None;
+        self.met = 0;
+        self.severity = Severity::Info;
+        self.strongest = None;
+        self.classes.clear();
+        self.group_classes.clear();
+        self.detectors.clear();
+        self.identifiers.clear();
     }
+
+    /// Adds record `r`, of `elements`; records come in record order.
+    fn add(&mut self, r: u32, elements: &[StoredElement]) {
+        let r = r as usize;
+        self.record_count += 1;
+        let path = self.records.path_id(r);
+        if self.last_path != Some(path) {
+            self.files += 1;
+            self.last_path = Some(path);
+        }
+        if let Some(verdict) = self.verdicts.get(r) {
+            self.met |= verdict.combinations;
+            self.severity = self
+                .severity
+                .max(verdict.severity.unwrap_or(Severity::Info));
+        }
+        let group = (self.group_of)(r);
+        for element in elements {
+            let Some(detector) = self.table.get(element.detector as usize) else {
+                continue;
+            };
+            self.detectors.push(element.detector);
+            if let Some(class) = self
+                .class_of
+                .get(element.detector as usize)
+                .copied()
+                .flatten()
+            {
+                self.classes.push(class);
+                self.group_classes.push((group, class));
+            }
+            if detector.role.is_some_and(Role::identifies) {
+                let order = match rank(detector.role) {
+                    0 => 3,
+                    other => other,
+                };
+                let candidate = (order, &*detector.id, element.fingerprint);
+                if self.strongest.is_none_or(|s| candidate < s) {
+                    self.strongest = Some(candidate);
+                }
+                self.identifiers
+                    .push((element.detector, element.masked_index()));
+            }
+        }
+    }
+
+    /// Settles the sets, once every record is added.
+    fn settle(&mut self) {
+        self.classes.settle();
+        self.group_classes.settle();
+        self.detectors.settle();
+        self.identifiers.settle();
+    }
+
+    /// The person's id, from their strongest identifier, and worst severity.
+    fn identity(&self) -> (PersonId, Severity) {
+        let id = match self.strongest {
+            Some((_, detector, fingerprint)) => {
+                let mut hasher = Sha256::new();
+                hasher.update(detector.as_bytes());
+                hasher.update([0]);
+                hasher.update(fingerprint);
+                let mut id = [0u8; 6];
+                id.copy_from_slice(&hasher.finalize()[..6]);
+                PersonId(Some(id))
+            }
+            None => PersonId(None),
+        };
+        (id, self.severity)
+    }
+}
+
+/// Adds one person's records (`members`, in record order) to `sums` (settled after): the
+/// first through `reader`, the others from `later`, which holds them or names the group of
+/// `grouped` that streams them, else through `reader` too.
+fn read_person(
+    members: &[u32],
+    reader: &mut ElementReader,
+    later: &RoundMembers,
+    grouped: Option<&GroupedElements>,
+    sums: &mut PersonSums,
+) -> io::Result<()> {
+    let Some((&first, rest)) = members.split_first() else {
+        return Ok(());
+    };
+    sums.add(first, reader.elements(first as usize));
+    match (later.streamed, grouped) {
+        (Some(group), Some(grouped)) => {
+            let mut stream = grouped.stream(group);
+            for &r in rest {
+                let len = sums.records.elements_len(r as usize);
+                sums.add(r, stream.next_run(len)?);
+            }
+        }
+        _ => {
+            for &r in rest {
+                match later.get(r) {
+                    Some(elements) => sums.add(r, elements),
+                    None => sums.add(r, reader.elements(r as usize)),
+                }
+            }
+        }
+    }
+    sums.settle();
+    Ok(())
 }
 
 /// Renders individuals.csv rows into buffers it keeps from person to person: a million people
@@ -1624,13 +1774,10 @@ impl PersonRecords {
 /// more time allocating than reading the records.
 struct Describer<'a> {
     records: &'a RecordStore,
-    verdicts: &'a [RecordVerdict],
     table: &'a [DetectorInfo],
     combinations: &'a [Combination],
     identifiers: Vec<(u8, &'a str, &'a str)>,
-    detectors: Vec<u32>,
     element_ids: Vec<&'a str>,
-    triggers: Vec<usize>,
     trigger_ids: Vec<&'a str>,
     id: [u8; 14],
     listed: String,
@@ -1655,19 +1802,15 @@ pub fn join_into<'s>(out: &mut String, items: impl IntoIterator<Item = &'s str>,
 impl<'a> Describer<'a> {
     fn new(
         records: &'a RecordStore,
-        verdicts: &'a [RecordVerdict],
         table: &'a [DetectorInfo],
         combinations: &'a [Combination],
     ) -> Describer<'a> {
         Describer {
             records,
-            verdicts,
             table,
             combinations,
             identifiers: Vec::new(),
-            detectors: Vec::new(),
             element_ids: Vec::new(),
-            triggers: Vec::new(),
             trigger_ids: Vec::new(),
             id: [0; 14],
             listed: String::new(),
@@ -1681,68 +1824,50 @@ impl<'a> Describer<'a> {
     /// The cells of `person`'s row, in `INDIVIDUALS_COLUMNS` order: id, masked identifiers
     /// (strongest first, at most six, then how many more), data elements, records, files,
     /// severity, and the notification-triggering combinations one of its records meets.
-    fn row(&mut self, person: &Person, of_person: &PersonRecords) -> [&str; 7] {
+    fn row(&mut self, person: &Person, sums: &PersonSums) -> [&str; 7] {
         let Describer {
             records,
-            verdicts,
             table,
             combinations,
             identifiers,
-            detectors,
             element_ids,
-            triggers,
             trigger_ids,
             ..
         } = self;
         identifiers.clear();
-        detectors.clear();
-        triggers.clear();
-        let mut files = 0;
-        let mut last_path: Option<u32> = None;
-        for (r, elements) in of_person.records() {
-            let r = r as usize;
-            // Records come sorted by path, so one person's records of one file stand together.
-            if last_path != Some(records.path_id(r)) {
-                files += 1;
-                last_path = Some(records.path_id(r));
-            }
-            if let Some(verdict) = verdicts.get(r) {
-                triggers.extend(verdict.combinations().filter(|&c| {
-                    combinations
-                        .get(c)
-                        .is_some_and(|combination| combination.notification_trigger)
-                }));
-            }
-            for element in elements {
-                let Some(detector) = table.get(element.detector as usize) else {
-                    continue;
-                };
-                detectors.push(element.detector.into());
-                let role = detector.role;
-                if role.is_some_and(Role::identifies) {
-                    identifiers.push((rank(role), &detector.id, records.masked(element)));
-                }
-            }
-        }
+        identifiers.extend(
+            sums.identifiers
+                .items()
+                .iter()
+                .filter_map(|&(detector, masked)| {
+                    let detector = table.get(detector as usize)?;
+                    Some((
+                        rank(detector.role),
+                        &*detector.id,
+                        records.masked_at(masked),
+                    ))
+                }),
+        );
         identifiers.sort_unstable();
         identifiers.dedup();
-        detectors.sort_unstable();
-        detectors.dedup();
         element_ids.clear();
         element_ids.extend(
-            detectors
+            sums.detectors
+                .items()
                 .iter()
                 .filter_map(|&d| table.get(d as usize).map(|t| &*t.id)),
         );
         element_ids.sort_unstable();
         element_ids.dedup();
-        triggers.sort_unstable();
-        triggers.dedup();
         trigger_ids.clear();
         trigger_ids.extend(
-            triggers
+            combinations
                 .iter()
-                .filter_map(|&c| combinations.get(c).map(|c| c.id.as_str())),
+                .enumerate()
+                .filter(|&(c, combination)| {
+                    combination.notification_trigger && sums.met & (1u64 << c) != 0
+                })
+                .map(|(_, combination)| combination.id.as_str()),
         );
         trigger_ids.sort_unstable();
 
@@ -1777,8 +1902,8 @@ impl<'a> Describer<'a> {
             person.id.render(&mut self.id),
             &self.listed,
             &self.data_elements,
-            self.record_count.format(of_person.members.len()),
-            self.file_count.format(files),
+            self.record_count.format(sums.record_count),
+            self.file_count.format(sums.files),
             person.severity.as_str(),
             &self.notification_triggers,
         ]
@@ -1820,7 +1945,7 @@ mod tests {
     use super::*;
 
     /// Record `i` of `a.csv` (label `line i`, at offset `i`), of (detector, value) elements,
-    /// each value a fingerprint of that byte repeated.
+    /// each value a fingerprint of that byte repeated, masked as `m` and the byte.
     fn record_part(
         i: usize,
         elements: impl Iterator<Item = (u32, u8)>,
@@ -1835,7 +1960,7 @@ mod tests {
                 .map(|(detector, value)| crate::aggregate::RecordElement {
                     detector,
                     fingerprint: [value; 16],
-                    masked: String::new(),
+                    masked: format!("m{value}"),
                 })
                 .collect(),
         }
@@ -1864,12 +1989,13 @@ mod tests {
         (store, table)
     }
 
-    /// `records` records of one to four elements each, in a store that spills, finished.
+    /// `records` records of one to four elements each, in a store that spills, finished; each
+    /// keeps its masked values (`m` and the value's byte).
     fn spilled_store(records: usize) -> RecordStore {
         let mut pushed = RecordStore::default();
         for i in 0..records {
             let elements = (0..=(i % 4) as u32).map(|d| (d, (i * 7 + d as usize) as u8));
-            pushed.push(&record_part(i, elements), |_| false);
+            pushed.push(&record_part(i, elements), |_| true);
         }
         let mut store = RecordStore::spilling();
         store.append(pushed).expect("append");
@@ -1897,25 +2023,38 @@ mod tests {
             let members: Vec<u32> = (0..2 * people as u32).collect();
             rounds_of(&persons, &members, |_| len, ROUND_LIMITS)
         };
+        let held = |people: std::ops::Range<usize>| Round {
+            people,
+            streamed: false,
+        };
         assert_eq!(
             rounds_for(PEOPLE_PER_ROUND * 2 + 1, 1),
             vec![
-                0..PEOPLE_PER_ROUND,
-                PEOPLE_PER_ROUND..2 * PEOPLE_PER_ROUND,
-                2 * PEOPLE_PER_ROUND..2 * PEOPLE_PER_ROUND + 1
+                held(0..PEOPLE_PER_ROUND),
+                held(PEOPLE_PER_ROUND..2 * PEOPLE_PER_ROUND),
+                held(2 * PEOPLE_PER_ROUND..2 * PEOPLE_PER_ROUND + 1)
             ]
         );
         let per_round = LATER_PER_ROUND / 1000;
         assert_eq!(
             rounds_for(per_round + 1, 1000),
-            vec![0..per_round, per_round..per_round + 1]
+            vec![held(0..per_round), held(per_round..per_round + 1)]
         );
         assert_eq!(
-            rounds_for(3, LATER_PER_ROUND + 1),
-            vec![0..1, 1..2, 2..3],
-            "one person over the budget is a round of its own"
+            rounds_for(3, LATER_PER_ROUND),
+            vec![held(0..1), held(1..2), held(2..3)],
+            "one person at the budget is held"
         );
-        assert_eq!(rounds_for(0, 1), Vec::<std::ops::Range<usize>>::new());
+        let streamed = |people: std::ops::Range<usize>| Round {
+            people,
+            streamed: true,
+        };
+        assert_eq!(
+            rounds_for(3, LATER_PER_ROUND + 1),
+            vec![streamed(0..1), streamed(1..2), streamed(2..3)],
+            "one person over the budget is a round of its own, streamed"
+        );
+        assert_eq!(rounds_for(0, 1), Vec::<Round>::new());
     }
 
     /// Gathered round by round, a person's later records read back as the store gives them,
@@ -1934,15 +2073,29 @@ mod tests {
             members.extend((p..3000).step_by(500).take(1 + p as usize % 6));
             persons.push(person(start..members.len() as u32));
         }
-        let rounds = vec![0..7, 7..300, 300..500];
+        let rounds: Vec<Round> = [0..7, 7..300, 300..500]
+            .into_iter()
+            .map(|people| Round {
+                people,
+                streamed: false,
+            })
+            .collect();
         let mut later = LaterMembers::gather(&store, &persons, &members, &rounds).expect("gather");
         let mut reader = store.reader();
         let mut checked = 0;
         // One round's room is kept for the next, as the people pass does.
         let mut round = RoundMembers::default();
-        for (k, range) in rounds.iter().enumerate() {
-            later.read_round(k, &store, &mut round).expect("round");
-            for person in &persons[range.clone()] {
+        for (k, this_round) in rounds.iter().enumerate() {
+            read_later_round(
+                &later.grouped,
+                &mut later.records,
+                k,
+                this_round,
+                &store,
+                &mut round,
+            )
+            .expect("round");
+            for person in &persons[this_round.people.clone()] {
                 let records = &members[person.members()];
                 assert_eq!(
                     round.get(records[0]),
@@ -2004,11 +2157,13 @@ mod tests {
         assert!(rows.lines().count() > 100, "{rows}");
         // Rounds of one person; of 50 in tasks of 7 (the last round and task shorter); of 400
         // later elements (10 to 16 people) in tasks of one, so that a round holds fewer tasks
-        // than the round before the one before, whose buffers it takes.
+        // than the round before the one before, whose buffers it takes; of 3 later elements,
+        // so that most people are rounds of their own, streamed from disk.
         for shape in [
             (1, usize::MAX, 1),
             (50, usize::MAX, 7),
             (usize::MAX, 400, 1),
+            (usize::MAX, 3, 1),
         ] {
             let (other_counts, other_rows) = outcome(shape.0, shape.1, shape.2);
             assert!(other_counts == counts, "{shape:?}");

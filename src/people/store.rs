@@ -227,7 +227,9 @@ impl StoredElement {
         }
     }
 
-    fn masked_index(&self) -> u32 {
+    /// Index of the masked value in the store (`RecordStore::masked_at`): equal masked values
+    /// share one.
+    pub fn masked_index(&self) -> u32 {
         (u32::from(self.masked[0]) << 16) | u32::from(self.masked[1])
     }
 
@@ -1041,7 +1043,12 @@ impl RecordStore {
     }
 
     pub fn masked(&self, element: &StoredElement) -> &str {
-        masked_text(&self.masks, &self.masked, element.masked_index())
+        self.masked_at(element.masked_index())
+    }
+
+    /// The masked value of index `index` (`StoredElement::masked_index`).
+    pub fn masked_at(&self, index: u32) -> &str {
+        masked_text(&self.masks, &self.masked, index)
     }
 }
 
@@ -1294,6 +1301,85 @@ impl GroupedElements {
             into.extend_from_slice(&stretch);
         }
         Ok(())
+    }
+}
+
+/// Elements a `GroupStream` reads at once (1.4 MB).
+const STREAM_WINDOW: usize = 1 << 16;
+
+impl GroupedElements {
+    /// The elements of `group`, in the order added, read a window at a time (`GroupStream`).
+    /// Call `finish` first.
+    pub fn stream(&self, group: usize) -> GroupStream<'_> {
+        self.stream_in_windows(group, STREAM_WINDOW)
+    }
+
+    /// `stream`, reading `window` elements at once (tests take small ones).
+    fn stream_in_windows(&self, group: usize, window: usize) -> GroupStream<'_> {
+        GroupStream {
+            grouped: self,
+            window_len: window,
+            group,
+            stretch: 0,
+            taken: 0,
+            bytes: Vec::new(),
+            read: Vec::new(),
+            window: Vec::new(),
+            at: 0,
+        }
+    }
+}
+
+/// A group's elements read back in runs, in order, holding one window of them: the people
+/// pass streams a group that holds one person's later records when there are too many to hold
+/// (720,000 records that repeat one card).
+pub struct GroupStream<'g> {
+    grouped: &'g GroupedElements,
+    /// Elements read at once, unless a run asks for more.
+    window_len: usize,
+    group: usize,
+    /// The group's stretch read next, and how many of its elements were read already.
+    stretch: usize,
+    taken: u64,
+    bytes: Vec<u8>,
+    read: Vec<StoredElement>,
+    /// Elements read and not all handed out yet: those before `at` were.
+    window: Vec<StoredElement>,
+    at: usize,
+}
+
+impl GroupStream<'_> {
+    /// The next `len` elements of the group; fewer past its end.
+    pub fn next_run(&mut self, len: usize) -> io::Result<&[StoredElement]> {
+        if self.window.len() - self.at < len {
+            self.window.drain(..self.at);
+            self.at = 0;
+            let want = len.max(self.window_len);
+            let grouped = self.grouped;
+            let stretches = grouped
+                .stretches
+                .get(self.group)
+                .map_or(&[][..], |s| &s[..]);
+            while self.window.len() < want {
+                let (Some(file), Some(&(start, count))) =
+                    (&grouped.file, stretches.get(self.stretch))
+                else {
+                    break;
+                };
+                let wanted = (want - self.window.len()) as u64;
+                let n = (count - self.taken).min(wanted);
+                read_elements(file, &mut self.bytes, &mut self.read, start + self.taken, n)?;
+                self.window.extend_from_slice(&self.read);
+                self.taken += n;
+                if self.taken == count {
+                    self.stretch += 1;
+                    self.taken = 0;
+                }
+            }
+        }
+        let start = self.at;
+        self.at = (start + len).min(self.window.len());
+        Ok(&self.window[start..self.at])
     }
 }
 
@@ -1724,6 +1810,23 @@ mod tests {
             assert_eq!(&read, expected, "group {group}");
         }
         assert!(grouped.add(groups, &[element(0, 0)]).is_err());
+        // Streamed in runs of one to seven elements and now and then a run longer than the
+        // window, the same elements come back; past the end, a shorter run, then none.
+        for (group, expected) in expected.iter().enumerate() {
+            let mut stream = grouped.stream_in_windows(group, 1000);
+            let mut streamed = Vec::new();
+            for i in 0.. {
+                let len = if i % 97 == 0 { 2500 } else { 1 + i % 7 };
+                let run = stream.next_run(len).expect("stream");
+                assert!(run.len() <= len);
+                streamed.extend_from_slice(run);
+                if run.len() < len {
+                    break;
+                }
+            }
+            assert_eq!(&streamed, expected, "group {group}");
+            assert_eq!(stream.next_run(3).expect("stream"), &[][..]);
+        }
     }
 
     /// The people pass reads elements in order (a stretch of records), out of order (a
