@@ -6,6 +6,7 @@ mod chunks;
 mod compress;
 mod data;
 mod formats;
+mod inline_strings;
 mod mail;
 mod markup;
 mod office;

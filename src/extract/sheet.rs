@@ -2,7 +2,8 @@
 //!
 //! Each sheet becomes tab-separated lines, one per row, with every cell a segment of its own;
 //! the first row with content is the header that gives the cells below their column context.
-//! Numbers are shown as a user sees them: whole numbers without `.0` or an exponent.
+//! Numbers are shown as a user sees them: whole numbers without `.0` or an exponent. An xlsx
+//! with large shared strings is read from a copy with them inline (`inline_strings`).
 
 use std::borrow::Cow;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -10,6 +11,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use calamine::{Data, DataRef, Ods, Reader, Xls, Xlsb, Xlsx};
 
 use super::chunks::{SegmentChunker, flatten};
+use super::inline_strings::{INLINE_PAST, inline_shared_strings};
 use super::sniff::Format;
 use super::{Input, Node, Note, Source, Status, office};
 use crate::detect::Columns;
@@ -20,39 +22,21 @@ pub fn workbook(node: &mut Node<'_>, format: Format, input: Input<'_>) -> Result
     };
     // calamine inflates members itself: check their declared sizes against our limits first.
     let held_whole = office::zip_precheck(node, source, held_whole(format))?;
+    // Large shared strings go inline, into a rewritten copy on disk, rather than into memory.
+    // A workbook that cannot be rewritten is read as it stands.
+    let mut inlined = (format == Format::Xlsx && held_whole > INLINE_PAST)
+        .then(|| inline_shared_strings(&mut *source).ok())
+        .flatten()
+        .map(std::io::BufReader::new);
     // calamine holds a workbook's shared strings (an ods sheet's cells) whole while it reads:
     // other workers' large documents wait their turn.
-    let _in_memory = node.limits.whole_documents.enter(held_whole);
+    let weight = if inlined.is_some() { 0 } else { held_whole };
+    let _in_memory = node.limits.whole_documents.enter(weight);
     let result = catch_unwind(AssertUnwindSafe(|| match format {
-        Format::Xlsx => {
-            let mut book: Xlsx<_> = Xlsx::new(&mut *source).map_err(|e| open_error(&e))?;
-            let mut sheets = Sheets::new(node);
-            for name in book.sheet_names() {
-                let mut cells = match book.worksheet_cells_reader(&name) {
-                    Ok(cells) => cells,
-                    Err(e) => {
-                        sheets.failed(&name, &e.to_string());
-                        continue;
-                    }
-                };
-                sheets.start(node, &name);
-                loop {
-                    match cells.next_cell() {
-                        Ok(Some(cell)) => {
-                            let (row, col) = cell.get_position();
-                            sheets.cell(node, row, col, render_ref(cell.get_value()));
-                        }
-                        Ok(None) => break,
-                        Err(e) => {
-                            sheets.failed(&name, &e.to_string());
-                            break;
-                        }
-                    }
-                }
-                sheets.finish_sheet(node);
-            }
-            Ok(sheets.note(node, format))
-        }
+        Format::Xlsx => match &mut inlined {
+            Some(rewritten) => xlsx(node, rewritten, format),
+            None => xlsx(node, &mut *source, format),
+        },
         Format::Xlsb => {
             let mut book: Xlsb<_> = Xlsb::new(&mut *source).map_err(|e| open_error(&e))?;
             let mut sheets = Sheets::new(node);
@@ -100,6 +84,41 @@ pub fn workbook(node: &mut Node<'_>, format: Format, input: Input<'_>) -> Result
             format.name()
         )),
     }
+}
+
+/// Every sheet of an xlsx workbook, a cell at a time.
+fn xlsx<RS: std::io::Read + std::io::Seek>(
+    node: &mut Node<'_>,
+    input: RS,
+    format: Format,
+) -> Result<Note, OpenError> {
+    let mut book: Xlsx<_> = Xlsx::new(input).map_err(|e| open_error(&e))?;
+    let mut sheets = Sheets::new(node);
+    for name in book.sheet_names() {
+        let mut cells = match book.worksheet_cells_reader(&name) {
+            Ok(cells) => cells,
+            Err(e) => {
+                sheets.failed(&name, &e.to_string());
+                continue;
+            }
+        };
+        sheets.start(node, &name);
+        loop {
+            match cells.next_cell() {
+                Ok(Some(cell)) => {
+                    let (row, col) = cell.get_position();
+                    sheets.cell(node, row, col, render_ref(cell.get_value()));
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    sheets.failed(&name, &e.to_string());
+                    break;
+                }
+            }
+        }
+        sheets.finish_sheet(node);
+    }
+    Ok(sheets.note(node, format))
 }
 
 /// The members calamine reads whole into memory: the shared strings of xlsx and xlsb, and the
@@ -356,6 +375,194 @@ mod tests {
         assert_eq!(cell_name(0, 25), "Z1");
         assert_eq!(cell_name(0, 26), "AA1");
         assert_eq!(cell_name(9, 16383), "XFD10");
+    }
+
+    /// Every cell of every sheet as calamine reads it from an xlsx: (sheet, row, column, the
+    /// cell as rendered), and each sheet's error, if any.
+    fn xlsx_cells<RS: std::io::Read + std::io::Seek>(input: RS) -> Vec<String> {
+        let mut book: Xlsx<_> = Xlsx::new(input).expect("workbook opens");
+        let mut cells = Vec::new();
+        for name in book.sheet_names() {
+            let mut reader = book.worksheet_cells_reader(&name).expect("sheet");
+            loop {
+                match reader.next_cell() {
+                    Ok(Some(cell)) => {
+                        let (row, col) = cell.get_position();
+                        let value = render_ref(cell.get_value()).map(|v| v.into_owned());
+                        cells.push(format!("{name}!{row}:{col}={value:?}"));
+                    }
+                    Ok(None) => break,
+                    Err(e) => {
+                        cells.push(format!("{name}: error {e}"));
+                        break;
+                    }
+                }
+            }
+        }
+        cells
+    }
+
+    /// calamine's cells of `workbook` as it stands and with its shared strings inline are
+    /// the same; returns them, and the rewritten sheets' XML.
+    fn inlined_reads_the_same(workbook: &[u8]) -> (Vec<String>, String) {
+        let before = xlsx_cells(std::io::Cursor::new(workbook));
+        let mut rewritten =
+            inline_shared_strings(&mut std::io::Cursor::new(workbook)).expect("inlined");
+        let after = xlsx_cells(std::io::BufReader::new(&mut rewritten));
+        assert_eq!(after, before);
+        use std::io::{Read, Seek};
+        rewritten.rewind().expect("rewind");
+        let mut zip = zip::ZipArchive::new(rewritten).expect("zip");
+        assert!(zip.index_for_name("xl/sharedStrings.xml").is_none());
+        let mut sheets = String::new();
+        for i in 0..zip.len() {
+            let mut member = zip.by_index(i).expect("member");
+            if member.name().expect("name").starts_with("xl/worksheets/") {
+                member.read_to_string(&mut sheets).expect("sheet");
+            }
+        }
+        (before, sheets)
+    }
+
+    /// Every kind of cell a workbook writer produces reads back the same once its shared
+    /// strings are inline: plain, padded, rich, escaped and non-Latin strings, empty strings,
+    /// numbers, dates and durations, booleans, formulas with string results, several sheets.
+    #[test]
+    fn inlined_shared_strings_read_back_cell_for_cell() {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let date = rust_xlsxwriter::Format::new().set_num_format("yyyy-mm-dd");
+        let duration = rust_xlsxwriter::Format::new().set_num_format("[h]:mm:ss");
+        let bold = rust_xlsxwriter::Format::new().set_bold();
+        let sheet = book.add_worksheet().set_name("Customers").expect("name");
+        for (col, header) in ["name", "email", "ssn", "note", "dob", "active", "amount"]
+            .iter()
+            .enumerate()
+        {
+            sheet.write_string(0, col as u16, *header).expect("header");
+        }
+        for row in 1..200u32 {
+            sheet
+                .write_string(row, 0, format!("Jane Roe {}", row % 17))
+                .expect("cell");
+            sheet
+                .write_string(row, 1, format!("jane.roe{row}@example.com"))
+                .expect("cell");
+            sheet
+                .write_string(row, 2, format!("536-22-{:04}", 5000 + row))
+                .expect("cell");
+            match row % 5 {
+                0 => sheet.write_string(row, 3, "  padded  "),
+                1 => sheet.write_string(row, 3, "Fish & <chips> \"quoted\" naïve 東京"),
+                2 => sheet.write_rich_string(
+                    row,
+                    3,
+                    &[
+                        (&bold, "VIP "),
+                        (&rust_xlsxwriter::Format::default(), "customer"),
+                    ],
+                ),
+                3 => sheet.write_string(row, 3, ""),
+                _ => sheet.write_formula(
+                    row,
+                    3,
+                    rust_xlsxwriter::Formula::new("=\"id\"&A2").set_result("idJane"),
+                ),
+            }
+            .expect("cell");
+            sheet
+                .write_number_with_format(row, 4, 30000.0 + f64::from(row), &date)
+                .expect("cell");
+            sheet.write_boolean(row, 5, row % 2 == 0).expect("cell");
+            sheet
+                .write_number_with_format(row, 6, f64::from(row) / 24.0, &duration)
+                .expect("cell");
+        }
+        let other = book.add_worksheet().set_name("Notes").expect("name");
+        other
+            .write_string(0, 0, "Jane Roe 536-22-5001")
+            .expect("cell");
+        other
+            .write_string(2, 3, "jane.roe1@example.com")
+            .expect("cell");
+        let bytes = book.save_to_buffer().expect("save");
+        let (cells, sheets) = inlined_reads_the_same(&bytes);
+        assert!(cells.len() > 1000, "{}", cells.len());
+        assert!(cells.contains(&"Customers!1:1=Some(\"jane.roe1@example.com\")".to_string()));
+        assert!(cells.contains(&"Notes!2:3=Some(\"jane.roe1@example.com\")".to_string()));
+        assert!(sheets.matches("t=\"inlineStr\"").count() > 600);
+        assert!(!sheets.contains("t=\"s\""));
+    }
+
+    /// A workbook of `sheet` (the XML inside `<sheetData>`) and `strings` (inside `<sst>`).
+    fn handmade_workbook(sheet: &str, strings: &str) -> Vec<u8> {
+        use std::io::Write;
+        let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        let options = zip::write::SimpleFileOptions::default();
+        let mut member = |name: &str, text: &str| {
+            zip.start_file(name, options).expect("member");
+            zip.write_all(text.as_bytes()).expect("write");
+        };
+        member(
+            "[Content_Types].xml",
+            r#"<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="xml" ContentType="application/xml"/><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>"#,
+        );
+        member(
+            "_rels/.rels",
+            r#"<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#,
+        );
+        member(
+            "xl/workbook.xml",
+            r#"<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="S" sheetId="1" r:id="rId1"/></sheets></workbook>"#,
+        );
+        member(
+            "xl/_rels/workbook.xml.rels",
+            r#"<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>"#,
+        );
+        member(
+            "xl/worksheets/sheet1.xml",
+            &format!(
+                r#"<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>{sheet}</sheetData></worksheet>"#
+            ),
+        );
+        member(
+            "xl/sharedStrings.xml",
+            &format!(
+                r#"<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">{strings}</sst>"#
+            ),
+        );
+        zip.finish().expect("zip").into_inner()
+    }
+
+    /// What writers rarely produce reads back the same too: an empty `<si/>`, phonetic runs,
+    /// CDATA, a comment inside a string, an index with spaces (calamine reads it as 0), an
+    /// empty `<v>`, a formula before the value, a cell without `r`; and an index past the table
+    /// fails the sheet as it did.
+    #[test]
+    fn inlined_shared_strings_keep_calamines_reading_of_odd_cells() {
+        let strings = concat!(
+            "<si><t>zero</t></si>",
+            "<si/>",
+            "<si><t xml:space=\"preserve\"> one </t><rPh sb=\"0\" eb=\"1\"><t>ruby</t></rPh></si>",
+            "<si><r><t>two</t></r><r><rPr><b/></rPr><t><![CDATA[ & <three>]]></t></r></si>",
+            "<si><t>fo<!-- note -->ur&amp;&#x41;</t></si>",
+        );
+        let sheet = concat!(
+            "<row r=\"1\"><c r=\"A1\" t=\"s\"><v>0</v></c><c r=\"B1\" t=\"s\"><v>1</v></c>",
+            "<c r=\"C1\" t=\"s\"><v>2</v></c><c r=\"D1\" t=\"s\"><v>3</v></c>",
+            "<c r=\"E1\" t=\"s\" s=\"0\"><v>4</v></c></row>",
+            "<row r=\"2\"><c r=\"A2\" t=\"s\"><v> 3 </v></c><c r=\"B2\" t=\"s\"><v></v></c>",
+            "<c r=\"C2\" t=\"s\"><f>A1</f><v>3</v></c><c t=\"s\"><v>4</v></c>",
+            "<c r=\"F2\" t=\"s\"/><c r=\"G2\"><v>12.5</v></c></row>",
+        );
+        let (cells, sheets) = inlined_reads_the_same(&handmade_workbook(sheet, strings));
+        assert_eq!(cells.len(), 11, "{cells:#?}");
+        assert!(sheets.contains("<c r=\"E1\" t=\"inlineStr\" s=\"0\"><is>"));
+        // An index past the table: the sheet fails at that cell, before and after.
+        let broken =
+            "<row r=\"1\"><c r=\"A1\" t=\"s\"><v>0</v></c><c r=\"B1\" t=\"s\"><v>7</v></c></row>";
+        let (cells, _) = inlined_reads_the_same(&handmade_workbook(broken, strings));
+        assert_eq!(cells.len(), 2, "{cells:#?}");
+        assert!(cells[1].contains("error"), "{cells:#?}");
     }
 
     #[test]
