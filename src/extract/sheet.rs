@@ -16,6 +16,21 @@ use super::sniff::Format;
 use super::{Input, Node, Note, Source, Status, office};
 use crate::detect::Columns;
 
+/// Every sheet of `$book` (an xlsx or xlsb workbook, whose cell readers share no trait) read a
+/// cell at a time; the note.
+macro_rules! each_sheet_by_cells {
+    ($book:ident, $node:ident, $format:ident) => {{
+        let mut sheets = Sheets::new($node);
+        for name in $book.sheet_names() {
+            match $book.worksheet_cells_reader(&name) {
+                Ok(mut cells) => sheets.read_cells($node, &name, || cells.next_cell()),
+                Err(e) => sheets.failed(&name, &e.to_string()),
+            }
+        }
+        sheets.note($node, $format)
+    }};
+}
+
 pub fn workbook(node: &mut Node<'_>, format: Format, input: Input<'_>) -> Result<Note, String> {
     let Input::Seekable(source) = input else {
         return Err(format!("{} needs a seekable input", format.name()));
@@ -39,32 +54,7 @@ pub fn workbook(node: &mut Node<'_>, format: Format, input: Input<'_>) -> Result
         },
         Format::Xlsb => {
             let mut book: Xlsb<_> = Xlsb::new(&mut *source).map_err(|e| open_error(&e))?;
-            let mut sheets = Sheets::new(node);
-            for name in book.sheet_names() {
-                let mut cells = match book.worksheet_cells_reader(&name) {
-                    Ok(cells) => cells,
-                    Err(e) => {
-                        sheets.failed(&name, &e.to_string());
-                        continue;
-                    }
-                };
-                sheets.start(node, &name);
-                loop {
-                    match cells.next_cell() {
-                        Ok(Some(cell)) => {
-                            let (row, col) = cell.get_position();
-                            sheets.cell(node, row, col, render_ref(cell.get_value()));
-                        }
-                        Ok(None) => break,
-                        Err(e) => {
-                            sheets.failed(&name, &e.to_string());
-                            break;
-                        }
-                    }
-                }
-                sheets.finish_sheet(node);
-            }
-            Ok(sheets.note(node, format))
+            Ok(each_sheet_by_cells!(book, node, format))
         }
         _ => {
             let mut book: Ods<_> = Ods::new(&mut *source).map_err(|e| open_error(&e))?;
@@ -93,32 +83,7 @@ fn xlsx<RS: std::io::Read + std::io::Seek>(
     format: Format,
 ) -> Result<Note, OpenError> {
     let mut book: Xlsx<_> = Xlsx::new(input).map_err(|e| open_error(&e))?;
-    let mut sheets = Sheets::new(node);
-    for name in book.sheet_names() {
-        let mut cells = match book.worksheet_cells_reader(&name) {
-            Ok(cells) => cells,
-            Err(e) => {
-                sheets.failed(&name, &e.to_string());
-                continue;
-            }
-        };
-        sheets.start(node, &name);
-        loop {
-            match cells.next_cell() {
-                Ok(Some(cell)) => {
-                    let (row, col) = cell.get_position();
-                    sheets.cell(node, row, col, render_ref(cell.get_value()));
-                }
-                Ok(None) => break,
-                Err(e) => {
-                    sheets.failed(&name, &e.to_string());
-                    break;
-                }
-            }
-        }
-        sheets.finish_sheet(node);
-    }
-    Ok(sheets.note(node, format))
+    Ok(each_sheet_by_cells!(book, node, format))
 }
 
 /// The members calamine reads whole into memory: the shared strings of xlsx and xlsb, and the
@@ -263,6 +228,31 @@ impl Sheets {
             .place(format!("{}!{}", self.sheet, cell_name(row, col)), None);
         self.chunker.push_str(node, &flatten(&value));
         self.cells += 1;
+    }
+
+    /// Writes sheet `name`'s cells as `next` gives them (a workbook's cell reader), noting the
+    /// error that ends the sheet early.
+    fn read_cells<'a, E: std::fmt::Display>(
+        &mut self,
+        node: &mut Node<'_>,
+        name: &str,
+        mut next: impl FnMut() -> Result<Option<calamine::Cell<DataRef<'a>>>, E>,
+    ) {
+        self.start(node, name);
+        loop {
+            match next() {
+                Ok(Some(cell)) => {
+                    let (row, col) = cell.get_position();
+                    self.cell(node, row, col, render_ref(cell.get_value()));
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    self.failed(name, &e.to_string());
+                    break;
+                }
+            }
+        }
+        self.finish_sheet(node);
     }
 
     fn end_row(&mut self, node: &mut Node<'_>) {
