@@ -47,7 +47,10 @@ impl StringTable {
 
     /// The XML of string `index` into `into` (cleared first).
     fn read(&mut self, index: usize, into: &mut Vec<u8>) -> io::Result<()> {
-        let (start, end) = (self.bounds[index], self.bounds[index + 1]);
+        let (Some(&start), Some(&end)) = (self.bounds.get(index), self.bounds.get(index + 1))
+        else {
+            return Err(io::Error::other("no such shared string"));
+        };
         into.clear();
         let block = start / BLOCK_BYTES;
         if end.saturating_sub(1) / BLOCK_BYTES != block {
@@ -65,7 +68,8 @@ impl StringTable {
             *cached = block;
         }
         let at = (start - block * BLOCK_BYTES) as usize;
-        into.extend_from_slice(&bytes[at..at + (end - start) as usize]);
+        let string = bytes.get(at..at + (end - start) as usize);
+        into.extend_from_slice(string.ok_or_else(|| io::Error::other("a shared string is cut"))?);
         Ok(())
     }
 }
