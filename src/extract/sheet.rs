@@ -38,10 +38,11 @@ pub fn workbook(node: &mut Node<'_>, format: Format, input: Input<'_>) -> Result
     // calamine inflates members itself: check their declared sizes against our limits first.
     let held_whole = office::zip_precheck(node, source, held_whole(format))?;
     // Large shared strings go inline, into a rewritten copy on disk, rather than into memory.
-    // A workbook that cannot be rewritten is read as it stands.
+    // A workbook that cannot be rewritten is read as it stands (its parsers guarded as
+    // calamine is, though none is known to panic).
     let mut inlined = (format == Format::Xlsx && held_whole > INLINE_PAST)
-        .then(|| inline_shared_strings(&mut *source).ok())
-        .flatten()
+        .then(|| catch_unwind(AssertUnwindSafe(|| inline_shared_strings(&mut *source))))
+        .and_then(|rewritten| rewritten.ok()?.ok())
         .map(std::io::BufReader::new);
     // calamine holds a workbook's shared strings (an ods sheet's cells) whole while it reads:
     // other workers' large documents wait their turn.
