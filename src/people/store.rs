@@ -1230,6 +1230,9 @@ pub struct GroupedElements {
 /// Elements all groups of a `GroupedElements` hold in memory at most before writing (1.4 MB).
 const GROUPED_PENDING: usize = 1 << 16;
 
+/// Elements a `GroupStream` reads at once (1.4 MB).
+const STREAM_WINDOW: usize = 1 << 16;
+
 impl GroupedElements {
     pub fn new(groups: usize) -> GroupedElements {
         GroupedElements {
@@ -1302,12 +1305,7 @@ impl GroupedElements {
         }
         Ok(())
     }
-}
 
-/// Elements a `GroupStream` reads at once (1.4 MB).
-const STREAM_WINDOW: usize = 1 << 16;
-
-impl GroupedElements {
     /// The elements of `group`, in the order added, read a window at a time (`GroupStream`).
     /// Call `finish` first.
     pub fn stream(&self, group: usize) -> GroupStream<'_> {
