@@ -128,6 +128,16 @@ impl<T: Copy> Blocks<Vec<T>> {
         block as usize * <Vec<T> as Block>::ITEMS + offset as usize
     }
 
+    /// `len` copies of `item`, in full blocks as `push_indexed` leaves them, to be overwritten
+    /// by index in any order.
+    fn filled(len: usize, item: T) -> Self {
+        let per_block = <Vec<T> as Block>::ITEMS;
+        let blocks = (0..len.div_ceil(per_block))
+            .map(|b| vec![item; per_block.min(len - b * per_block)])
+            .collect();
+        Blocks { blocks }
+    }
+
     fn indexed(&self, index: usize) -> Option<&T> {
         let per_block = <Vec<T> as Block>::ITEMS;
         self.blocks.get(index / per_block)?.get(index % per_block)
@@ -343,6 +353,26 @@ struct OrderedRecord {
 /// Lengths of a label or location that an ordered record keeps aside.
 const LONG_TEXT: u16 = u16::MAX;
 
+/// Where one appended batch's records stand: in memory from `start`, or in the spill from
+/// `start` (after the records kept in memory, once the spill is read back).
+#[derive(Debug, Clone, Copy)]
+struct AppendedBatch {
+    spilled: bool,
+    start: u32,
+    len: u32,
+    /// The top-level file of its first record (interned path).
+    file: u32,
+}
+
+/// A top-level file whose records one batch holds, whole and in output order: (the file's
+/// rank among paths, the batch's first record, its number of records).
+type SettledRun = (u32, u32, u32);
+
+/// `finish`'s marks per top-level file, by interned path: no batch yet, several (or records
+/// pushed one by one), or the one batch that holds it.
+const NO_BATCH: u32 = u32::MAX;
+const SEVERAL_BATCHES: u32 = u32::MAX - 1;
+
 /// Labels and locations of the ordered records, back to back in record order.
 #[derive(Debug)]
 enum OrderedTexts {
@@ -393,10 +423,18 @@ pub struct RecordStore {
     /// at the end of a large share's walk (50 + 100 MB on the 1 GiB bench share).
     records: Blocks<Vec<StoredRecord>>,
     elements: Blocks<Vec<StoredElement>>,
+    /// Each appended batch's records, in the order appended. A batch's records come in output
+    /// order, each (path, label) once (`record_parts`), so `finish` sorts no record of a
+    /// top-level file that one batch holds whole: on a share of many files, that is nearly all.
+    batches: Vec<AppendedBatch>,
+    /// Records written to the spill so far: where the next spilled batch starts in it.
+    spilled_records: u32,
     /// Whether appended records wait on disk until `finish` (`RecordStore::spilling`).
     spills: bool,
     /// Records appended while the store spills, in the order they came; created on first use.
-    spilled: Option<BufWriter<File>>,
+    spilled: Option<SpillFiles>,
+    /// Elements written to the spill's elements file so far.
+    spilled_elements: u64,
     /// Once the spill is read back, the records' elements, which ordering does not need: they
     /// stay on disk, each record's at the element index its `elements_at` gives (high and low
     /// halves), with their count in elements.
@@ -417,6 +455,15 @@ pub struct RecordStore {
     /// The first failure to read `ordered_elements`, kept for `read_failure`: readers run
     /// inside the people pass's parallel loops, which read on and give no elements.
     read_failed: Mutex<Option<io::Error>>,
+}
+
+/// Where appended records wait while the store spills: each record's fixed part, label and
+/// location in one file, and its elements in another, already in the form `unordered_elements`
+/// reads, so that reading the spill back copies no element.
+#[derive(Debug)]
+struct SpillFiles {
+    records: BufWriter<File>,
+    elements: BufWriter<File>,
 }
 
 /// Bytes of a spilled record's fixed part: path, offset, and the lengths of its label,
@@ -554,9 +601,27 @@ impl RecordStore {
                 .copied()
                 .unwrap_or(NOT_KEPT)
         };
+        let len = other.records.indexed_len() as u32;
+        let file = other
+            .records
+            .indexed(0)
+            .map_or(0, |first| id(other.group_of(first.path)));
         if self.spills {
+            self.batches.push(AppendedBatch {
+                spilled: true,
+                start: self.spilled_records,
+                len,
+                file,
+            });
+            self.spilled_records = self.spilled_records.saturating_add(len);
             return self.spill(&other, id, masked_id);
         }
+        self.batches.push(AppendedBatch {
+            spilled: false,
+            start: self.records.indexed_len() as u32,
+            len,
+            file,
+        });
         for r in other.records.blocks.iter().flatten() {
             let elements = other.elements.run(r.elements_at, r.elements_len as usize);
             self.push_stored(
@@ -602,9 +667,12 @@ impl RecordStore {
         path_id: impl Fn(u32) -> u32,
         masked_id: impl Fn(&StoredElement) -> u32,
     ) -> io::Result<()> {
-        let writer = match &mut self.spilled {
-            Some(writer) => writer,
-            None => self.spilled.insert(spill_file()?),
+        let spill = match &mut self.spilled {
+            Some(spill) => spill,
+            None => self.spilled.insert(SpillFiles {
+                records: spill_file()?,
+                elements: spill_file()?,
+            }),
         };
         for r in other.records.blocks.iter().flatten() {
             let (label, location) = (other.text_of(r.label()), other.text_of(r.location()));
@@ -616,28 +684,30 @@ impl RecordStore {
                 location_len: location.len() as u32,
                 elements_len: elements.len() as u32,
             };
-            writer.write_all(&header.to_bytes())?;
-            writer.write_all(label.as_bytes())?;
-            writer.write_all(location.as_bytes())?;
+            spill.records.write_all(&header.to_bytes())?;
+            spill.records.write_all(label.as_bytes())?;
+            spill.records.write_all(location.as_bytes())?;
             for e in elements {
-                writer.write_all(&e.to_spilled(masked_id(e)))?;
+                spill.elements.write_all(&e.to_spilled(masked_id(e)))?;
             }
+            self.spilled_elements += elements.len() as u64;
         }
         Ok(())
     }
 
     /// Reads the spilled records back into memory, after those already there, in the order
-    /// they were appended, and removes the spill. Their elements go to a file of their own
-    /// (`unordered_elements`), with those of the records already in memory.
-    fn read_back(&mut self) -> io::Result<()> {
-        let Some(writer) = self.spilled.take() else {
+    /// they were appended, and removes the spill. Their elements stay in the spill's elements
+    /// file, which becomes `unordered_elements`; those of the records already in memory are
+    /// written after them.
+    fn read_back(&mut self, rank: &[u32]) -> io::Result<()> {
+        let Some(spill) = self.spilled.take() else {
             return Ok(());
         };
-        let mut file = writer.into_inner().map_err(|e| e.into_error())?;
+        let mut file = spill.records.into_inner().map_err(|e| e.into_error())?;
         file.rewind()?;
         let mut reader = BufReader::with_capacity(SPILL_BUFFER, file);
-        let mut elements_out = spill_file()?;
-        let mut written = 0u64;
+        let mut elements_out = spill.elements;
+        let mut written = self.spilled_elements;
         for r in self.records.blocks.iter_mut().flatten() {
             let run = self.elements.run(r.elements_at, r.elements_len as usize);
             for e in run {
@@ -647,18 +717,16 @@ impl RecordStore {
             written += u64::from(r.elements_len);
         }
         self.elements = Blocks::default();
+        let total = written;
+        written = 0;
         let mut header = [0u8; SPILLED_HEADER];
         let mut text = Vec::new();
-        let mut elements = Vec::new();
-        // A record starts wherever the spill has more: a spill cut short fails `read_exact`.
-        while !reader.fill_buf()?.is_empty() {
+        let mut read_record = |reader: &mut BufReader<File>, texts: &mut Blocks<String>| {
             reader.read_exact(&mut header)?;
             let header = SpilledHeader::from_bytes(&header);
             let label_len = header.label_len as usize;
             text.resize(label_len + header.location_len as usize, 0);
             reader.read_exact(&mut text)?;
-            elements.resize(header.elements_len as usize * SPILLED_ELEMENT, 0);
-            reader.read_exact(&mut elements)?;
             let (label, location) = text.split_at(label_len);
             let (Ok(label), Ok(location)) =
                 (std::str::from_utf8(label), std::str::from_utf8(location))
@@ -668,10 +736,8 @@ impl RecordStore {
                     "a spilled record's text is not UTF-8",
                 ));
             };
-            // Spilled and kept elements share one form: they are copied as they are.
-            elements_out.write_all(&elements)?;
-            let (text_at, [label_len, location_len]) = self.text.push_strs([label, location]);
-            self.records.push_indexed(StoredRecord {
+            let (text_at, [label_len, location_len]) = texts.push_strs([label, location]);
+            let record = StoredRecord {
                 path: header.path,
                 text_at,
                 label_len,
@@ -679,70 +745,299 @@ impl RecordStore {
                 offset: header.offset,
                 elements_at: split_index(written),
                 elements_len: header.elements_len,
-            });
+            };
             written += u64::from(header.elements_len);
+            Ok(record)
+        };
+        match (self.records.indexed_len() == 0).then_some(rank) {
+            // Only spilled records: each batch is read into its top-level file's place, so
+            // ordering moves almost nothing. `batches` then says where each batch stands.
+            Some(rank) => {
+                let mut placed: Vec<usize> = (0..self.batches.len()).collect();
+                placed.sort_by_key(|&b| rank.get(self.batches[b].file as usize).copied());
+                let mut start = vec![0u32; self.batches.len()];
+                let mut next = 0u32;
+                for b in placed {
+                    start[b] = next;
+                    next = next.saturating_add(self.batches[b].len);
+                }
+                let empty = StoredRecord {
+                    path: 0,
+                    text_at: (0, 0),
+                    label_len: 0,
+                    location_len: 0,
+                    offset: 0,
+                    elements_at: (0, 0),
+                    elements_len: 0,
+                };
+                self.records = Blocks::filled(next as usize, empty);
+                for (batch, &start) in self.batches.iter_mut().zip(&start) {
+                    for r in start..start.saturating_add(batch.len) {
+                        self.records[r as usize] = read_record(&mut reader, &mut self.text)?;
+                    }
+                    (batch.spilled, batch.start) = (false, start);
+                }
+                if !reader.fill_buf()?.is_empty() {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        "the spill holds more records than its batches",
+                    ));
+                }
+            }
+            None => {
+                // A record starts wherever the spill has more: a spill cut short fails
+                // `read_exact`.
+                while !reader.fill_buf()?.is_empty() {
+                    let record = read_record(&mut reader, &mut self.text)?;
+                    self.records.push_indexed(record);
+                }
+            }
+        }
+        if written != self.spilled_elements {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "the spilled records do not account for their elements",
+            ));
         }
         let file = elements_out.into_inner().map_err(|e| e.into_error())?;
-        self.unordered_elements = Some((file, written));
+        self.unordered_elements = Some((file, total));
         Ok(())
     }
 
-    /// Reads back any spilled records, merges parts of one record that came in several batches
-    /// and orders records by top-level file, path and position, so the same input gives the
-    /// same output. Works in place: the only extra memory is five bytes per record (the order,
-    /// and a flag per slot), since on one huge file the records are most of what the scan
-    /// holds. Fails only when the spill cannot be read back or the labels written out. Runs
-    /// once, after the last `append`: a second call changes nothing.
+    /// Reads back any spilled records, each batch into its top-level file's place, merges parts
+    /// of one record that came in several batches and orders records by top-level file, path
+    /// and position, so the same input gives the same output. Works in place: the extra memory
+    /// is at most five bytes per record at a time (the order, and a flag per slot), since on
+    /// one huge file the records are most of what the scan holds. Nothing is sorted by label:
+    /// a file that one batch holds whole is in order already, and the records of the other
+    /// files are sorted by position once their repeated parts, found by a hash of path and
+    /// label, are merged. Fails only when the spill cannot be read back or the labels written
+    /// out. Runs once, after the last `append`: a second call changes nothing.
     pub fn finish(&mut self) -> io::Result<()> {
         if self.texts.is_some() {
             return Ok(());
         }
-        self.read_back()?;
+        let in_memory = self.records.indexed_len() as u32;
         // Paths compared once, as ranks: a million records sort on integers, not strings.
         let rank = self.path_ranks();
-        let mut order: Vec<u32> = (0..self.records.indexed_len() as u32).collect();
-        // On the caller's rayon pool: a million records sort on every core.
-        order.par_sort_unstable_by(|&a, &b| {
-            let (ra, rb) = (&self.records[a as usize], &self.records[b as usize]);
-            rank[ra.path as usize]
-                .cmp(&rank[rb.path as usize])
-                .then_with(|| self.text_of(ra.label()).cmp(self.text_of(rb.label())))
-                .then(a.cmp(&b))
-        });
+        self.read_back(&rank)?;
+        let settled = self.settled_runs(in_memory, &rank);
+        let mut settled_file = vec![false; self.paths.len()];
+        for &(_, start, _) in &settled {
+            let group = self.group_of(self.records[start as usize].path);
+            settled_file[group as usize] = true;
+        }
+        // By path, so that it reads nothing of the store while records change.
+        let settled_path: Vec<bool> = (0..self.paths.len() as u32)
+            .map(|p| settled_file[self.group_of(p) as usize])
+            .collect();
+        drop(settled_file);
+        let merged_away = self.merge_repeated_parts(&settled_path)?;
+        let order = self.output_order(&settled, &rank, &settled_path, &merged_away);
         permute_in_place(&mut self.records, &order);
+        let kept = self.records.indexed_len() - merged_away.count();
         drop(order);
-        // Parts of one record now stand together: merge each run into its first slot.
-        let mut kept = 0;
+        self.records.truncate_indexed(kept);
+        self.keep_ordered()
+    }
+
+    /// Merges the parts of each record that came in several batches into its first part (in
+    /// the order records came), and says which parts were merged away. A batch holds each
+    /// (path, label) once, so only files of several batches (or of records pushed one by one)
+    /// can repeat one: their records are hashed, and only those whose hash repeats compared.
+    fn merge_repeated_parts(&mut self, settled_path: &[bool]) -> io::Result<RecordSet> {
+        let total = self.records.indexed_len();
+        let mut merged_away = RecordSet::with_len(total);
+        let hash_of = |r: &StoredRecord| {
+            // Four bytes per record, as the order takes after: a collision only costs a
+            // comparison of labels.
+            self.masked_hasher
+                .hash_one((r.path, self.text_of(r.label()))) as u32
+        };
+        let unsettled = |r: &usize| !settled_path[self.records[*r].path as usize];
+        let mut hashes: Vec<u32> = (0..total)
+            .into_par_iter()
+            .filter(unsettled)
+            .map(|r| hash_of(&self.records[r]))
+            .collect();
+        hashes.par_sort_unstable();
+        let mut repeated: Vec<u32> = hashes
+            .windows(2)
+            .filter(|pair| pair[0] == pair[1])
+            .map(|pair| pair[0])
+            .collect();
+        drop(hashes);
+        repeated.dedup();
+        if repeated.is_empty() {
+            return Ok(merged_away);
+        }
+        let mut candidates: Vec<u32> = (0..total)
+            .into_par_iter()
+            .filter(unsettled)
+            .filter(|&r| repeated.binary_search(&hash_of(&self.records[r])).is_ok())
+            .map(|r| r as u32)
+            .collect();
+        drop(repeated);
+        candidates.sort_unstable_by(|&a, &b| {
+            let (ra, rb) = (&self.records[a as usize], &self.records[b as usize]);
+            (ra.path, self.text_of(ra.label()), a).cmp(&(rb.path, self.text_of(rb.label()), b))
+        });
+        let same_record = |a: u32, b: u32| {
+            let (ra, rb) = (&self.records[a as usize], &self.records[b as usize]);
+            ra.path == rb.path && self.text_of(ra.label()) == self.text_of(rb.label())
+        };
+        let mut repeats = Vec::new();
         let mut i = 0;
-        let parts = self.records.indexed_len();
-        while i < parts {
-            let first = self.records[i];
+        while i < candidates.len() {
             let mut j = i + 1;
-            while j < parts && {
-                let other = &self.records[j];
-                other.path == first.path
-                    && self.text_of(other.label()) == self.text_of(first.label())
-            } {
+            while j < candidates.len() && same_record(candidates[i], candidates[j]) {
                 j += 1;
             }
-            let record = if j == i + 1 { first } else { self.merge(i..j)? };
-            self.records[kept] = record;
-            kept += 1;
+            if j > i + 1 {
+                repeats.push(i..j);
+            }
             i = j;
         }
-        self.records.truncate_indexed(kept);
-        // (path, label) is unique after merging, so an unstable sort is deterministic.
-        let mut order: Vec<u32> = (0..kept as u32).collect();
+        for repeat in repeats {
+            let parts = &candidates[repeat];
+            let record = self.merge(parts)?;
+            self.records[parts[0] as usize] = record;
+            parts[1..]
+                .iter()
+                .for_each(|&r| merged_away.insert(r as usize));
+        }
+        Ok(merged_away)
+    }
+
+    /// The order that puts records in output order (top-level file, path, position, label):
+    /// each settled file's batch as it stands, the other files' records sorted, and the parts
+    /// merged away last, to be dropped. Built in one vector: the sorted records first, then
+    /// merged with the settled runs from the back.
+    fn output_order(
+        &self,
+        settled: &[SettledRun],
+        rank: &[u32],
+        settled_path: &[bool],
+        merged_away: &RecordSet,
+    ) -> Vec<u32> {
+        let total = self.records.indexed_len();
+        let mut order: Vec<u32> = (0..total as u32)
+            .into_par_iter()
+            .filter(|&r| {
+                !settled_path[self.records[r as usize].path as usize]
+                    && !merged_away.contains(r as usize)
+            })
+            .collect();
+        let file_rank = |r: u32| rank[self.group_of(self.records[r as usize].path) as usize];
+        // (path, label) is unique once parts are merged, so an unstable sort is deterministic.
         order.par_sort_unstable_by(|&a, &b| {
-            let (a, b) = (&self.records[a as usize], &self.records[b as usize]);
-            let (ga, gb) = (self.group_of(a.path), self.group_of(b.path));
-            (rank[ga as usize], rank[a.path as usize], a.offset)
-                .cmp(&(rank[gb as usize], rank[b.path as usize], b.offset))
-                .then_with(|| self.text_of(a.label()).cmp(self.text_of(b.label())))
+            let (ra, rb) = (&self.records[a as usize], &self.records[b as usize]);
+            (file_rank(a), rank[ra.path as usize], ra.offset)
+                .cmp(&(file_rank(b), rank[rb.path as usize], rb.offset))
+                .then_with(|| self.text_of(ra.label()).cmp(self.text_of(rb.label())))
         });
-        permute_in_place(&mut self.records, &order);
-        drop(order);
-        self.keep_ordered()
+        let mut unsettled = order.len();
+        let kept = unsettled
+            + settled
+                .iter()
+                .map(|&(_, _, len)| len as usize)
+                .sum::<usize>();
+        order.resize(kept, 0);
+        let mut write = kept;
+        for &(file, start, len) in settled.iter().rev() {
+            while unsettled > 0 && file_rank(order[unsettled - 1]) > file {
+                unsettled -= 1;
+                write -= 1;
+                order[write] = order[unsettled];
+            }
+            for r in (start..start + len).rev() {
+                write -= 1;
+                order[write] = r;
+            }
+        }
+        order.extend(merged_away.iter().map(|r| r as u32));
+        order
+    }
+
+    /// The batches that hold a top-level file alone, whole and already in output order (path
+    /// rank, then position, then label, each (path, label) once), as `SettledRun`s sorted by
+    /// the file's rank. Records pushed one by one, and files that came in several batches,
+    /// are left to be sorted.
+    fn settled_runs(&self, in_memory: u32, rank: &[u32]) -> Vec<SettledRun> {
+        let mut owner = vec![NO_BATCH; self.paths.len()];
+        let total = self.records.indexed_len() as u32;
+        let mut batches: Vec<(u32, u32)> = self
+            .batches
+            .iter()
+            .map(|b| {
+                let start = b
+                    .start
+                    .saturating_add(if b.spilled { in_memory } else { 0 });
+                (start.min(total), start.saturating_add(b.len).min(total))
+            })
+            .filter(|(start, end)| start < end)
+            .collect();
+        batches.sort_unstable();
+        let mut covered = 0u32;
+        let mark_several = |owner: &mut [u32], records: std::ops::Range<u32>| {
+            for r in records {
+                let group = self.group_of(self.records[r as usize].path);
+                owner[group as usize] = SEVERAL_BATCHES;
+            }
+        };
+        for (b, &(start, end)) in batches.iter().enumerate() {
+            mark_several(&mut owner, covered.min(start)..start);
+            covered = covered.max(end);
+            let group = self.group_of(self.records[start as usize].path);
+            let one_file =
+                (start..end).all(|r| self.group_of(self.records[r as usize].path) == group);
+            if !one_file {
+                mark_several(&mut owner, start..end);
+                continue;
+            }
+            owner[group as usize] = match owner[group as usize] {
+                NO_BATCH => b as u32,
+                _ => SEVERAL_BATCHES,
+            };
+        }
+        mark_several(&mut owner, covered..total);
+        let mut settled: Vec<SettledRun> = batches
+            .par_iter()
+            .enumerate()
+            .filter_map(|(b, &(start, end))| {
+                let group = self.group_of(self.records[start as usize].path);
+                (owner[group as usize] == b as u32 && self.in_output_order(start..end, rank))
+                    .then_some((rank[group as usize], start, end - start))
+            })
+            .collect();
+        settled.sort_unstable();
+        settled
+    }
+
+    /// Whether `records` stand in output order within their file, each (path, label) once.
+    fn in_output_order(&self, records: std::ops::Range<u32>, rank: &[u32]) -> bool {
+        let mut labels: foldhash::HashSet<&str> = foldhash::HashSetExt::new();
+        let mut previous: Option<StoredRecord> = None;
+        for r in records {
+            let record = self.records[r as usize];
+            let label = self.text_of(record.label());
+            if let Some(before) = previous {
+                let ordered = (rank[before.path as usize], before.offset)
+                    .cmp(&(rank[record.path as usize], record.offset))
+                    .then_with(|| self.text_of(before.label()).cmp(label));
+                if ordered != std::cmp::Ordering::Less {
+                    return false;
+                }
+                if before.path != record.path {
+                    labels.clear();
+                }
+            }
+            if !labels.insert(label) {
+                return false;
+            }
+            previous = Some(record);
+        }
+        true
     }
 
     /// Turns the sorted records into their ordered form, block by block, so the two are never
@@ -840,15 +1135,18 @@ impl RecordStore {
         rank
     }
 
-    /// One record from the parts in `parts` (a run of `records`, all with one label): their
-    /// elements, distinct, appended anew; the first part nearest the start gives the offset
-    /// and location.
-    fn merge(&mut self, parts: std::ops::Range<usize>) -> io::Result<StoredRecord> {
-        let mut combined = self.records[parts.start];
+    /// One record from the parts in `parts` (records of one path and label, in the order they
+    /// came): their elements, distinct, appended anew; the first part nearest the start gives
+    /// the offset and location.
+    fn merge(&mut self, parts: &[u32]) -> io::Result<StoredRecord> {
+        let Some(&first) = parts.first() else {
+            return Err(io::Error::other("a record of no parts"));
+        };
+        let mut combined = self.records[first as usize];
         let mut elements: Vec<StoredElement> = Vec::new();
         let mut window = ElementWindow::default();
-        for p in parts {
-            let part = self.records[p];
+        for &p in parts {
+            let part = self.records[p as usize];
             if part.offset < combined.offset {
                 combined = part;
             }
@@ -1488,10 +1786,58 @@ fn permute_in_place<T: Copy, S: std::ops::IndexMut<usize, Output = T> + ?Sized>(
     }
 }
 
+/// A set of record indices below a bound, as one bit each.
+struct RecordSet {
+    words: Vec<u64>,
+    count: usize,
+}
+
+impl RecordSet {
+    fn with_len(len: usize) -> RecordSet {
+        RecordSet {
+            words: vec![0; len.div_ceil(64)],
+            count: 0,
+        }
+    }
+
+    fn insert(&mut self, index: usize) {
+        if let Some(word) = self.words.get_mut(index / 64) {
+            let bit = 1u64 << (index % 64);
+            if *word & bit == 0 {
+                *word |= bit;
+                self.count += 1;
+            }
+        }
+    }
+
+    fn contains(&self, index: usize) -> bool {
+        self.words
+            .get(index / 64)
+            .is_some_and(|word| word & (1u64 << (index % 64)) != 0)
+    }
+
+    fn count(&self) -> usize {
+        self.count
+    }
+
+    /// The indices, ascending.
+    fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        self.words.iter().enumerate().flat_map(|(w, &word)| {
+            let mut left = word;
+            std::iter::from_fn(move || {
+                let bit = left.trailing_zeros() as usize;
+                left &= left.checked_sub(1)?;
+                Some(w * 64 + bit)
+            })
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::aggregate::RecordElement;
+    use std::collections::BTreeMap;
 
     fn part(path: &str, record: &str, offset: u64, detector: u32, fp: u8) -> RecordPart {
         RecordPart {
@@ -1987,6 +2333,137 @@ mod tests {
             store.finish().expect("finish");
             let order: Vec<&str> = (0..store.len()).map(|r| store.path_of(r)).collect();
             assert_eq!(order, ["a", "a!z", "a b"]);
+        }
+    }
+
+    /// One file's parts as batches would bring them: each batch's parts sorted by path,
+    /// position and label, each (path, label) once, the parts dealt out to `batches` batches
+    /// in turn. No batch of `record_parts` breaks those rules, but the store must not rely on
+    /// it: `in_order: false` reverses each batch, `once: false` lets a batch repeat a label.
+    fn file_batches(
+        file: usize,
+        batches: usize,
+        (in_order, once): (bool, bool),
+        parts: &[(u8, u8, u64, u8)],
+    ) -> Vec<Vec<RecordPart>> {
+        let group = format!("f{file}");
+        let mut dealt: Vec<Vec<RecordPart>> = vec![Vec::new(); batches];
+        for (i, &(item, label, offset, fp)) in parts.iter().enumerate() {
+            let path = match item {
+                0 => group.clone(),
+                item => format!("{group}!{item}"),
+            };
+            let batch = &mut dealt[i % batches];
+            let label = format!("line {label}");
+            if once
+                && batch
+                    .iter()
+                    .any(|p| *p.path == *path && *p.record == *label)
+            {
+                continue;
+            }
+            let mut part = part(&path, &label, offset, u32::from(fp % 3), fp);
+            part.group = Arc::from(group.as_str());
+            batch.push(part);
+        }
+        for batch in &mut dealt {
+            batch.sort_by(|a, b| {
+                (&a.path, a.offset, &a.record).cmp(&(&b.path, b.offset, &b.record))
+            });
+            if !in_order {
+                batch.reverse();
+            }
+        }
+        dealt
+    }
+
+    /// What the store should read back, worked out the plain way: parts of one (path, label)
+    /// merged (the first part nearest the start gives position and location; elements
+    /// distinct by rule and fingerprint, the smallest masked value kept), then sorted by
+    /// top-level file, path, position and label.
+    fn expected_contents(parts: &[&RecordPart], keep: impl Fn(u32) -> bool) -> Vec<Contents> {
+        type Merged = (u64, String, Vec<(u16, [u8; 16], String)>);
+        let mut records: BTreeMap<(String, String, String), Merged> = BTreeMap::new();
+        for part in parts {
+            let key = (
+                part.group.to_string(),
+                part.path.to_string(),
+                part.record.to_string(),
+            );
+            let merged = records
+                .entry(key)
+                .or_insert_with(|| (part.offset, part.location.clone(), Vec::new()));
+            if part.offset < merged.0 {
+                (merged.0, merged.1) = (part.offset, part.location.clone());
+            }
+            for e in &part.elements {
+                let masked = if keep(e.detector) {
+                    e.masked.clone()
+                } else {
+                    String::new()
+                };
+                merged.2.push((e.detector as u16, e.fingerprint, masked));
+            }
+        }
+        let mut rows: Vec<(String, String, u64, String, String, Vec<_>)> = records
+            .into_iter()
+            .map(|((group, path, label), (offset, location, mut elements))| {
+                elements.sort();
+                elements.dedup_by(|a, b| (a.0, a.1) == (b.0, b.1));
+                (group, path, offset, label, location, elements)
+            })
+            .collect();
+        rows.sort_by(|a, b| (&a.0, &a.1, a.2, &a.3).cmp(&(&b.0, &b.1, b.2, &b.3)));
+        rows.into_iter()
+            .map(|(_, path, _, label, location, elements)| (path, label, location, elements))
+            .collect()
+    }
+
+    proptest::proptest! {
+        /// Files held by one batch or several, in order or not, parts of one record in several
+        /// batches, batches of files interleaved: pushed part by part, appended, or spilled,
+        /// the store reads back what merging and sorting by hand gives.
+        #[test]
+        fn records_read_back_merged_and_in_output_order_however_they_came(
+            files in proptest::collection::vec(
+                (
+                    1usize..4,
+                    (proptest::bool::weighted(0.8), proptest::bool::weighted(0.8)),
+                    proptest::collection::vec((0u8..3, 0u8..6, 0u64..40, 0u8..8), 0..14),
+                ),
+                1..6,
+            ),
+        ) {
+            let keep = |d: u32| d != 1;
+            let mut per_file: Vec<std::collections::VecDeque<Vec<RecordPart>>> = files
+                .iter()
+                .enumerate()
+                .map(|(f, (batches, in_order, parts))| file_batches(f, *batches, *in_order, parts).into())
+                .collect();
+            // Batches of the files taken in turns, last file first, as workers would hand them on.
+            let mut batches = Vec::new();
+            while per_file.iter().any(|f| !f.is_empty()) {
+                for file in per_file.iter_mut().rev() {
+                    batches.extend(file.pop_front());
+                }
+            }
+            let mut whole = RecordStore::default();
+            let mut appended = RecordStore::default();
+            let mut spilled = RecordStore::spilling();
+            for batch in &batches {
+                batch.iter().for_each(|p| whole.push(p, keep));
+                for into in [&mut appended, &mut spilled] {
+                    let mut store = RecordStore::default();
+                    batch.iter().for_each(|p| store.push(p, keep));
+                    into.append(store).expect("append");
+                }
+            }
+            let every_part: Vec<&RecordPart> = batches.iter().flatten().collect();
+            let expected = expected_contents(&every_part, keep);
+            for store in [&mut whole, &mut appended, &mut spilled] {
+                store.finish().expect("finish");
+                proptest::prop_assert_eq!(&contents(store), &expected);
+            }
         }
     }
 
