@@ -849,17 +849,23 @@ impl RecordStore {
         let total = self.records.indexed_len();
         let mut merged_away = RecordSet::with_len(total);
         let hash_of = |r: &StoredRecord| {
-            // Four bytes per record, as the order takes after: a collision only costs a
-            // comparison of labels.
+            // Four bytes per record, no more than the order takes after them: a collision
+            // only costs a comparison of labels.
             self.masked_hasher
                 .hash_one((r.path, self.text_of(r.label()))) as u32
         };
         let unsettled = |r: &usize| !settled_path[self.records[*r].path as usize];
+        // Collected at their exact length (a filtered parallel collect holds its pieces and
+        // their concatenation at once): settled records hash to `SETTLED`, dropped in place.
+        const SETTLED: u32 = u32::MAX;
         let mut hashes: Vec<u32> = (0..total)
             .into_par_iter()
-            .filter(unsettled)
-            .map(|r| hash_of(&self.records[r]))
+            .map(|r| match unsettled(&r) {
+                true => hash_of(&self.records[r]).min(SETTLED - 1),
+                false => SETTLED,
+            })
             .collect();
+        hashes.retain(|&h| h != SETTLED);
         hashes.par_sort_unstable();
         let mut repeated: Vec<u32> = hashes
             .windows(2)
@@ -921,13 +927,12 @@ impl RecordStore {
         merged_away: &RecordSet,
     ) -> Vec<u32> {
         let total = self.records.indexed_len();
-        let mut order: Vec<u32> = (0..total as u32)
-            .into_par_iter()
-            .filter(|&r| {
-                !settled_path[self.records[r as usize].path as usize]
-                    && !merged_away.contains(r as usize)
-            })
-            .collect();
+        // One vector of exactly one slot per record, grown in place to the whole order.
+        let mut order: Vec<u32> = Vec::with_capacity(total);
+        order.extend((0..total as u32).filter(|&r| {
+            !settled_path[self.records[r as usize].path as usize]
+                && !merged_away.contains(r as usize)
+        }));
         let file_rank = |r: u32| rank[self.group_of(self.records[r as usize].path) as usize];
         // (path, label) is unique once parts are merged, so an unstable sort is deterministic.
         order.par_sort_unstable_by(|&a, &b| {
