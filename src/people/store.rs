@@ -308,7 +308,7 @@ impl SpilledHeader {
 
 /// One record: 40 bytes. Its label and location stand back to back in the text arena, so one
 /// place serves both; its top-level file is its path's (`RecordStore::groups`).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 struct StoredRecord {
     path: u32,
     text_at: (u32, u32),
@@ -354,7 +354,7 @@ struct OrderedRecord {
 const LONG_TEXT: u16 = u16::MAX;
 
 /// Where one appended batch's records stand: in memory from `start`, or in the spill from
-/// `start` (after the records kept in memory, once the spill is read back).
+/// `start` until `read_back` places them in memory and says where.
 #[derive(Debug, Clone, Copy)]
 struct AppendedBatch {
     spilled: bool,
@@ -761,16 +761,7 @@ impl RecordStore {
                     start[b] = next;
                     next = next.saturating_add(self.batches[b].len);
                 }
-                let empty = StoredRecord {
-                    path: 0,
-                    text_at: (0, 0),
-                    label_len: 0,
-                    location_len: 0,
-                    offset: 0,
-                    elements_at: (0, 0),
-                    elements_len: 0,
-                };
-                self.records = Blocks::filled(next as usize, empty);
+                self.records = Blocks::filled(next as usize, StoredRecord::default());
                 for (batch, &start) in self.batches.iter_mut().zip(&start) {
                     for r in start..start.saturating_add(batch.len) {
                         self.records[r as usize] = read_record(&mut reader, &mut self.text)?;
@@ -785,11 +776,15 @@ impl RecordStore {
                 }
             }
             None => {
+                let in_memory = self.records.indexed_len() as u32;
                 // A record starts wherever the spill has more: a spill cut short fails
                 // `read_exact`.
                 while !reader.fill_buf()?.is_empty() {
                     let record = read_record(&mut reader, &mut self.text)?;
                     self.records.push_indexed(record);
+                }
+                for batch in self.batches.iter_mut().filter(|b| b.spilled) {
+                    (batch.spilled, batch.start) = (false, batch.start.saturating_add(in_memory));
                 }
             }
         }
@@ -817,11 +812,10 @@ impl RecordStore {
         if self.texts.is_some() {
             return Ok(());
         }
-        let in_memory = self.records.indexed_len() as u32;
         // Paths compared once, as ranks: a million records sort on integers, not strings.
         let rank = self.path_ranks();
         self.read_back(&rank)?;
-        let settled = self.settled_runs(in_memory, &rank);
+        let settled = self.settled_runs(&rank);
         let mut settled_file = vec![false; self.paths.len()];
         for &(_, start, _) in &settled {
             let group = self.group_of(self.records[start as usize].path);
@@ -967,19 +961,14 @@ impl RecordStore {
     /// The batches that hold a top-level file alone, whole and already in output order (path
     /// rank, then position, then label, each (path, label) once), as `SettledRun`s sorted by
     /// the file's rank. Records pushed one by one, and files that came in several batches,
-    /// are left to be sorted.
-    fn settled_runs(&self, in_memory: u32, rank: &[u32]) -> Vec<SettledRun> {
+    /// are left to be sorted. Runs after `read_back`, when every batch stands in memory.
+    fn settled_runs(&self, rank: &[u32]) -> Vec<SettledRun> {
         let mut owner = vec![NO_BATCH; self.paths.len()];
         let total = self.records.indexed_len() as u32;
         let mut batches: Vec<(u32, u32)> = self
             .batches
             .iter()
-            .map(|b| {
-                let start = b
-                    .start
-                    .saturating_add(if b.spilled { in_memory } else { 0 });
-                (start.min(total), start.saturating_add(b.len).min(total))
-            })
+            .map(|b| (b.start.min(total), b.start.saturating_add(b.len).min(total)))
             .filter(|(start, end)| start < end)
             .collect();
         batches.sort_unstable();
@@ -2426,8 +2415,9 @@ mod tests {
 
     proptest::proptest! {
         /// Files held by one batch or several, in order or not, parts of one record in several
-        /// batches, batches of files interleaved: pushed part by part, appended, or spilled,
-        /// the store reads back what merging and sorting by hand gives.
+        /// batches, batches of files interleaved: pushed part by part, appended, spilled, or
+        /// spilled after a first batch pushed part by part (so the spill is read back after
+        /// records in memory), the store reads back what merging and sorting by hand gives.
         #[test]
         fn records_read_back_merged_and_in_output_order_however_they_came(
             files in proptest::collection::vec(
@@ -2455,9 +2445,17 @@ mod tests {
             let mut whole = RecordStore::default();
             let mut appended = RecordStore::default();
             let mut spilled = RecordStore::spilling();
-            for batch in &batches {
+            let mut mixed = RecordStore::spilling();
+            for (b, batch) in batches.iter().enumerate() {
                 batch.iter().for_each(|p| whole.push(p, keep));
-                for into in [&mut appended, &mut spilled] {
+                if b == 0 {
+                    batch.iter().for_each(|p| mixed.push(p, keep));
+                }
+                let mut into = vec![&mut appended, &mut spilled];
+                if b > 0 {
+                    into.push(&mut mixed);
+                }
+                for into in into {
                     let mut store = RecordStore::default();
                     batch.iter().for_each(|p| store.push(p, keep));
                     into.append(store).expect("append");
@@ -2465,7 +2463,7 @@ mod tests {
             }
             let every_part: Vec<&RecordPart> = batches.iter().flatten().collect();
             let expected = expected_contents(&every_part, keep);
-            for store in [&mut whole, &mut appended, &mut spilled] {
+            for store in [&mut whole, &mut appended, &mut spilled, &mut mixed] {
                 store.finish().expect("finish");
                 proptest::prop_assert_eq!(&contents(store), &expected);
             }
