@@ -308,7 +308,7 @@ pub fn run(config: &ScanConfig) -> Result<ScanOutcome, Error> {
     let (findings_written, resolution) = std::thread::scope(|scope| {
         let writer = scope.spawn(move || {
             rows.sort();
-            let written = report::write_findings(&config.out_dir, &mut rows);
+            let written = report::write_findings(&config.out_dir, rows);
             clock.done("findings.csv (beside the people pass)");
             written
         });

@@ -402,7 +402,7 @@ where
 }
 
 /// findings.csv, copied from the aggregator's spool in the rows' order.
-pub fn write_findings(dir: &Path, rows: &mut FindingRows<'_>) -> Result<(), Error> {
+pub fn write_findings(dir: &Path, rows: FindingRows<'_>) -> Result<(), Error> {
     let mut findings = AtomicFile::create(dir, "findings.csv")?;
     let header = format!("{}\n", FINDINGS_COLUMNS.join(","));
     findings
