@@ -1283,7 +1283,7 @@ fn resolve_in_rounds(
         .map(|(i, class)| (Arc::clone(class), (by_records.class[i], by_people.class[i])))
         .collect();
     let notification_triggered = persons
-        .iter()
+        .par_iter()
         .filter(|p| {
             members[p.members()].iter().any(|&r| {
                 verdicts[r as usize]
