@@ -1037,8 +1037,8 @@ impl RecordStore {
     /// Turns the sorted records into their ordered form, block by block, so the two are never
     /// held whole at once, and writes their texts and elements in record order: to disk when
     /// the store spills. Each block's texts and its elements go out side by side, on two
-    /// cores where there are two (on one, the ordering left the other idle for 0.2 s on the
-    /// 1 GiB bench share).
+    /// cores where there are two: on one thread, this took 0.2 s of the 1 GiB bench share's
+    /// ordering with the other core idle.
     fn keep_ordered(&mut self) -> io::Result<()> {
         let mut texts = OrderedTextsWriter {
             disk: self.spills.then(spill_file).transpose()?,
@@ -1327,8 +1327,6 @@ fn masked_text<'s>(masks: &'s Blocks<String>, masked: &Blocks<Vec<TextRef>>, id:
         .map_or("", |r| masks.run((r.block, r.offset), r.len as usize))
 }
 
-/// The elements of a record not yet ordered: from the unordered elements' file when the
-/// spill was read back (`RecordStore::unordered_elements`), else from memory.
 /// The ordered records' texts as `keep_ordered` writes them: the records' fixed parts, and
 /// their labels and locations back to back.
 struct OrderedTextsWriter {
@@ -1428,6 +1426,8 @@ impl OrderedElementsWriter {
     }
 }
 
+/// The elements of a record not yet ordered: from the unordered elements' file when the
+/// spill was read back (`RecordStore::unordered_elements`), else from memory.
 fn unordered_run<'a>(
     unordered: Option<&'a (File, u64)>,
     memory: &'a Blocks<Vec<StoredElement>>,

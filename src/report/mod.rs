@@ -251,16 +251,16 @@ impl AtomicFile {
     }
 
     pub fn commit(self) -> Result<(), Error> {
-        self.commit_keeping_cache(true)
+        self.finish(false)
     }
 
     /// `commit`, then drops the file's pages from the page cache (`drop_cached_pages`): for a
     /// large file that the scan writes more after.
     pub fn commit_and_uncache(self) -> Result<(), Error> {
-        self.commit_keeping_cache(false)
+        self.finish(true)
     }
 
-    fn commit_keeping_cache(self, keep_cache: bool) -> Result<(), Error> {
+    fn finish(self, drop_cache: bool) -> Result<(), Error> {
         let AtomicFile {
             temp,
             target,
@@ -271,7 +271,7 @@ impl AtomicFile {
             .map_err(|e| Error::io(format!("cannot write {}", temp.display()), e.into_error()))?;
         file.sync_all()
             .map_err(|e| Error::io(format!("cannot sync {}", temp.display()), e))?;
-        if !keep_cache {
+        if drop_cache {
             drop_cached_pages(&file);
         }
         fs::rename(&temp, &target)
