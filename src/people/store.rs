@@ -1055,6 +1055,7 @@ impl RecordStore {
             starts: std::mem::take(&mut self.element_starts),
             unordered: self.unordered_elements.take(),
             window: ElementWindow::default(),
+            raw: RawWindow::default(),
         };
         let mut first = 0usize;
         let blocks = std::mem::take(&mut self.records.blocks);
@@ -1397,6 +1398,7 @@ struct OrderedElementsWriter {
     starts: Vec<u64>,
     unordered: Option<(File, u64)>,
     window: ElementWindow,
+    raw: RawWindow,
 }
 
 impl OrderedElementsWriter {
@@ -1411,14 +1413,25 @@ impl OrderedElementsWriter {
             if ordered.is_multiple_of(ELEMENT_STRIDE) {
                 self.starts.push(self.written);
             }
-            let run = unordered_run(self.unordered.as_ref(), elements, &mut self.window, r)?;
-            match &mut self.disk {
-                Some(writer) => {
-                    for e in run {
-                        writer.write_all(&e.to_spilled(e.masked_index()))?;
+            match (&mut self.disk, &self.unordered) {
+                // The spill holds the elements in the form they are written in: copied as they
+                // are, not decoded and encoded again one by one.
+                (Some(writer), Some((file, until))) => {
+                    let start = joined_index(r.elements_at);
+                    let len = u64::from(r.elements_len);
+                    writer.write_all(self.raw.run(file, *until, start, len)?)?;
+                }
+                (disk, unordered) => {
+                    let run = unordered_run(unordered.as_ref(), elements, &mut self.window, r)?;
+                    match disk {
+                        Some(writer) => {
+                            for e in run {
+                                writer.write_all(&e.to_spilled(e.masked_index()))?;
+                            }
+                        }
+                        None => self.memory.extend_from_slice(run),
                     }
                 }
-                None => self.memory.extend_from_slice(run),
             }
             self.written += u64::from(r.elements_len);
         }
@@ -1542,6 +1555,91 @@ impl ElementWindow {
         let at = (start - self.start) as usize;
         Ok(self.elements.get(at..at + len).unwrap_or(&[]))
     }
+}
+
+/// Runs of elements as an elements file holds them (`to_spilled`), read as `ElementWindow`
+/// reads them (in windows while runs come in order, alone when they do not) but left undecoded,
+/// for a copy to another elements file.
+#[derive(Debug)]
+struct RawWindow {
+    window: Vec<u8>,
+    /// The window's first element in the file, and its length in elements.
+    start: u64,
+    len: u64,
+    last_end: u64,
+    ahead: u64,
+    lookup: Vec<u8>,
+    lookup_end: u64,
+}
+
+impl Default for RawWindow {
+    fn default() -> Self {
+        RawWindow {
+            window: Vec::new(),
+            start: 0,
+            len: 0,
+            last_end: u64::MAX,
+            ahead: FIRST_WINDOW,
+            lookup: Vec::new(),
+            lookup_end: u64::MAX,
+        }
+    }
+}
+
+impl RawWindow {
+    /// The bytes of the `len` elements from element `start` of `file`, reading ahead no further
+    /// than element `until`.
+    fn run(&mut self, file: &File, until: u64, start: u64, len: u64) -> io::Result<&[u8]> {
+        let end = start + len;
+        let follows = |last_end: u64| {
+            start
+                .checked_sub(last_end)
+                .is_some_and(|skip| skip <= FIRST_WINDOW)
+        };
+        if !(start >= self.start && end <= self.start + self.len) {
+            let want = if follows(self.last_end) {
+                let want = self.ahead;
+                self.ahead = (self.ahead * 2).min(WINDOW_ELEMENTS);
+                want
+            } else if follows(self.lookup_end) {
+                self.ahead = FIRST_WINDOW * 2;
+                FIRST_WINDOW
+            } else {
+                read_raw(file, &mut self.lookup, start, len)?;
+                self.lookup_end = end;
+                return bytes_of(&self.lookup, 0, len);
+            };
+            let count = want.min(until.saturating_sub(start)).max(len);
+            read_raw(file, &mut self.window, start, count)?;
+            (self.start, self.len) = (start, count);
+        }
+        self.last_end = end;
+        bytes_of(&self.window, start - self.start, len)
+    }
+}
+
+/// The bytes of `len` elements from element `at` of `bytes`.
+fn bytes_of(bytes: &[u8], at: u64, len: u64) -> io::Result<&[u8]> {
+    let element = SPILLED_ELEMENT as u64;
+    let (at, len) = (at.saturating_mul(element), len.saturating_mul(element));
+    usize::try_from(at)
+        .ok()
+        .zip(usize::try_from(at.saturating_add(len)).ok())
+        .and_then(|(at, end)| bytes.get(at..end))
+        .ok_or_else(|| io::Error::other("elements read back short"))
+}
+
+/// Reads the bytes of `count` elements from element `start` of `file` into `bytes`.
+fn read_raw(file: &File, bytes: &mut Vec<u8>, start: u64, count: u64) -> io::Result<()> {
+    let len = usize::try_from(count)
+        .ok()
+        .and_then(|count| count.checked_mul(SPILLED_ELEMENT))
+        .ok_or(io::ErrorKind::OutOfMemory)?;
+    // Grown only, never cleared: zeroing the buffer for every window cost as much as reading.
+    if bytes.len() < len {
+        bytes.resize(len, 0);
+    }
+    file.read_exact_at(&mut bytes[..len], start * SPILLED_ELEMENT as u64)
 }
 
 /// Reads `count` elements from element `start` of `file` into `elements` (cleared first),
