@@ -1480,38 +1480,91 @@ fn joined_index((high, low): (u32, u32)) -> u64 {
     (u64::from(high) << 32) | u64::from(low)
 }
 
-/// Runs of elements read from an elements file: in windows that grow while runs come in
-/// order (or nearly), and one run alone when they come out of order.
+/// Which elements a window over an elements file reads for the next run: windows that grow
+/// while runs come in order (or nearly), and one run alone when they come out of order.
 #[derive(Debug)]
-struct ElementWindow {
-    bytes: Vec<u8>,
-    /// The window of a pass in order: elements from `start` of the file.
-    elements: Vec<StoredElement>,
+struct WindowPlan {
+    /// The window held: `len` elements from element `start` of the file.
     start: u64,
+    len: u64,
     /// Where the run read last from the window ends, to tell a pass in order from lookups.
     last_end: u64,
     /// Elements the next window in order reads.
     ahead: u64,
-    /// The run read last out of order, alone, and where it ends. A pass over people reads
-    /// each person's first record in order and the others out of order: those lookups leave
-    /// the window where it was, so the next person's first record is in it or just after
-    /// (reading a window anew after each lookup took one `pread` per record).
-    lookup: Vec<StoredElement>,
+    /// Where the run read last out of order, alone, ends. A pass over people reads each
+    /// person's first record in order and the others out of order: those lookups leave the
+    /// window where it was, so the next person's first record is in it or just after (reading
+    /// a window anew after each lookup took one `pread` per record).
     lookup_end: u64,
 }
 
-impl Default for ElementWindow {
+/// What `WindowPlan::next` says to read.
+enum WindowRead {
+    /// Nothing: the run is in the window held.
+    Held,
+    /// A new window of this many elements from the run's start.
+    Window(u64),
+    /// The run alone, leaving the window as it is.
+    Alone,
+}
+
+impl Default for WindowPlan {
     fn default() -> Self {
-        ElementWindow {
-            bytes: Vec::new(),
-            elements: Vec::new(),
+        WindowPlan {
             start: 0,
+            len: 0,
             last_end: u64::MAX,
             ahead: FIRST_WINDOW,
-            lookup: Vec::new(),
             lookup_end: u64::MAX,
         }
     }
+}
+
+impl WindowPlan {
+    /// What to read for the `len` elements from element `start`, reading ahead no further than
+    /// element `until`.
+    fn next(&mut self, start: u64, len: u64, until: u64) -> WindowRead {
+        let end = start + len;
+        // Runs read in order, or skipping a few records (a pass over people skips records
+        // that belong to no one), read ahead; lookups further away read the run alone.
+        let follows = |last_end: u64| {
+            start
+                .checked_sub(last_end)
+                .is_some_and(|skip| skip <= FIRST_WINDOW)
+        };
+        let read = if start >= self.start && end <= self.start + self.len {
+            WindowRead::Held
+        } else {
+            let want = if follows(self.last_end) {
+                let want = self.ahead;
+                self.ahead = (self.ahead * 2).min(WINDOW_ELEMENTS);
+                want
+            } else if follows(self.lookup_end) {
+                // A pass in order that began with a lookup (its first record).
+                self.ahead = FIRST_WINDOW * 2;
+                FIRST_WINDOW
+            } else {
+                self.lookup_end = end;
+                return WindowRead::Alone;
+            };
+            let count = want.min(until.saturating_sub(start)).max(len);
+            (self.start, self.len) = (start, count);
+            WindowRead::Window(count)
+        };
+        self.last_end = end;
+        read
+    }
+}
+
+/// Runs of elements read from an elements file, decoded, as `WindowPlan` says.
+#[derive(Debug, Default)]
+struct ElementWindow {
+    plan: WindowPlan,
+    bytes: Vec<u8>,
+    /// The window held.
+    elements: Vec<StoredElement>,
+    /// The run read last alone.
+    lookup: Vec<StoredElement>,
 }
 
 impl ElementWindow {
@@ -1524,97 +1577,46 @@ impl ElementWindow {
         start: u64,
         len: usize,
     ) -> io::Result<&[StoredElement]> {
-        let end = start + len as u64;
-        // Runs read in order, or skipping a few records (a pass over people skips records
-        // that belong to no one), read ahead; lookups further away read the run alone.
-        let follows = |last_end: u64| {
-            start
-                .checked_sub(last_end)
-                .is_some_and(|skip| skip <= FIRST_WINDOW)
-        };
-        let in_window = start >= self.start && end <= self.start + self.elements.len() as u64;
-        if !in_window {
-            let want = if follows(self.last_end) {
-                let want = self.ahead;
-                self.ahead = (self.ahead * 2).min(WINDOW_ELEMENTS);
-                want
-            } else if follows(self.lookup_end) {
-                // A pass in order that began with a lookup (its first record).
-                self.ahead = FIRST_WINDOW * 2;
-                FIRST_WINDOW
-            } else {
+        match self.plan.next(start, len as u64, until) {
+            WindowRead::Held => {}
+            WindowRead::Window(count) => {
+                read_elements(file, &mut self.bytes, &mut self.elements, start, count)?
+            }
+            WindowRead::Alone => {
                 read_elements(file, &mut self.bytes, &mut self.lookup, start, len as u64)?;
-                self.lookup_end = end;
                 return Ok(&self.lookup);
-            };
-            let count = want.min(until.saturating_sub(start)).max(len as u64);
-            read_elements(file, &mut self.bytes, &mut self.elements, start, count)?;
-            self.start = start;
+            }
         }
-        self.last_end = end;
-        let at = (start - self.start) as usize;
+        let at = (start - self.plan.start) as usize;
         Ok(self.elements.get(at..at + len).unwrap_or(&[]))
     }
 }
 
-/// Runs of elements as an elements file holds them (`to_spilled`), read as `ElementWindow`
-/// reads them (in windows while runs come in order, alone when they do not) but left undecoded,
-/// for a copy to another elements file.
-#[derive(Debug)]
+/// Runs of elements as an elements file holds them (`to_spilled`), read as `WindowPlan` says
+/// but left undecoded, for a copy to another elements file.
+#[derive(Debug, Default)]
 struct RawWindow {
+    plan: WindowPlan,
+    /// The window held, and the run read last alone.
     window: Vec<u8>,
-    /// The window's first element in the file, and its length in elements.
-    start: u64,
-    len: u64,
-    last_end: u64,
-    ahead: u64,
     lookup: Vec<u8>,
-    lookup_end: u64,
-}
-
-impl Default for RawWindow {
-    fn default() -> Self {
-        RawWindow {
-            window: Vec::new(),
-            start: 0,
-            len: 0,
-            last_end: u64::MAX,
-            ahead: FIRST_WINDOW,
-            lookup: Vec::new(),
-            lookup_end: u64::MAX,
-        }
-    }
 }
 
 impl RawWindow {
     /// The bytes of the `len` elements from element `start` of `file`, reading ahead no further
     /// than element `until`.
     fn run(&mut self, file: &File, until: u64, start: u64, len: u64) -> io::Result<&[u8]> {
-        let end = start + len;
-        let follows = |last_end: u64| {
-            start
-                .checked_sub(last_end)
-                .is_some_and(|skip| skip <= FIRST_WINDOW)
-        };
-        if !(start >= self.start && end <= self.start + self.len) {
-            let want = if follows(self.last_end) {
-                let want = self.ahead;
-                self.ahead = (self.ahead * 2).min(WINDOW_ELEMENTS);
-                want
-            } else if follows(self.lookup_end) {
-                self.ahead = FIRST_WINDOW * 2;
-                FIRST_WINDOW
-            } else {
+        match self.plan.next(start, len, until) {
+            WindowRead::Held => {}
+            WindowRead::Window(count) => {
+                read_raw(file, &mut self.window, start, count)?;
+            }
+            WindowRead::Alone => {
                 read_raw(file, &mut self.lookup, start, len)?;
-                self.lookup_end = end;
                 return bytes_of(&self.lookup, 0, len);
-            };
-            let count = want.min(until.saturating_sub(start)).max(len);
-            read_raw(file, &mut self.window, start, count)?;
-            (self.start, self.len) = (start, count);
+            }
         }
-        self.last_end = end;
-        bytes_of(&self.window, start - self.start, len)
+        bytes_of(&self.window, start - self.plan.start, len)
     }
 }
 
@@ -1629,8 +1631,9 @@ fn bytes_of(bytes: &[u8], at: u64, len: u64) -> io::Result<&[u8]> {
         .ok_or_else(|| io::Error::other("elements read back short"))
 }
 
-/// Reads the bytes of `count` elements from element `start` of `file` into `bytes`.
-fn read_raw(file: &File, bytes: &mut Vec<u8>, start: u64, count: u64) -> io::Result<()> {
+/// Reads the bytes of `count` elements from element `start` of `file` into `bytes`, which is
+/// grown to hold them; returns their length.
+fn read_raw(file: &File, bytes: &mut Vec<u8>, start: u64, count: u64) -> io::Result<usize> {
     let len = usize::try_from(count)
         .ok()
         .and_then(|count| count.checked_mul(SPILLED_ELEMENT))
@@ -1639,7 +1642,8 @@ fn read_raw(file: &File, bytes: &mut Vec<u8>, start: u64, count: u64) -> io::Res
     if bytes.len() < len {
         bytes.resize(len, 0);
     }
-    file.read_exact_at(&mut bytes[..len], start * SPILLED_ELEMENT as u64)
+    file.read_exact_at(&mut bytes[..len], start * SPILLED_ELEMENT as u64)?;
+    Ok(len)
 }
 
 /// Reads `count` elements from element `start` of `file` into `elements` (cleared first),
@@ -1651,19 +1655,10 @@ fn read_elements(
     start: u64,
     count: u64,
 ) -> io::Result<()> {
-    let len = usize::try_from(count)
-        .ok()
-        .and_then(|count| count.checked_mul(SPILLED_ELEMENT))
-        .ok_or(io::ErrorKind::OutOfMemory)?;
-    // Grown only, never cleared: zeroing the buffer for every window cost as much as reading.
-    if bytes.len() < len {
-        bytes.resize(len, 0);
-    }
-    let bytes = &mut bytes[..len];
+    let len = read_raw(file, bytes, start, count)?;
     elements.clear();
-    file.read_exact_at(bytes, start * SPILLED_ELEMENT as u64)?;
     elements.extend(
-        bytes
+        bytes[..len]
             .chunks_exact(SPILLED_ELEMENT)
             .map(StoredElement::from_spilled),
     );
@@ -2404,7 +2399,7 @@ mod tests {
         let mut reader = disk.reader();
         assert_eq!(reader.elements(0), &elements_of(&memory, 0)[..]);
         assert_eq!(reader.elements(1), &elements_of(&memory, 1)[..]);
-        let window_start = reader.window.start;
+        let window_start = reader.window.plan.start;
         for r in 2..40 {
             assert_eq!(
                 reader.elements(r),
@@ -2418,7 +2413,7 @@ mod tests {
                 "record {far}"
             );
             assert_eq!(
-                reader.window.start, window_start,
+                reader.window.plan.start, window_start,
                 "the window stays at record 1"
             );
         }
@@ -2431,7 +2426,7 @@ mod tests {
                     "record {r}"
                 );
             }
-            let window_end = reader.window.start + reader.window.elements.len() as u64;
+            let window_end = reader.window.plan.start + reader.window.elements.len() as u64;
             let stretch_end = if stretch.end < disk.len() {
                 disk.element_start(stretch.end)
             } else {
