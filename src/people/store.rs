@@ -1522,7 +1522,8 @@ impl Default for WindowPlan {
 
 impl WindowPlan {
     /// What to read for the `len` elements from element `start`, reading ahead no further than
-    /// element `until`.
+    /// element `until`. A new window counts as held once `hold` says it was read: a read that
+    /// fails leaves the window empty, never claiming what it did not read.
     fn next(&mut self, start: u64, len: u64, until: u64) -> WindowRead {
         let end = start + len;
         // Runs read in order, or skipping a few records (a pass over people skips records
@@ -1547,12 +1548,17 @@ impl WindowPlan {
                 self.lookup_end = end;
                 return WindowRead::Alone;
             };
-            let count = want.min(until.saturating_sub(start)).max(len);
-            (self.start, self.len) = (start, count);
-            WindowRead::Window(count)
+            // Until it is read, no window is held.
+            self.len = 0;
+            WindowRead::Window(want.min(until.saturating_sub(start)).max(len))
         };
         self.last_end = end;
         read
+    }
+
+    /// The window `next` asked for, `count` elements from `start`, has been read.
+    fn hold(&mut self, start: u64, count: u64) {
+        (self.start, self.len) = (start, count);
     }
 }
 
@@ -1580,7 +1586,8 @@ impl ElementWindow {
         match self.plan.next(start, len as u64, until) {
             WindowRead::Held => {}
             WindowRead::Window(count) => {
-                read_elements(file, &mut self.bytes, &mut self.elements, start, count)?
+                read_elements(file, &mut self.bytes, &mut self.elements, start, count)?;
+                self.plan.hold(start, count);
             }
             WindowRead::Alone => {
                 read_elements(file, &mut self.bytes, &mut self.lookup, start, len as u64)?;
@@ -1610,6 +1617,7 @@ impl RawWindow {
             WindowRead::Held => {}
             WindowRead::Window(count) => {
                 read_raw(file, &mut self.window, start, count)?;
+                self.plan.hold(start, count);
             }
             WindowRead::Alone => {
                 read_raw(file, &mut self.lookup, start, len)?;
@@ -2388,6 +2396,46 @@ mod tests {
         assert_eq!(disk.reader().elements(4000), &[]);
         assert!(disk.read_failure().is_err(), "the failure is told");
         disk.read_failure().expect("and told once");
+    }
+
+    /// A window whose read failed is not held: the runs it would have held are read anew, so
+    /// neither window hands out elements it never read (decoded or as the file holds them).
+    #[test]
+    fn a_window_that_failed_to_read_is_read_again() {
+        let elements: Vec<StoredElement> = (0..100u32)
+            .map(|i| StoredElement::new(i % 7, [i as u8; 16], i))
+            .collect();
+        let bytes: Vec<u8> = elements
+            .iter()
+            .flat_map(|e| e.to_spilled(e.masked_index()))
+            .collect();
+        let mut file = tempfile::tempfile().expect("temporary elements file");
+        file.write_all(&bytes).expect("elements written");
+        let raw =
+            |from: usize, to: usize| bytes[from * SPILLED_ELEMENT..to * SPILLED_ELEMENT].to_vec();
+
+        let mut window = ElementWindow::default();
+        assert_eq!(
+            window.run(&file, 100, 0, 2).expect("a lookup"),
+            &elements[..2]
+        );
+        // Told the file runs on past its end, the next window's read fails.
+        assert!(window.run(&file, 10_000, 2, 1).is_err());
+        assert_eq!(
+            window.run(&file, 100, 3, 2).expect("read anew"),
+            &elements[3..5]
+        );
+
+        let mut window = RawWindow::default();
+        assert_eq!(
+            window.run(&file, 100, 0, 2).expect("a lookup"),
+            &raw(0, 2)[..]
+        );
+        assert!(window.run(&file, 10_000, 2, 1).is_err());
+        assert_eq!(
+            window.run(&file, 100, 3, 2).expect("read anew"),
+            &raw(3, 5)[..]
+        );
     }
 
     /// A pass over people reads each person's first record in order and their other records
