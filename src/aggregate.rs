@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs::File;
-use std::io::{self, BufWriter, Read, Seek, SeekFrom};
+use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::SystemTime;
@@ -14,6 +14,7 @@ use crate::extract::Status;
 use crate::people::Role;
 use crate::people::store::RecordStore;
 use crate::report::{neutralise, push_csv_cell};
+use crate::report_file::ReportFile;
 use crate::rules::{Confidence, Severity};
 
 /// What every finding of one detector shares.
@@ -435,7 +436,9 @@ impl FindingRows<'_> {
     /// Copies the rows, in order, to `out`: file to file in the kernel (`copy_file_range`)
     /// where the system allows it, so 800 MB of rows never pass through this process. The
     /// spools are emptied behind the copy (`release_copied`), so the rows go out once.
-    pub fn copy_to(self, out: &mut BufWriter<File>) -> io::Result<()> {
+    pub fn copy_to(self, out: &mut BufWriter<ReportFile>) -> io::Result<()> {
+        out.flush()?;
+        let out = out.get_mut();
         let mut runs = self.segments.iter().map(|s| (s.4, s.5)).peekable();
         while let Some(((spool, offset), mut len)) = runs.next() {
             // Runs that follow each other in one spool go out in one copy.
@@ -455,7 +458,8 @@ impl FindingRows<'_> {
             let mut at = offset;
             while at < end {
                 let piece = (end - at).min(COPY_PIECE);
-                let copied = io::copy(&mut (&mut file).take(piece), out)?;
+                let copied = io::copy(&mut (&mut file).take(piece), &mut out.file())?;
+                out.wrote(copied);
                 if copied != piece {
                     return Err(io::Error::new(
                         io::ErrorKind::UnexpectedEof,
@@ -786,7 +790,8 @@ mod tests {
         };
         rows.sort();
         let out = tempfile::NamedTempFile::new().expect("temporary findings.csv");
-        let mut writer = BufWriter::new(out.reopen().expect("findings.csv opened"));
+        let mut writer =
+            BufWriter::new(ReportFile::new(out.reopen().expect("findings.csv opened")));
         rows.copy_to(&mut writer).expect("rows copied");
         drop(writer);
         let expected = [

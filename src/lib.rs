@@ -54,6 +54,7 @@ pub mod memory;
 pub mod people;
 pub mod provenance;
 pub mod report;
+pub mod report_file;
 pub mod reuse;
 pub mod rules;
 pub mod runs;

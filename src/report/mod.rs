@@ -19,6 +19,7 @@ use crate::classify::{CombinationRow, ImpactRow, cite};
 use crate::error::Error;
 use crate::people::resolve::{Resolution, join_into};
 use crate::people::store::RecordStore;
+use crate::report_file::ReportFile;
 use crate::rules::ImpactModel;
 
 pub use html::escape as html_escape;
@@ -225,7 +226,7 @@ fn is_breachscope_summary(path: &Path) -> bool {
 pub struct AtomicFile {
     temp: PathBuf,
     target: PathBuf,
-    writer: BufWriter<File>,
+    writer: BufWriter<ReportFile>,
 }
 
 impl AtomicFile {
@@ -242,11 +243,11 @@ impl AtomicFile {
         Ok(AtomicFile {
             temp,
             target,
-            writer: BufWriter::new(file),
+            writer: BufWriter::new(ReportFile::new(file)),
         })
     }
 
-    pub fn writer(&mut self) -> &mut BufWriter<File> {
+    pub fn writer(&mut self) -> &mut BufWriter<ReportFile> {
         &mut self.writer
     }
 
@@ -268,7 +269,8 @@ impl AtomicFile {
         } = self;
         let file = writer
             .into_inner()
-            .map_err(|e| Error::io(format!("cannot write {}", temp.display()), e.into_error()))?;
+            .map_err(|e| Error::io(format!("cannot write {}", temp.display()), e.into_error()))?
+            .into_file();
         file.sync_all()
             .map_err(|e| Error::io(format!("cannot sync {}", temp.display()), e))?;
         if drop_cache {
