@@ -207,7 +207,8 @@ pub fn run(config: &ScanConfig) -> Result<ScanOutcome, Error> {
     let rules = load_with_overrides(config.patterns_dir.as_deref())?;
     let detectors = Arc::new(Detectors::new(&rules, config)?);
     let excludes = Excludes::new(&config.excludes)?;
-    report::prepare_output_dir(&config.out_dir, config.force)?;
+    // Kept to the end: the earlier report's files are deleted meanwhile.
+    let _replaced = report::prepare_output_dir(&config.out_dir, config.force)?;
     let threads = config.threads.max(1);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)

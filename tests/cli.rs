@@ -368,6 +368,37 @@ fn fail_on_sets_exit_code_one() {
     assert_eq!(output.status.code(), Some(2));
 }
 
+/// A run into an earlier report's folder leaves the new report and nothing else: the earlier
+/// report's files (moved aside, then deleted while the scan ran) and the temporaries of a scan
+/// that was cut short are gone.
+#[test]
+fn a_replaced_report_leaves_nothing_of_the_earlier_one() {
+    let out = tempfile::tempdir().expect("tempdir");
+    let target = out.path().join("report");
+    assert_eq!(scan(&sample_share(), &target, &[]).status.code(), Some(0));
+    let names = |dir: &std::path::Path| -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(dir)
+            .expect("report folder")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    let first = names(&target);
+    assert_eq!(first.len(), 10, "{first:?}");
+    fs::write(target.join(".findings.csv.partial"), "cut short").expect("write");
+    fs::write(target.join(".1.replaced.partial"), "left over").expect("write");
+    fs::write(target.join("findings.csv"), "the earlier findings").expect("write");
+    let again = scan(&sample_share(), &target, &[]);
+    assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
+    assert_eq!(names(&target), first);
+    assert!(
+        fs::read_to_string(target.join("findings.csv"))
+            .expect("findings")
+            .starts_with("path,location,line,")
+    );
+}
+
 #[test]
 fn foreign_output_folder_is_refused_unless_forced() {
     let out = tempfile::tempdir().expect("tempdir");
