@@ -2,8 +2,7 @@
 //! conflicting identifiers keep apart, names join only with further evidence; and measures
 //! which combinations of elements each record and person reaches.
 
-use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap};
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
@@ -1476,23 +1475,33 @@ impl LaterMembers {
                 later
             })
             .collect();
-        // The rounds' lists merged into record order, so that the store is read in windows.
-        let mut grouped = GroupedElements::new(rounds.len());
-        let mut reader = records.reader();
-        let mut next = vec![0usize; later.len()];
-        let mut heads: BinaryHeap<Reverse<(u32, usize)>> = later
+        // The rounds' lists merged into record order, so that the store is read in windows. A
+        // record is a member of one person only, so each stands once here, with its round.
+        let mut in_order: Vec<(u32, u32)> = later
             .iter()
             .enumerate()
-            .filter_map(|(k, list)| list.first().map(|&r| Reverse((r, k))))
+            .flat_map(|(k, list)| list.iter().map(move |&r| (r, k as u32)))
             .collect();
-        while let Some(Reverse((r, k))) = heads.pop() {
-            grouped.add(k, reader.elements(r as usize))?;
-            next[k] += 1;
-            if let Some(&following) = later[k].get(next[k]) {
-                heads.push(Reverse((following, k)));
+        in_order.par_sort_unstable();
+        // Two halves gathered side by side, into one file: the second half's elements follow
+        // the first's in each round, which keeps record order. Alone, the gathering left a core
+        // idle for 0.15 s on the 1 GiB bench share.
+        let (first_half, second_half) = in_order.split_at(in_order.len() / 2);
+        let mut grouped = GroupedElements::new(rounds.len());
+        let mut beside = grouped.beside()?;
+        let gather_half = |into: &mut GroupedElements, half: &[(u32, u32)]| -> io::Result<()> {
+            let mut reader = records.reader();
+            for &(r, k) in half {
+                into.add(k as usize, reader.elements(r as usize))?;
             }
-        }
-        grouped.finish()?;
+            into.finish()
+        };
+        let (first, second) = rayon::join(
+            || gather_half(&mut grouped, first_half),
+            || gather_half(&mut beside, second_half),
+        );
+        first.and(second)?;
+        grouped.absorb(beside)?;
         Ok(LaterMembers {
             grouped,
             records: later,

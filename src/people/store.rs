@@ -8,6 +8,7 @@ use std::fs::File;
 use std::hash::BuildHasher;
 use std::io::{self, BufRead, BufReader, BufWriter, Read, Seek, Write};
 use std::os::unix::fs::FileExt;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
@@ -1677,9 +1678,11 @@ fn read_elements(
 /// there, in one pass in record order, the records it would otherwise look up one at a time.
 #[derive(Debug)]
 pub struct GroupedElements {
-    file: Option<File>,
-    /// Elements written so far.
-    written: u64,
+    /// Shared with the builders `beside` made, which gather into the same file.
+    file: Option<Arc<File>>,
+    /// Elements written so far by this builder and those beside it: each write takes its place
+    /// from here.
+    written: Arc<AtomicU64>,
     /// Per group, the stretches of the file (first element, count) that hold its elements, in
     /// the order they were added.
     stretches: Vec<Vec<(u64, u64)>>,
@@ -1701,12 +1704,43 @@ impl GroupedElements {
     pub fn new(groups: usize) -> GroupedElements {
         GroupedElements {
             file: None,
-            written: 0,
+            written: Arc::new(AtomicU64::new(0)),
             stretches: vec![Vec::new(); groups],
             pending: vec![Vec::new(); groups],
             flush_at: (GROUPED_PENDING / groups.max(1)).clamp(64, 8192),
             bytes: Vec::new(),
         }
+    }
+
+    /// Another builder of the same groups, writing into the same file: gathered on another
+    /// thread, its elements follow this one's in each group once `absorb`ed.
+    pub fn beside(&mut self) -> io::Result<GroupedElements> {
+        let file = match &self.file {
+            Some(file) => Arc::clone(file),
+            None => Arc::clone(self.file.insert(Arc::new(tempfile::tempfile()?))),
+        };
+        Ok(GroupedElements {
+            file: Some(file),
+            written: Arc::clone(&self.written),
+            stretches: vec![Vec::new(); self.stretches.len()],
+            pending: vec![Vec::new(); self.pending.len()],
+            flush_at: self.flush_at,
+            bytes: Vec::new(),
+        })
+    }
+
+    /// Puts the elements of a builder made `beside` this one after this one's, group by group.
+    /// Both finish first.
+    pub fn absorb(&mut self, mut later: GroupedElements) -> io::Result<()> {
+        self.finish()?;
+        later.finish()?;
+        for (own, theirs) in self.stretches.iter_mut().zip(later.stretches) {
+            own.extend(theirs);
+        }
+        if self.file.is_none() {
+            self.file = later.file;
+        }
+        Ok(())
     }
 
     /// Adds `elements` to `group`, after those added before.
@@ -1728,16 +1762,18 @@ impl GroupedElements {
         }
         let file = match &self.file {
             Some(file) => file,
-            None => self.file.insert(tempfile::tempfile()?),
+            None => self.file.insert(Arc::new(tempfile::tempfile()?)),
         };
         self.bytes.clear();
         for e in &pending {
             self.bytes
                 .extend_from_slice(&e.to_spilled(e.masked_index()));
         }
-        file.write_all_at(&self.bytes, self.written * SPILLED_ELEMENT as u64)?;
-        self.stretches[group].push((self.written, pending.len() as u64));
-        self.written += pending.len() as u64;
+        let at = self
+            .written
+            .fetch_add(pending.len() as u64, Ordering::Relaxed);
+        file.write_all_at(&self.bytes, at * SPILLED_ELEMENT as u64)?;
+        self.stretches[group].push((at, pending.len() as u64));
         // The buffer is kept, emptied, for the group's next elements.
         self.pending[group] = pending;
         self.pending[group].clear();
@@ -2336,6 +2372,40 @@ mod tests {
             }
             assert_eq!(&streamed, expected, "group {group}");
             assert_eq!(stream.next_run(3).expect("stream"), &[][..]);
+        }
+    }
+
+    /// Two builders of one file, filled on two threads, read back as one: in each group the
+    /// first builder's elements, then those of the builder made beside it, streamed or read.
+    #[test]
+    fn grouped_elements_gathered_beside_read_back_in_turn() {
+        let element = |i: usize| StoredElement::new(i as u32 % 7, [(i % 251) as u8; 16], i as u32);
+        let groups = 3;
+        let mut first = GroupedElements::new(groups);
+        let mut second = first.beside().expect("beside");
+        let mut expected: Vec<Vec<StoredElement>> = vec![Vec::new(); groups];
+        let mut later: Vec<Vec<StoredElement>> = vec![Vec::new(); groups];
+        std::thread::scope(|scope| {
+            let one = scope.spawn(|| {
+                for i in 0..30_000 {
+                    first.add(i % 2, &[element(i)]).expect("add");
+                    expected[i % 2].push(element(i));
+                }
+            });
+            for i in 30_000..50_000 {
+                second.add(i % 3, &[element(i)]).expect("add");
+                later[i % 3].push(element(i));
+            }
+            one.join().expect("first builder");
+        });
+        first.absorb(second).expect("absorb");
+        let mut read = Vec::new();
+        for (group, (mut expected, later)) in expected.into_iter().zip(later).enumerate() {
+            expected.extend(later);
+            first.read(group, &mut read).expect("read");
+            assert_eq!(read, expected, "group {group}");
+            let mut stream = first.stream_in_windows(group, 4096);
+            assert_eq!(stream.next_run(50_000).expect("stream"), &expected[..]);
         }
     }
 
