@@ -53,18 +53,18 @@ pub struct Resolution {
 pub struct RecordVerdict {
     /// Bit `c` set: the record meets combination `c`.
     pub combinations: u64,
-    /// Index into `Resolution::individuals`, or `NO_INDIVIDUAL`.
-    individual: u32,
+    /// The id of the person the record belongs to, if any. The id itself, not the person's
+    /// place in `Resolution::individuals`: records.csv names a person on each of its rows, and
+    /// looking 1.8 million of them up in a list of 1.2 million people, in no order, missed
+    /// the cache nearly every time.
+    person: Option<PersonId>,
     pub severity: Option<Severity>,
 }
 
-/// `RecordVerdict::individual` of a record that belongs to no one.
-const NO_INDIVIDUAL: u32 = u32::MAX;
-
 impl RecordVerdict {
-    /// Index into `Resolution::individuals`, if the record belongs to someone.
-    pub fn individual(&self) -> Option<u32> {
-        (self.individual != NO_INDIVIDUAL).then_some(self.individual)
+    /// The id of the person the record belongs to, if it belongs to someone.
+    pub fn person(&self) -> Option<PersonId> {
+        self.person
     }
 
     /// Indices of the combinations met, in model order.
@@ -1083,7 +1083,7 @@ fn resolve_in_rounds(
             .map(|c| combinations[c].severity)
             .max();
         RecordVerdict {
-            individual: NO_INDIVIDUAL,
+            person: None,
             severity: element_severity.max(combo_severity),
             combinations: met,
         }
@@ -1238,9 +1238,9 @@ fn resolve_in_rounds(
     drop((filling, writing, round_later, next_later));
     let individual_rows = rows.finish()?;
     persons.par_sort_unstable_by_key(Person::order);
-    for (index, person) in persons.iter().enumerate() {
+    for person in &persons {
         for &r in &members[person.members()] {
-            verdicts[r as usize].individual = index as u32;
+            verdicts[r as usize].person = Some(person.id);
         }
     }
     let mut met_in_path = vec![0u64; records.paths().len()];
@@ -2248,7 +2248,7 @@ mod tests {
         /// The combinations a record meets are its set bits, lowest first.
         #[test]
         fn combinations_met_are_the_set_bits_in_order(bits in proptest::num::u64::ANY) {
-            let verdict = RecordVerdict { combinations: bits, individual: NO_INDIVIDUAL, severity: None };
+            let verdict = RecordVerdict { combinations: bits, person: None, severity: None };
             let expected: Vec<usize> = (0..MAX_COMBINATIONS).filter(|c| bits & (1 << c) != 0).collect();
             proptest::prop_assert_eq!(verdict.combinations().collect::<Vec<_>>(), expected);
         }

@@ -611,8 +611,6 @@ struct PeopleTables<'a> {
 impl PeopleTables<'_> {
     /// records.csv: one row per record, in reading order.
     fn write_records(&self) -> Result<(), Error> {
-        let person_of =
-            |index: Option<u32>| index.and_then(|i| self.resolution.individuals.get(i as usize));
         let verdicts = &self.resolution.records;
         write_csv_blocks(
             self.dir,
@@ -658,8 +656,7 @@ impl PeopleTables<'_> {
                             &elements_cell,
                             &combinations_cell,
                             verdict.severity.map_or("", |s| s.as_str()),
-                            person_of(verdict.individual())
-                                .map_or("", |p| p.id.render(&mut id_buffer)),
+                            verdict.person().map_or("", |id| id.render(&mut id_buffer)),
                         ],
                     );
                 }
