@@ -99,6 +99,12 @@ struct LineIndex<'a> {
     text: &'a [u8],
     starts: Vec<usize>,
     scanned_to: usize,
+    /// Per line, whether it is `Label: value` (`is_labelled`), once asked: 0 not yet, 1 no,
+    /// 2 yes. Every finding in a block of labelled lines looks at the block's lines again
+    /// (up to 40 each way), and a share's key-value files hold many findings per block.
+    labelled: Vec<u8>,
+    /// The line `line_of` found last: findings come in order, so the next is at or after it.
+    last_line: usize,
 }
 
 impl<'a> LineIndex<'a> {
@@ -107,6 +113,8 @@ impl<'a> LineIndex<'a> {
             text,
             starts: vec![0],
             scanned_to: 0,
+            labelled: Vec::new(),
+            last_line: 0,
         }
     }
 
@@ -124,7 +132,28 @@ impl<'a> LineIndex<'a> {
     /// 0-based line of byte `pos`.
     fn line_of(&mut self, pos: usize) -> usize {
         self.extend_to(pos + 1);
-        self.starts.partition_point(|&s| s <= pos).saturating_sub(1)
+        let from = match self.starts.get(self.last_line) {
+            Some(&start) if start <= pos => self.last_line,
+            _ => 0,
+        };
+        let line = (from + self.starts[from..].partition_point(|&s| s <= pos)).saturating_sub(1);
+        self.last_line = line;
+        line
+    }
+
+    /// Whether `line` is `Label: value` (`is_labelled`); false past the end of the text.
+    fn is_labelled_line(&mut self, line: usize) -> bool {
+        match self.labelled.get(line) {
+            Some(1) => return false,
+            Some(2) => return true,
+            _ => {}
+        }
+        let labelled = self.line(line).is_some_and(is_labelled);
+        if self.labelled.len() <= line {
+            self.labelled.resize(line + 1, 0);
+        }
+        self.labelled[line] = 1 + u8::from(labelled);
+        labelled
     }
 
     fn start_of(&self, line: usize) -> usize {
@@ -153,18 +182,15 @@ impl<'a> LineIndex<'a> {
 /// The labelled block around `line`: the run of adjacent `Label: value` lines holding it, or
 /// the line alone.
 fn labelled_block(lines: &mut LineIndex<'_>, line: usize) -> (usize, usize) {
-    if !lines.line(line).is_some_and(is_labelled) {
+    if !lines.is_labelled_line(line) {
         return (line, line);
     }
     let mut first = line;
-    while first > 0
-        && line - first < MAX_BLOCK_LINES
-        && lines.line(first - 1).is_some_and(is_labelled)
-    {
+    while first > 0 && line - first < MAX_BLOCK_LINES && lines.is_labelled_line(first - 1) {
         first -= 1;
     }
     let mut last = line;
-    while last - line < MAX_BLOCK_LINES && lines.line(last + 1).is_some_and(is_labelled) {
+    while last - line < MAX_BLOCK_LINES && lines.is_labelled_line(last + 1) {
         last += 1;
     }
     (first, last)
