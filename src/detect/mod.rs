@@ -1212,11 +1212,35 @@ fn has_context(
     }
     let before = &text[window_start..start];
     let after = &text[end..window_end];
-    if let Some(finder) = &context.finder
-        && finder.find(before).is_none()
-        && finder.find(after).is_none()
-    {
-        return false;
+    // The keywords that stand in the window at all, as the automaton finds them (any case,
+    // any edges): only these are looked at more closely below. Most candidates have none,
+    // and a rule's list runs to dozens of words, each searched for on its own.
+    let mut present = KeywordsPresent::All;
+    if let Some(finder) = &context.finder {
+        let mut found = 0u64;
+        let overlapping = finder
+            .try_find_overlapping_iter(before)
+            .and_then(|b| finder.try_find_overlapping_iter(after).map(|a| b.chain(a)));
+        match overlapping {
+            Ok(matches) => {
+                let mut any = false;
+                for m in matches {
+                    any = true;
+                    found |= 1u64.checked_shl(m.pattern().as_u32()).unwrap_or(0);
+                }
+                if !any {
+                    return false;
+                }
+                if context.keywords.len() <= 64 {
+                    present = KeywordsPresent::Some(found);
+                }
+            }
+            Err(_) => {
+                if finder.find(before).is_none() && finder.find(after).is_none() {
+                    return false;
+                }
+            }
+        }
     }
     // A keyword counts for the value nearest to it: with another number in between, it labels
     // that one (`SSN#052888899',…,(197724171,` is no context for the second number).
@@ -1241,19 +1265,52 @@ fn has_context(
         && text[start..end]
             .iter()
             .all(|b| b.is_ascii_digit() || b" -.()+".contains(b));
-    context.keywords.iter().any(|k| {
-        if numeric {
-            near_before(k) || near_after(k)
-        } else {
-            anywhere(k)
+    context
+        .keywords
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| present.holds(i))
+        .any(|(_, k)| {
+            if numeric {
+                near_before(k) || near_after(k)
+            } else {
+                anywhere(k)
+            }
+        })
+}
+
+/// Which of a context's keywords stand near a candidate: bit `i` for keyword `i`, or all of
+/// them when the automaton could not tell (more than 64 keywords).
+#[derive(Clone, Copy)]
+enum KeywordsPresent {
+    All,
+    Some(u64),
+}
+
+impl KeywordsPresent {
+    fn holds(self, keyword: usize) -> bool {
+        match self {
+            KeywordsPresent::All => true,
+            KeywordsPresent::Some(bits) => u32::try_from(keyword)
+                .is_ok_and(|k| bits.checked_shr(k).is_some_and(|b| b & 1 == 1)),
         }
-    })
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::rules::load_builtin;
+
+    /// A keyword is looked at closely only where the automaton saw it; past 64 keywords, or
+    /// when it could not tell, every keyword is.
+    #[test]
+    fn keywords_present_are_the_bits_set() {
+        let some = KeywordsPresent::Some(0b1010 | 1 << 63);
+        let held: Vec<usize> = (0..70).filter(|&k| some.holds(k)).collect();
+        assert_eq!(held, [1, 3, 63]);
+        assert!((0..70).all(|k| KeywordsPresent::All.holds(k)));
+    }
 
     /// (rule id, normalised value, confidence) of every match, with the first line as header.
     fn scan_table(engine: &Engine, scratch: &mut Scratch, text: &str) -> Vec<(String, String)> {
