@@ -42,7 +42,8 @@ impl ReportFile {
         }
     }
 
-    /// Flushes nothing more than the file does; the caller syncs it.
+    /// The file, for the caller to sync and rename: what was not handed to the disk yet goes
+    /// with the sync.
     pub fn into_file(self) -> File {
         self.file
     }
