@@ -68,9 +68,7 @@ impl Fingerprinter {
 fn finish(mut state: [u32; 8], before: u64, rest: &[u8]) -> [u8; 32] {
     let mut blocks = rest.chunks_exact(BLOCK);
     for block in blocks.by_ref() {
-        let mut whole = [0u8; BLOCK];
-        whole.copy_from_slice(block);
-        compress(&mut state, &whole);
+        compress(&mut state, block);
     }
     let tail = blocks.remainder();
     let bits = (before + rest.len() as u64).wrapping_mul(8);
@@ -85,9 +83,7 @@ fn finish(mut state: [u32; 8], before: u64, rest: &[u8]) -> [u8; 32] {
     };
     last[end - 8..end].copy_from_slice(&bits.to_be_bytes());
     for block in last[..end].chunks_exact(BLOCK) {
-        let mut whole = [0u8; BLOCK];
-        whole.copy_from_slice(block);
-        compress(&mut state, &whole);
+        compress(&mut state, block);
     }
     let mut digest = [0u8; 32];
     for (out, word) in digest.chunks_exact_mut(4).zip(state) {
@@ -96,8 +92,9 @@ fn finish(mut state: [u32; 8], before: u64, rest: &[u8]) -> [u8; 32] {
     digest
 }
 
-fn compress(state: &mut [u32; 8], block: &[u8; BLOCK]) {
-    sha2::compress256(state, &[GenericArray::from(*block)]);
+/// One compression of `block`, which callers cut to exactly `BLOCK` bytes (`chunks_exact`).
+fn compress(state: &mut [u32; 8], block: &[u8]) {
+    sha2::compress256(state, std::slice::from_ref(GenericArray::from_slice(block)));
 }
 
 /// An identifier for the key that reveals nothing about it: the keyed hash of a fixed label.

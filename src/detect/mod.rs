@@ -1215,31 +1215,24 @@ fn has_context(
     // The keywords that stand in the window at all, as the automaton finds them (any case,
     // any edges): only these are looked at more closely below. Most candidates have none,
     // and a rule's list runs to dozens of words, each searched for on its own.
+    // Overlapping matches need the standard match kind, which the automaton is built with;
+    // were it built otherwise, every keyword would be checked, as before.
     let mut present = KeywordsPresent::All;
-    if let Some(finder) = &context.finder {
-        let mut found = 0u64;
-        let overlapping = finder
+    if let Some(finder) = &context.finder
+        && let Ok(matches) = finder
             .try_find_overlapping_iter(before)
-            .and_then(|b| finder.try_find_overlapping_iter(after).map(|a| b.chain(a)));
-        match overlapping {
-            Ok(matches) => {
-                let mut any = false;
-                for m in matches {
-                    any = true;
-                    found |= 1u64.checked_shl(m.pattern().as_u32()).unwrap_or(0);
-                }
-                if !any {
-                    return false;
-                }
-                if context.keywords.len() <= 64 {
-                    present = KeywordsPresent::Some(found);
-                }
-            }
-            Err(_) => {
-                if finder.find(before).is_none() && finder.find(after).is_none() {
-                    return false;
-                }
-            }
+            .and_then(|b| finder.try_find_overlapping_iter(after).map(|a| b.chain(a)))
+    {
+        let mut found: Option<u64> = None;
+        for m in matches {
+            let bit = 1u64.checked_shl(m.pattern().as_u32()).unwrap_or(0);
+            found = Some(found.unwrap_or(0) | bit);
+        }
+        let Some(found) = found else {
+            return false;
+        };
+        if context.keywords.len() <= 64 {
+            present = KeywordsPresent::Some(found);
         }
     }
     // A keyword counts for the value nearest to it: with another number in between, it labels
