@@ -55,8 +55,8 @@ struct Detectors {
     /// `--reveal`: raw matched text instead of masked values.
     reveal: bool,
     record_lines: usize,
-    /// Lower-case local parts of mailboxes that are no one person's (`noreply`, `support`).
-    role_mailboxes: std::collections::HashSet<Vec<u8>>,
+    /// Mailboxes that are no one person's (`noreply`, `support`).
+    role_mailboxes: RoleMailboxes,
     /// Engine indices of the full-name rule and of the name-part rules joined into it.
     name_rules: NameRules,
 }
@@ -66,6 +66,22 @@ struct NameRules {
     full: Option<usize>,
     given: Option<usize>,
     family: Option<usize>,
+}
+
+impl NameRules {
+    /// The full-name, given-name and family-name rules, when all three are loaded: only then
+    /// are name parts joined.
+    fn all(&self) -> Option<(usize, usize, usize)> {
+        Some((self.full?, self.given?, self.family?))
+    }
+
+    /// Whether `rule` finds a part of a name that `join_name_parts` may join or drop: its
+    /// finding's masked value and fingerprint wait until that is known (most parts on a
+    /// customer table are joined, and their own values were worked out for nothing).
+    fn is_joinable_part(&self, rule: usize) -> bool {
+        self.all()
+            .is_some_and(|(_, given, family)| rule == given || rule == family)
+    }
 }
 
 /// Rules a scan takes at most: records keep a rule's index in two bytes (`StoredElement`).
@@ -127,11 +143,7 @@ impl Detectors {
             limits: config.limits.clone(),
             reveal: config.reveal,
             record_lines: config.record_lines,
-            role_mailboxes: people
-                .role_mailboxes
-                .iter()
-                .map(|m| m.to_ascii_lowercase().into_bytes())
-                .collect(),
+            role_mailboxes: RoleMailboxes::new(&people.role_mailboxes),
             name_rules,
         })
     }
@@ -1119,8 +1131,16 @@ fn detect_chunk(
         Placement::Offsets(_) | Placement::Segments(_) => 0,
     };
     let mut counted_to = 0usize;
+    let value_of = |m: &Match| {
+        let masked = if detectors.reveal {
+            // Forensic export (--reveal): the value exactly as it stood in the text.
+            String::from_utf8_lossy(chunk.text.get(m.start..m.end).unwrap_or_default()).into_owned()
+        } else {
+            mask(detectors.engine.rule(m.rule).mask, &m.normalized, m.label)
+        };
+        (masked, detectors.fingerprinter.fingerprint(&m.normalized))
+    };
     for (m, record) in matches.iter().zip(records) {
-        let rule = detectors.engine.rule(m.rule);
         let (location, line_number, offset) = match chunk.placement {
             Placement::Lines { first_offset, .. } => {
                 line += memchr::memchr_iter(b'\n', &chunk.text[counted_to..m.start]).count() as u64;
@@ -1143,6 +1163,11 @@ fn detect_chunk(
                 None => (String::new(), None, base + m.start as u64),
             },
         };
+        let (masked, fingerprint) = if detectors.name_rules.is_joinable_part(m.rule) {
+            (String::new(), [0; 16])
+        } else {
+            value_of(m)
+        };
         findings.push(Finding {
             path: Arc::clone(path),
             location,
@@ -1150,18 +1175,12 @@ fn detect_chunk(
             offset,
             detector: m.rule as u32,
             confidence: m.confidence,
-            masked: if detectors.reveal {
-                // Forensic export (--reveal): the value exactly as it stood in the text.
-                String::from_utf8_lossy(chunk.text.get(m.start..m.end).unwrap_or_default())
-                    .into_owned()
-            } else {
-                mask(rule.mask, &m.normalized, m.label)
-            },
-            fingerprint: detectors.fingerprinter.fingerprint(&m.normalized),
+            masked,
+            fingerprint,
             record,
         });
     }
-    join_name_parts(detectors, matches, findings, first_finding);
+    join_name_parts(detectors, matches, findings, first_finding, value_of);
 }
 
 /// The record of each match whose element plays a part in telling people apart.
@@ -1177,7 +1196,7 @@ fn records_of(
         .map(|m| {
             detectors.table[m.rule].role.is_some()
                 && m.confidence != crate::rules::Confidence::Low
-                && !is_role_mailbox(&detectors.role_mailboxes, &m.normalized)
+                && !detectors.role_mailboxes.holds(&m.normalized)
         })
         .collect();
     let people: Vec<usize> = matches
@@ -1199,14 +1218,44 @@ fn records_of(
     records
 }
 
-/// `noreply@…`, `support+x@…`: an address of a shared or system mailbox.
-fn is_role_mailbox(roles: &std::collections::HashSet<Vec<u8>>, value: &[u8]) -> bool {
-    let Some(at) = memchr::memchr(b'@', value) else {
-        return false;
-    };
-    let local = &value[..at];
-    let local = memchr::memchr(b'+', local).map_or(local, |plus| &local[..plus]);
-    roles.contains(&local.to_ascii_lowercase())
+/// Lower-case local parts of mailboxes that are no one person's (`noreply`, `support`).
+struct RoleMailboxes {
+    locals: foldhash::HashSet<Vec<u8>>,
+    longest: usize,
+}
+
+impl RoleMailboxes {
+    fn new(mailboxes: &[String]) -> RoleMailboxes {
+        let locals: foldhash::HashSet<Vec<u8>> = mailboxes
+            .iter()
+            .map(|m| m.to_ascii_lowercase().into_bytes())
+            .collect();
+        let longest = locals.iter().map(Vec::len).max().unwrap_or(0);
+        RoleMailboxes { locals, longest }
+    }
+
+    /// `noreply@…`, `support+x@…`: an address of a shared or system mailbox. Asked of every
+    /// e-mail address found (1.8 million on the 1 GiB bench share), so most are told apart by
+    /// their length, and the rest lower-cased on the stack.
+    fn holds(&self, value: &[u8]) -> bool {
+        let Some(at) = memchr::memchr(b'@', value) else {
+            return false;
+        };
+        let local = &value[..at];
+        let local = memchr::memchr(b'+', local).map_or(local, |plus| &local[..plus]);
+        if local.len() > self.longest {
+            return false;
+        }
+        let mut on_stack = [0u8; 64];
+        match on_stack.get_mut(..local.len()) {
+            Some(lower) => {
+                lower.copy_from_slice(local);
+                lower.make_ascii_lowercase();
+                self.locals.contains(&*lower)
+            }
+            None => self.locals.contains(&local.to_ascii_lowercase()),
+        }
+    }
 }
 
 /// A "record" that holds two SSNs, or nothing but several cards or accounts (`jcb=… diners=…`,
@@ -1252,24 +1301,22 @@ fn split_lists(detectors: &Detectors, matches: &[Match], records: &mut [Option<A
 
 /// A given name and a family name in one record are one full name: the given-name finding
 /// becomes a full-name finding (fingerprinted as the whole name), the family-name one goes.
-/// `matches` are the chunk's matches in order, `findings[from..]` their findings.
+/// `matches` are the chunk's matches in order, `findings[from..]` their findings; the name parts
+/// that stay as they are get their masked value and fingerprint from `value_of` here.
 fn join_name_parts(
     detectors: &Detectors,
     matches: &[Match],
     findings: &mut Vec<Finding>,
     from: usize,
+    value_of: impl Fn(&Match) -> (String, [u8; 16]),
 ) {
-    let NameRules {
-        full: Some(full),
-        given: Some(given),
-        family: Some(family),
-    } = detectors.name_rules
-    else {
+    let Some((full, given, family)) = detectors.name_rules.all() else {
         return;
     };
-    if !matches.iter().any(|m| m.rule == given) {
+    if !matches.iter().any(|m| m.rule == given || m.rule == family) {
         return;
     }
+    let mut settled = vec![false; matches.len()];
     let mut dropped = vec![false; matches.len()];
     let mut run_start = 0;
     // The matches of one record stand next to each other: a row, an object, a block.
@@ -1300,7 +1347,14 @@ fn join_name_parts(
             mask(detectors.engine.rule(full).mask, &name, None)
         };
         finding.fingerprint = detectors.fingerprinter.fingerprint(&name);
+        settled[g] = true;
         dropped[f] = true;
+    }
+    for (i, m) in matches.iter().enumerate() {
+        if (m.rule == given || m.rule == family) && !settled[i] && !dropped[i] {
+            let finding = &mut findings[from + i];
+            (finding.masked, finding.fingerprint) = value_of(m);
+        }
     }
     // The chunk's findings are compacted where they stand, in order: a copy of them per chunk
     // was pages to fault in again and again.
