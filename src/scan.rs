@@ -1371,7 +1371,10 @@ fn join_name_parts(
 /// Where two rules of one data class claim overlapping text, keeps one finding: the more
 /// confident, then the longer, then the rule listed first (specific rules precede generic ones).
 fn resolve_overlaps(engine: &Engine, matches: &mut Vec<Match>) {
-    matches.sort_unstable_by(|a, b| {
+    // The engine hands its matches over as a few runs already in order (the cells row by row,
+    // then each rule's own): a stable sort finds those runs and merges them, where an unstable
+    // one sorted everything anew (1.3 % of a scan's instructions under callgrind).
+    matches.sort_by(|a, b| {
         a.start
             .cmp(&b.start)
             .then(a.end.cmp(&b.end))
@@ -1407,7 +1410,8 @@ fn resolve_overlaps(engine: &Engine, matches: &mut Vec<Match>) {
         }
     }
     matches.truncate(kept);
-    matches.sort_unstable_by_key(|m| (m.start, m.rule));
+    // Nearly in order already: the loop above only swaps a better match into its place.
+    matches.sort_by_key(|m| (m.start, m.rule));
 }
 
 fn aggregate(
