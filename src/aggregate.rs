@@ -107,51 +107,60 @@ pub struct RecordElement {
     pub masked: String,
 }
 
-/// Groups findings that carry a record into record parts, in reading order.
-fn record_parts(group: &Arc<str>, findings: impl Iterator<Item = Finding>) -> Vec<RecordPart> {
+/// Groups findings that carry a record into record parts, in reading order; `findings` is
+/// left empty.
+fn record_parts(group: &Arc<str>, findings: &mut Vec<Finding>) -> Vec<RecordPart> {
     // At most one part per finding: reserved once, not grown (and copied) part by part.
-    let mut parts: Vec<RecordPart> = Vec::with_capacity(findings.size_hint().0);
+    let mut parts: Vec<RecordPart> = Vec::with_capacity(findings.len());
     // Hashed only when a finding's record is not the one before it (a row's findings come
     // together, sharing their labels): foldhash, not SipHash (the keys are our own paths and
     // labels).
     let mut index_of: foldhash::HashMap<(Arc<str>, Arc<str>), usize> = foldhash::HashMapExt::new();
     let mut last: Option<usize> = None;
-    for finding in findings {
-        let Some(record) = finding.record else {
+    for at in 0..findings.len() {
+        let Some(record) = findings[at].record.take() else {
             continue;
         };
-        let element = RecordElement {
-            detector: finding.detector,
-            fingerprint: finding.fingerprint,
-            masked: finding.masked,
-        };
+        let path = &findings[at].path;
         let same_as_last = last.filter(|&i| {
-            Arc::ptr_eq(&parts[i].path, &finding.path) && Arc::ptr_eq(&parts[i].record, &record)
+            Arc::ptr_eq(&parts[i].path, path) && Arc::ptr_eq(&parts[i].record, &record)
         });
         let index = match same_as_last {
             Some(i) => i,
             None => *index_of
-                .entry((Arc::clone(&finding.path), Arc::clone(&record)))
+                .entry((Arc::clone(path), Arc::clone(&record)))
                 .or_insert_with(|| {
+                    // A record's findings mostly stand together: the run that starts here sizes
+                    // its list once (growing it element by element was 1.2 % of the walk).
+                    let run = 1 + findings[at + 1..]
+                        .iter()
+                        .take_while(|f| f.record.as_ref() == Some(&record) && f.path == *path)
+                        .count();
                     parts.push(RecordPart {
                         group: Arc::clone(group),
-                        path: Arc::clone(&finding.path),
+                        path: Arc::clone(path),
                         record,
                         location: String::new(),
                         offset: u64::MAX,
-                        elements: Vec::new(),
+                        elements: Vec::with_capacity(run),
                     });
                     parts.len() - 1
                 }),
         };
         last = Some(index);
+        let finding = &mut findings[at];
         let part = &mut parts[index];
         if finding.offset < part.offset {
             part.offset = finding.offset;
-            part.location = finding.location;
+            part.location = std::mem::take(&mut finding.location);
         }
-        part.elements.push(element);
+        part.elements.push(RecordElement {
+            detector: finding.detector,
+            fingerprint: finding.fingerprint,
+            masked: std::mem::take(&mut finding.masked),
+        });
     }
+    findings.clear();
     for part in &mut parts {
         part.elements.sort();
         part.elements
@@ -233,7 +242,7 @@ impl Batch {
             *counts.entry(Arc::clone(path)).or_default() += n;
         }
         let mut people = RecordStore::default();
-        for part in record_parts(&group, findings.drain(..)) {
+        for part in record_parts(&group, findings) {
             // Masked values are kept only for what individuals.csv lists: names and identifiers.
             people.push(&part, |d| {
                 detectors
@@ -825,7 +834,7 @@ mod tests {
             fingerprint: [offset as u8; 16],
             record: Some(Arc::from(record)),
         };
-        let findings = vec![
+        let mut findings = vec![
             finding("b.zip/2.csv", 10, "row 2"),
             finding("b.zip/1.csv", 90, "row 9"),
             finding("b.zip/1.csv", 30, "row 3"),
@@ -833,11 +842,10 @@ mod tests {
             finding("b.zip/1.csv", 30, "line 3"),
             finding("b.zip/2.csv", 1, "row 1"),
         ];
-        let order: Vec<(String, u64, String)> =
-            record_parts(&Arc::from("b.zip"), findings.into_iter())
-                .iter()
-                .map(|p| (p.path.to_string(), p.offset, p.record.to_string()))
-                .collect();
+        let order: Vec<(String, u64, String)> = record_parts(&Arc::from("b.zip"), &mut findings)
+            .iter()
+            .map(|p| (p.path.to_string(), p.offset, p.record.to_string()))
+            .collect();
         let expected = [
             ("b.zip/1.csv", 5, "row 3"),
             ("b.zip/1.csv", 30, "line 3"),
