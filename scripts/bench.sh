@@ -5,6 +5,7 @@
 #
 #   scripts/bench.sh                 # 1 GiB corpus, 5 runs each
 #   SIZE=100M RUNS=3 scripts/bench.sh
+#   PAIRS=0 scripts/bench.sh         # no interleaved pairs for scaling (5 by default)
 #   BIG=1 scripts/bench.sh           # also peak memory on a 4 GiB text file and on a 2 GiB gzip
 #                                    # member inside a zip (needs about 7 GB of disk in $WORK)
 set -euo pipefail
@@ -52,6 +53,29 @@ if "breachscope, one core" in results:
     core = results["breachscope, one core"]["median"]
     print(f"scaling per core: 2 threads on 2 cores are {core / two:.2f}x faster than 1 thread on 1 core")
 PY
+# hyperfine runs each command's runs in one block, so a machine that slows down while one block
+# runs and not the other moves the scaling ratio. Pairs run back to back (2 threads, then 1)
+# share their minutes: the median of their ratios is the scaling figure the noise moves least.
+PAIRS=${PAIRS:-5}
+for i in $(seq "$PAIRS"); do
+  for t in 2 1; do
+    /usr/bin/time -f %e -o "$WORK/pair-$i-$t" "$bin" scan "$corpus" --out "$WORK/report$t" --force --quiet --threads "$t"
+  done
+done
+if [ "$PAIRS" -gt 0 ]; then
+  python3 - "$WORK" "$PAIRS" <<'PY'
+import statistics, sys
+work, pairs = sys.argv[1], int(sys.argv[2])
+seconds = lambda i, t: float(open(f"{work}/pair-{i}-{t}").read().split()[-1])
+ratios = []
+for i in range(1, pairs + 1):
+    two, one = seconds(i, 2), seconds(i, 1)
+    ratios.append(one / two)
+    print(f"pair {i}: 2 threads {two:.2f} s, 1 thread {one:.2f} s, ratio {one / two:.2f}x")
+print(f"scaling in interleaved pairs: median {statistics.median(ratios):.2f}x "
+      f"(lowest {min(ratios):.2f}x, highest {max(ratios):.2f}x)")
+PY
+fi
 echo "peak RSS (KiB), 2 threads: $(/usr/bin/time -f %M "$bin" scan "$corpus" --out "$WORK/report2" --force --quiet --threads 2 2>&1 >/dev/null | tail -1)"
 mkdir -p "$WORK/empty"
 # Rule regexes compile when a chunk first needs them: the empty share measures start-up, the
