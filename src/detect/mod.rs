@@ -115,7 +115,7 @@ impl Normalizer {
 fn lower_words_ascii(raw: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(raw.len());
     for word in raw
-        .split(|&b| b == b' ' || (b'\t'..=b'\r').contains(&b))
+        .split(|&b| validators::is_ascii_text_space(b))
         .filter(|word| !word.is_empty())
     {
         if !out.is_empty() {

@@ -392,19 +392,26 @@ pub fn normalize_address(raw: &[u8]) -> Vec<u8> {
     unicode_address(raw)
 }
 
+/// Whether an ASCII byte is a space as `char::is_whitespace` has it: tab, line feed, vertical
+/// tab, form feed, carriage return and space (`u8::is_ascii_whitespace` leaves out the vertical
+/// tab). The ASCII forms of the normalisers split where their Unicode forms do.
+pub fn is_ascii_text_space(b: u8) -> bool {
+    b == b' ' || (b'\t'..=b'\r').contains(&b)
+}
+
+/// `piece` without the non-alphanumeric bytes at its ends (`str::trim_matches` with
+/// `!char::is_alphanumeric`, for ASCII), or None when nothing is left.
+pub fn ascii_alphanumeric_core(piece: &[u8]) -> Option<&[u8]> {
+    let start = piece.iter().position(u8::is_ascii_alphanumeric)?;
+    let end = piece.iter().rposition(u8::is_ascii_alphanumeric)?;
+    Some(&piece[start..=end])
+}
+
 /// `normalize_address` of ASCII text, in one allocation (it runs for every address found).
 fn ascii_address(raw: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(raw.len() + 16);
-    let pieces =
-        raw.split(|&b| b == b' ' || (b'\t'..=b'\r').contains(&b) || b == b',' || b == b'#');
-    for piece in pieces {
-        let word = match (
-            piece.iter().position(u8::is_ascii_alphanumeric),
-            piece.iter().rposition(u8::is_ascii_alphanumeric),
-        ) {
-            (Some(start), Some(end)) => &piece[start..=end],
-            _ => continue,
-        };
+    let pieces = raw.split(|&b| is_ascii_text_space(b) || b == b',' || b == b'#');
+    for word in pieces.filter_map(ascii_alphanumeric_core) {
         if !out.is_empty() {
             out.push(b' ');
         }

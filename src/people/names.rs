@@ -1,5 +1,7 @@
 //! Person names as identifiers: one normal form, so `ROE, Jane A.` and `Jane Roe` match.
 
+use crate::detect::validators::{ascii_alphanumeric_core, is_ascii_text_space};
+
 /// Titles and suffixes that say nothing about who someone is.
 const NOISE_WORDS: &[&str] = &[
     "mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "madam", "herr", "frau", "sr", "jr",
@@ -47,16 +49,18 @@ fn unicode_person_name(raw: &[u8]) -> Option<Vec<u8>> {
 /// `normalize_person_name` of ASCII text, with no allocation but the result's (it runs for
 /// every name found, and for every row of a table with first-name and last-name columns).
 fn ascii_person_name(raw: &[u8]) -> Option<Vec<u8>> {
-    // `char::is_whitespace` on ASCII: tab, line feed, vertical tab, form feed, carriage return
-    // and space (`u8::is_ascii_whitespace` leaves out the vertical tab).
-    let is_space = |b: u8| b == b' ' || (b'\t'..=b'\r').contains(&b);
-    let text = &raw[..raw.len() - raw.iter().rev().take_while(|&&b| is_space(b)).count()];
-    let text = &text[text.iter().take_while(|&&b| is_space(b)).count()..];
+    let text = &raw[..raw.len()
+        - raw
+            .iter()
+            .rev()
+            .take_while(|&&b| is_ascii_text_space(b))
+            .count()];
+    let text = &text[text.iter().take_while(|&&b| is_ascii_text_space(b)).count()..];
     // `Roe, Jane` (one comma, name words on both sides) is family name first.
     let (first_part, second_part): (&[u8], &[u8]) = match memchr::memchr(b',', text) {
         Some(comma)
             if !text[comma + 1..].contains(&b',')
-                && text[comma + 1..].iter().any(|&b| !is_space(b)) =>
+                && text[comma + 1..].iter().any(|&b| !is_ascii_text_space(b)) =>
         {
             (&text[comma + 1..], &text[..comma])
         }
@@ -65,15 +69,9 @@ fn ascii_person_name(raw: &[u8]) -> Option<Vec<u8>> {
     let mut first: Option<&[u8]> = None;
     let mut last: Option<&[u8]> = None;
     let pieces = first_part
-        .split(|&b| is_space(b) || b == b'.' || b == b',')
-        .chain(second_part.split(|&b| is_space(b) || b == b'.' || b == b','));
-    for piece in pieces {
-        let start = piece.iter().position(u8::is_ascii_alphanumeric);
-        let end = piece.iter().rposition(u8::is_ascii_alphanumeric);
-        let word = match (start, end) {
-            (Some(start), Some(end)) => &piece[start..=end],
-            _ => continue,
-        };
+        .split(|&b| is_ascii_text_space(b) || b == b'.' || b == b',')
+        .chain(second_part.split(|&b| is_ascii_text_space(b) || b == b'.' || b == b','));
+    for word in pieces.filter_map(ascii_alphanumeric_core) {
         // Initials are middle names here unless they are all there is.
         if word.len() < 2
             || NOISE_WORDS
